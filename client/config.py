@@ -1,0 +1,144 @@
+"""Frozen values that configure requests: timeouts, credentials, pins, pool keys."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+if TYPE_CHECKING:
+    import ssl
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClientTimeout:
+    """Timeouts in seconds; ``None`` (or 0) disables one.
+
+    ``total`` bounds the whole request including reading the body, ``connect`` the wait for a
+    pooled connection plus connecting, ``sock_connect`` one TCP (and TLS) connect, and
+    ``sock_read`` the longest silence while reading.
+    """
+
+    total: float | None = None
+    connect: float | None = None
+    sock_read: float | None = None
+    sock_connect: float | None = None
+    ceil_threshold: float = 5
+
+
+# aiohttp's default: five minutes in all, no per-phase limit.
+DEFAULT_TIMEOUT = ClientTimeout(total=5 * 60, sock_connect=30)
+
+
+class BasicAuth(NamedTuple("_BasicAuth", [("login", str), ("password", str), ("encoding", str)])):
+    """HTTP Basic credentials (RFC 7617)."""
+
+    def __new__(cls, login: str, password: str = "", encoding: str = "latin1") -> BasicAuth:
+        if login is None:
+            raise ValueError("None is not allowed as login value")
+        if password is None:
+            raise ValueError("None is not allowed as password value")
+        if ":" in login:
+            raise ValueError('A ":" is not allowed in login (RFC 1945#section-11.1)')
+        return super().__new__(cls, login, password, encoding)
+
+    @classmethod
+    def decode(cls, auth_header: str, encoding: str = "latin1") -> BasicAuth:
+        """Parse an ``Authorization: Basic ...`` header value."""
+        scheme, _, encoded = auth_header.strip().partition(" ")
+        if scheme.lower() != "basic":
+            raise ValueError(f"Unknown authorization method {scheme}")
+        try:
+            decoded = base64.b64decode(encoded.encode("ascii"), validate=True).decode(encoding)
+        except binascii.Error as exc:
+            raise ValueError("Invalid base64 encoding.") from exc
+        login, sep, password = decoded.partition(":")
+        if not sep:
+            raise ValueError("Invalid credentials.")
+        return cls(login, password, encoding=encoding)
+
+    @classmethod
+    def from_url(cls, url: URL, *, encoding: str = "latin1") -> BasicAuth | None:
+        """The credentials embedded in ``url``, or ``None``."""
+        if not isinstance(url, URL):
+            raise TypeError("url should be yarl.URL instance")
+        if url.raw_user is None and url.raw_password is None:
+            return None
+        return cls(url.user or "", url.password or "", encoding=encoding)
+
+    def encode(self) -> str:
+        """The ``Authorization`` header value."""
+        creds = f"{self.login}:{self.password}".encode(self.encoding)
+        return "Basic " + base64.b64encode(creds).decode(self.encoding)
+
+
+class Fingerprint:
+    """A SHA-256 pin of the server's DER certificate.
+
+    MD5 and SHA-1 digests are refused: they no longer identify a certificate safely.
+    """
+
+    __slots__ = ("_fingerprint",)
+
+    def __init__(self, fingerprint: bytes) -> None:
+        digestlen = len(fingerprint)
+        if digestlen in (16, 20):
+            raise ValueError("md5 and sha1 are insecure and not supported. Use sha256.")
+        if digestlen != 32:
+            raise ValueError("fingerprint has invalid length")
+        self._fingerprint = bytes(fingerprint)
+
+    @property
+    def fingerprint(self) -> bytes:
+        return self._fingerprint
+
+    def digest_of(self, der_cert: bytes) -> bytes:
+        return hashlib.sha256(der_cert).digest()
+
+    def matches(self, der_cert: bytes) -> bool:
+        return hashlib.sha256(der_cert).digest() == self._fingerprint
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Fingerprint) and other._fingerprint == self._fingerprint
+
+    def __hash__(self) -> int:
+        return hash(self._fingerprint)
+
+    def __repr__(self) -> str:
+        return f"<Fingerprint sha256:{self._fingerprint.hex()}>"
+
+
+class ConnectionKey(NamedTuple):
+    """What makes two connections interchangeable in the pool.
+
+    A connection is only reused under the same security context: the same TLS settings,
+    pin, proxy and proxy credentials.
+    """
+
+    host: str
+    port: int | None
+    is_ssl: bool
+    ssl: bool | ssl.SSLContext | Fingerprint | None
+    proxy: URL | None
+    proxy_auth: BasicAuth | None
+    proxy_headers_hash: int | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RequestInfo:
+    """What was asked for: kept on responses and errors."""
+
+    url: URL
+    method: str
+    headers: CIMultiDictProxy[str]
+    real_url: URL = dataclasses.field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.real_url is None:
+            object.__setattr__(self, "real_url", self.url)
+
