@@ -1,0 +1,173 @@
+"""Fixtures shared by every test: loopback servers and TLS material.
+
+Servers (see tests/servers/):
+    raw_server            async factory: ``await raw_server(script, host=, ssl=, unix_path=)``
+    keepalive_server      async factory: ``await keepalive_server(host=, ssl=, unix_path=)``
+    gunicorn_httpbin      session: httpbin under gunicorn gthread on 127.0.0.1
+    gunicorn_httpbin_factory   session: ``factory(tls=False, unix=False, host="127.0.0.1")``
+    httpbin, httpbin_secure    from the pytest-httpbin plugin (Connection: close only)
+    unix_socket_path      a short socket path (sun_path is limited to 107 bytes)
+TLS (see tests/servers/tls.py):
+    tls_ca, tls_cert, ca_bundle_path (session); server_ssl_context, client_ssl_context
+    (fresh per test, so a test may change one freely)
+Helpers (import from tests.servers): require_binary(name), has_ipv6_loopback().
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import ssl as ssl_module
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import trustme
+
+from tests.servers import tls
+from tests.servers.gunicorn import GunicornServer, start_gunicorn_httpbin
+from tests.servers.keepalive import KeepAliveServer, KeepAliveServerFactory
+from tests.servers.raw import RawServer, RawServerFactory, Script
+
+GunicornFactory = Callable[..., GunicornServer]
+
+# Warnings raised inside libraries we only use as servers; the project's own code stays
+# under filterwarnings=error. Added here so pyproject needs no edit when they change.
+_LIBRARY_WARNING_FILTERS = (
+    "ignore::DeprecationWarning:httpbin.*",
+    "ignore::DeprecationWarning:flasgger.*",
+    "ignore::DeprecationWarning:werkzeug.*",
+    "ignore::DeprecationWarning:flask.*",
+    "ignore:.*pkg_resources.*:DeprecationWarning",
+    "ignore:.*pkg_resources.*:UserWarning",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in _LIBRARY_WARNING_FILTERS:
+        config.addinivalue_line("filterwarnings", line)
+
+
+@pytest.fixture
+def unix_socket_path() -> Iterator[str]:
+    directory = tempfile.mkdtemp(prefix="zurl-", dir="/tmp")
+    try:
+        yield f"{directory}/s.sock"
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest_asyncio.fixture
+async def raw_server() -> AsyncIterator[RawServerFactory]:
+    servers: list[RawServer] = []
+
+    async def factory(
+        script: Script,
+        *,
+        host: str = "127.0.0.1",
+        ssl: ssl_module.SSLContext | None = None,
+        unix_path: str | os.PathLike[str] | None = None,
+    ) -> RawServer:
+        server = RawServer(script, host=host, ssl=ssl, unix_path=unix_path)
+        await server.start()
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        await server.close()
+    errors = [error for server in servers for error in server.errors]
+    if errors:
+        raise errors[0]
+
+
+@pytest_asyncio.fixture
+async def keepalive_server() -> AsyncIterator[KeepAliveServerFactory]:
+    servers: list[KeepAliveServer] = []
+
+    async def factory(
+        *,
+        host: str = "127.0.0.1",
+        ssl: ssl_module.SSLContext | None = None,
+        unix_path: str | os.PathLike[str] | None = None,
+    ) -> KeepAliveServer:
+        server = KeepAliveServer(host=host, ssl=ssl, unix_path=unix_path)
+        await server.start()
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        await server.close()
+
+
+# -- TLS --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tls_ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def tls_cert(tls_ca: trustme.CA) -> trustme.LeafCert:
+    return tls.issue_loopback_cert(tls_ca)
+
+
+@pytest.fixture
+def server_ssl_context(tls_cert: trustme.LeafCert) -> ssl_module.SSLContext:
+    return tls.server_context(tls_cert)
+
+
+@pytest.fixture
+def client_ssl_context(tls_ca: trustme.CA) -> ssl_module.SSLContext:
+    return tls.client_context(tls_ca)
+
+
+@pytest.fixture(scope="session")
+def ca_bundle_path(tls_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tls.write_ca_bundle(tls_ca, tmp_path_factory.mktemp("ca") / "ca.pem")
+
+
+# -- gunicorn ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def gunicorn_httpbin_factory(
+    tls_cert: trustme.LeafCert, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GunicornFactory]:
+    """Start (once per session and variant) httpbin under gunicorn: TLS, unix, or ::1."""
+    started: dict[tuple[bool, bool, str], GunicornServer] = {}
+    directory = Path(tempfile.mkdtemp(prefix="zurl-gu-", dir="/tmp"))
+
+    def factory(
+        *, tls: bool = False, unix: bool = False, host: str = "127.0.0.1"
+    ) -> GunicornServer:
+        key = (tls, unix, host)
+        if key not in started:
+            certfile = keyfile = None
+            if tls:
+                cert_dir = tmp_path_factory.mktemp("gunicorn-tls")
+                cert_path, key_path = _write_cert(tls_cert, cert_dir)
+                certfile, keyfile = str(cert_path), str(key_path)
+            unix_path = str(directory / f"g{len(started)}.sock") if unix else None
+            started[key] = start_gunicorn_httpbin(
+                host=host, unix_path=unix_path, certfile=certfile, keyfile=keyfile
+            )
+        return started[key]
+
+    yield factory
+    for server in started.values():
+        server.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _write_cert(cert: trustme.LeafCert, directory: Path) -> tuple[Path, Path]:
+    return tls.write_cert_files(cert, directory)
+
+
+@pytest.fixture(scope="session")
+def gunicorn_httpbin(gunicorn_httpbin_factory: GunicornFactory) -> GunicornServer:
+    return gunicorn_httpbin_factory()
