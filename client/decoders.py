@@ -1,0 +1,344 @@
+"""Response content decoders: gzip, deflate, br and zstd, incremental and bounded.
+
+Rules / theory of operation:
+
+- A decoder turns the bytes of a ``Content-Encoding``-ed body into the original bytes, one
+  chunk at a time (``decompress``), and ``flush`` ends the stream. Memory stays constant:
+  nothing is kept but the codec's own window.
+- The expanded size is bounded *while* decompressing: every codec call is given an output
+  limit of what is left under ``max_size`` (plus one byte, to tell "exactly at the limit"
+  from "over it"), so a bomb never allocates more than ``max_size`` before
+  ``DecompressionLimitError`` is raised.
+- Corrupt input, and a compressed stream that stops before its end marker, raise
+  ``ClientPayloadError``. An empty body is accepted for any encoding (a server that labels
+  an empty body ``gzip`` has sent nothing to decode).
+- An encoding we do not know means "pass the body through raw": ``make_decoder`` returns
+  ``None``, as curl and aiohttp do.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from typing import IO, Any, Protocol, cast
+
+from .exceptions import ClientPayloadError, DecompressionLimitError
+
+brotli: Any
+zstandard: Any
+try:
+    import brotli
+except ImportError:  # pragma: no cover - optional extra
+    brotli = None
+try:
+    import zstandard
+except ImportError:  # pragma: no cover - optional extra
+    zstandard = None
+
+__all__ = [
+    "ACCEPT_ENCODING",
+    "DEFAULT_MAX_DECOMPRESSED_SIZE",
+    "ContentDecoder",
+    "make_decoder",
+]
+
+# 1 GiB. curl and browsers set no limit because they stream to disk or screen; our callers
+# often hold the body in memory (``resp.read()``), where an unbounded expansion of a few
+# kilobytes is a denial of service. Legitimate ``Content-Encoding`` bodies above 1 GiB
+# expanded are rare (big archives are served as ``application/gzip``, not encoded), and the
+# limit is per decoder so ``None`` lifts it for the callers that need it.
+DEFAULT_MAX_DECOMPRESSED_SIZE = 1 << 30
+
+# RFC 9659 §3: zstd in HTTP uses at most an 8 MiB window; refusing larger windows bounds the
+# decoder's own memory, which a hostile frame header could otherwise set to gigabytes.
+_ZSTD_MAX_WINDOW = 8 << 20
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class ContentDecoder(Protocol):
+    """An incremental decoder for one response body."""
+
+    def decompress(self, data: bytes) -> bytes:
+        """Decode the next chunk of the body; may return ``b""``."""
+        ...
+
+    def flush(self) -> bytes:
+        """End of body: return what is left, or raise if the stream was cut short."""
+        ...
+
+
+class _Budget:
+    """The output still allowed under ``max_size``; shared by the stages of one decoder."""
+
+    __slots__ = ("encoding", "left")
+
+    def __init__(self, max_size: int | None, encoding: str) -> None:
+        self.left = max_size
+        self.encoding = encoding
+
+    def limit(self) -> int:
+        """The ``max_length`` for the next codec call (0 means unlimited to zlib)."""
+        return 0 if self.left is None else self.left + 1
+
+    def spend(self, size: int) -> None:
+        if self.left is None:
+            return
+        self.left -= size
+        if self.left < 0:
+            raise DecompressionLimitError(
+                f"{self.encoding} body expands beyond the limit of "
+                f"{self.left + size} more bytes (max_size)"
+            )
+
+
+def _corrupt(encoding: str, exc: Exception | None = None) -> ClientPayloadError:
+    detail = f": {exc}" if exc is not None else ""
+    return ClientPayloadError(f"Can not decode content-encoding: {encoding}{detail}")
+
+
+def _truncated(encoding: str) -> ClientPayloadError:
+    return ClientPayloadError(f"{encoding} stream ended before its end marker (truncated body)")
+
+
+class _ZlibDecoder:
+    """gzip (RFC 1952, members may be concatenated) or deflate (RFC 9110 §8.4.1.2).
+
+    "deflate" means the zlib format (RFC 1950), but many servers send raw deflate
+    (RFC 1951), so the wrapper is detected from the first two bytes: a zlib header has
+    compression method 8 and a 16-bit value divisible by 31 (RFC 1950 §2.2).
+    """
+
+    __slots__ = ("_budget", "_gzip", "_members", "_obj", "_pending", "_seen", "_trailing")
+
+    def __init__(self, gzip: bool, max_size: int | None) -> None:
+        self._gzip = gzip
+        self._budget = _Budget(max_size, "gzip" if gzip else "deflate")
+        self._obj: Any = None  # zlib's Decompress type is not importable for annotations
+        self._pending = b""  # header bytes held until the format is known
+        self._seen = False  # any input at all (an empty body is not "truncated")
+        self._trailing = False  # after the last gzip member: ignore the rest
+        self._members = 0  # complete streams decoded so far
+
+    def decompress(self, data: bytes) -> bytes:
+        if not data or self._trailing:
+            return b""
+        self._seen = True
+        out: list[bytes] = []
+        while data and not self._trailing:
+            if self._obj is None:
+                data = self._start(self._pending + data)
+                if self._obj is None:
+                    break
+            data = self._run(data, out)
+        return b"".join(out)
+
+    def _start(self, data: bytes) -> bytes:
+        """Pick the format from the first two bytes; hold them back if fewer arrived."""
+        if self._gzip and self._members and not _GZIP_MAGIC.startswith(data[:2]):
+            # Browsers ignore bytes after the last complete member (often zero padding).
+            self._trailing = True
+            self._pending = b""
+            return b""
+        if len(data) < 2:
+            self._pending = data
+            return b""
+        self._pending = b""
+        if self._gzip:
+            wbits = 16 + zlib.MAX_WBITS
+        elif data[0] & 0x0F == 8 and int.from_bytes(data[:2], "big") % 31 == 0:
+            wbits = zlib.MAX_WBITS
+        else:
+            wbits = -zlib.MAX_WBITS
+        self._obj = zlib.decompressobj(wbits)
+        return data
+
+    def _run(self, data: bytes, out: list[bytes]) -> bytes:
+        """Decompress ``data`` within the budget; return input left for a next member."""
+        obj = self._obj
+        try:
+            while data:
+                chunk = obj.decompress(data, self._budget.limit())
+                self._budget.spend(len(chunk))
+                if chunk:
+                    out.append(chunk)
+                if obj.eof:
+                    self._members += 1
+                    self._obj = None
+                    if not self._gzip:
+                        self._trailing = True  # deflate has one stream; ignore the rest
+                    return obj.unused_data  # type: ignore[no-any-return]
+                data = obj.unconsumed_tail
+        except zlib.error as exc:
+            raise _corrupt(self._budget.encoding, exc) from None
+        return b""
+
+    def flush(self) -> bytes:
+        if self._obj is not None:
+            obj, self._obj = self._obj, None
+            try:
+                chunk = obj.flush()
+            except zlib.error as exc:
+                raise _corrupt(self._budget.encoding, exc) from None
+            self._budget.spend(len(chunk))
+            if not obj.eof:
+                raise _truncated(self._budget.encoding)
+            return chunk  # type: ignore[no-any-return]
+        if self._seen and self._members == 0:
+            raise _truncated(self._budget.encoding)  # only a partial header arrived
+        return b""
+
+
+class _BrotliDecoder:
+    """br (RFC 7932), bounded with the ``output_buffer_limit`` of brotli >= 1.2."""
+
+    __slots__ = ("_budget", "_obj", "_seen")
+
+    def __init__(self, max_size: int | None) -> None:
+        self._obj = brotli.Decompressor()
+        self._budget = _Budget(max_size, "br")
+        self._seen = False
+
+    def decompress(self, data: bytes) -> bytes:
+        if not data:
+            return b""
+        self._seen = True
+        out: list[bytes] = []
+        try:
+            if not _BROTLI_BOUNDED:  # old brotli: bound after the fact
+                chunk = self._obj.process(data)
+                self._budget.spend(len(chunk))
+                return chunk  # type: ignore[no-any-return]
+            limit = self._budget.limit() or 1 << 20
+            chunk = self._obj.process(data, output_buffer_limit=limit)
+            while True:
+                self._budget.spend(len(chunk))
+                if chunk:
+                    out.append(chunk)
+                if self._obj.can_accept_more_data() or self._obj.is_finished():
+                    break
+                chunk = self._obj.process(b"", output_buffer_limit=self._budget.limit() or limit)
+        except brotli.error as exc:
+            raise _corrupt("br", exc) from None
+        return b"".join(out)
+
+    def flush(self) -> bytes:
+        if self._seen and not self._obj.is_finished():
+            raise _truncated("br")
+        return b""
+
+
+class _Sink:
+    """The zstd writer's destination: collects output and enforces the budget per piece."""
+
+    __slots__ = ("budget", "out")
+
+    def __init__(self, budget: _Budget) -> None:
+        self.budget = budget
+        self.out: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.budget.spend(len(data))
+        self.out.append(bytes(data))
+        return len(data)
+
+
+class _ZstdDecoder:
+    """zstd (RFC 8878), frames may be concatenated.
+
+    zstandard's ``decompressobj`` has no output limit, so the stream writer is used: it
+    hands output to the sink in ``write_size`` pieces and the sink raises as soon as the
+    budget is spent. The writer does not report whether the last frame was complete, so a
+    truncated zstd stream is not detected here (the transfer framing still is).
+    """
+
+    __slots__ = ("_sink", "_writer")
+
+    def __init__(self, max_size: int | None) -> None:
+        self._sink = _Sink(_Budget(max_size, "zstd"))
+        dctx = zstandard.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW)
+        self._writer = dctx.stream_writer(
+            cast(IO[bytes], self._sink), write_size=1 << 16, closefd=False
+        )
+
+    def decompress(self, data: bytes) -> bytes:
+        if not data:
+            return b""
+        try:
+            self._writer.write(data)
+        except zstandard.ZstdError as exc:
+            raise _corrupt("zstd", exc) from None
+        out, self._sink.out = self._sink.out, []
+        return b"".join(out)
+
+    def flush(self) -> bytes:
+        return self.decompress(b"")
+
+
+class _ChainDecoder:
+    """Several codings: ``Content-Encoding: gzip, br`` was applied gzip first, so br is
+    undone first (RFC 9110 §8.4)."""
+
+    __slots__ = ("_stages",)
+
+    def __init__(self, stages: list[ContentDecoder]) -> None:
+        self._stages = stages
+
+    def decompress(self, data: bytes) -> bytes:
+        for stage in self._stages:
+            data = stage.decompress(data)
+        return data
+
+    def flush(self) -> bytes:
+        data = b""
+        for stage in self._stages:
+            data = stage.decompress(data) + stage.flush()
+        return data
+
+
+def _brotli_bounded() -> bool:
+    if brotli is None:
+        return False
+    try:
+        brotli.Decompressor().process(b"", output_buffer_limit=1)
+    except TypeError:  # pragma: no cover - brotli < 1.2
+        return False
+    return True
+
+
+_BROTLI_BOUNDED = _brotli_bounded()
+
+_FACTORIES: dict[str, Callable[[int | None], ContentDecoder]] = {
+    "gzip": lambda limit: _ZlibDecoder(True, limit),
+    "x-gzip": lambda limit: _ZlibDecoder(True, limit),  # RFC 9110 §8.4.1.3
+    "deflate": lambda limit: _ZlibDecoder(False, limit),
+}
+if brotli is not None:
+    _FACTORIES["br"] = _BrotliDecoder
+if zstandard is not None:
+    _FACTORIES["zstd"] = _ZstdDecoder
+
+# What the client advertises in Accept-Encoding: only what it can undo.
+ACCEPT_ENCODING = ", ".join(
+    name for name in ("gzip", "deflate", "br", "zstd") if name in _FACTORIES
+)
+
+
+def make_decoder(
+    content_encoding: str, *, max_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE
+) -> ContentDecoder | None:
+    """A decoder for a ``Content-Encoding`` value, or ``None`` to pass the body raw.
+
+    ``None`` for "", "identity" or any coding we cannot undo (then nothing is decoded, so
+    the caller gets the bytes exactly as sent). ``max_size`` bounds the expanded size at
+    every stage of a chain; ``None`` lifts the limit.
+    """
+    names = [
+        name
+        for name in (part.strip().lower() for part in content_encoding.split(","))
+        if name and name != "identity"
+    ]
+    if not names or any(name not in _FACTORIES for name in names):
+        return None
+    stages = [_FACTORIES[name](max_size) for name in reversed(names)]
+    return stages[0] if len(stages) == 1 else _ChainDecoder(stages)
