@@ -1,0 +1,251 @@
+"""What the environment says about proxies, credentials and CA certificates (``trust_env``).
+
+Pure functions over ``os.environ`` and a few files; no sockets, no DNS.
+
+Rules:
+- Proxy variables follow ``urllib.request.getproxies_environment()``: names are matched
+  case-insensitively, a lower-case ``http_proxy`` wins over ``HTTP_PROXY``, an empty
+  lower-case variable cancels its upper-case twin, and under CGI (``REQUEST_METHOD`` set)
+  ``HTTP_PROXY`` is ignored because a client controls it through the ``Proxy:`` header
+  (CVE-2016-1000110, "httpoxy").
+- Only http:// and https:// proxies are kept; a value without a scheme means http://, as in
+  curl. Anything else (socks5://, garbage) is skipped without an error.
+- ``NO_PROXY`` follows curl and requests: entries split on commas and blanks, ``*`` bypasses
+  everything, a name matches itself and its subdomains, IPs and CIDR ranges match IP hosts,
+  an entry with a port matches only that port; all case-insensitive.
+- Reading netrc never raises: a missing, unreadable or malformed file means no credentials.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import netrc
+import os
+from collections.abc import Mapping
+
+from yarl import URL
+
+from .config import BasicAuth
+
+__all__ = (
+    "ProxyInfo",
+    "ca_from_env",
+    "get_env_proxy_for_url",
+    "netrc_auth",
+    "proxies_from_env",
+    "should_bypass_proxy",
+)
+
+# The URL schemes a proxy variable is looked up for (aiohttp 3.8+ added ws/wss).
+PROXY_SCHEMES = ("http", "https", "ws", "wss")
+_SUPPORTED_PROXY_URLS = ("http", "https")
+
+_IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ProxyInfo:
+    """A proxy URL without credentials, and the credentials to send to it."""
+
+    proxy: URL
+    proxy_auth: BasicAuth | None
+
+
+# --- proxy variables --------------------------------------------------------------------
+
+
+def _proxy_variables(environ: Mapping[str, str]) -> dict[str, str]:
+    """``{"http": value, "no": value, ...}`` with urllib's precedence rules."""
+    found: dict[str, str] = {}
+    # Pass 1: every spelling, so upper-case names count when no lower-case one exists.
+    for name, value in environ.items():
+        lowered = name.lower()
+        if value and lowered.endswith("_proxy"):
+            found[lowered[:-6]] = value
+    if "REQUEST_METHOD" in environ:
+        found.pop("http", None)  # httpoxy: under CGI, HTTP_PROXY comes from the client
+    # Pass 2: lower-case names win, and an empty one cancels the variable.
+    for name, value in environ.items():
+        if name.endswith("_proxy"):
+            key = name.lower()[:-6]
+            if value:
+                found[key] = value
+            else:
+                found.pop(key, None)
+    return found
+
+
+def _parse_proxy(value: str) -> URL | None:
+    """The proxy URL in ``value``, or None when it is not an http(s) proxy we can use."""
+    text = value.strip()
+    if "://" not in text:
+        text = "http://" + text  # curl: no scheme means an HTTP proxy
+    try:
+        url = URL(text)
+    except ValueError:
+        return None
+    if url.scheme.lower() not in _SUPPORTED_PROXY_URLS or not url.host:
+        return None
+    return url
+
+
+def _proxy_credentials(url: URL) -> BasicAuth | None:
+    try:
+        return BasicAuth.from_url(url)
+    except ValueError:
+        return None  # a ':' in the decoded login cannot be sent as Basic credentials
+
+
+def proxies_from_env() -> dict[str, ProxyInfo]:
+    """The proxies for ``http``, ``https``, ``ws`` and ``wss`` URLs named by the environment.
+
+    Credentials in the proxy URL become ``proxy_auth``; without them, netrc is asked for the
+    proxy's host. The returned ``proxy`` URLs carry no credentials.
+    """
+    variables = _proxy_variables(os.environ)
+    result: dict[str, ProxyInfo] = {}
+    for scheme in PROXY_SCHEMES:
+        value = variables.get(scheme)
+        url = _parse_proxy(value) if value else None
+        if url is None:
+            continue
+        auth = _proxy_credentials(url)
+        if auth is None and url.host is not None:
+            auth = netrc_auth(url.host)
+        result[scheme] = ProxyInfo(url.with_user(None), auth)
+    return result
+
+
+def get_env_proxy_for_url(url: URL) -> ProxyInfo:
+    """The environment's proxy for ``url``; LookupError if none applies or NO_PROXY bypasses."""
+    if url.host is not None and should_bypass_proxy(url):
+        raise LookupError(f"Proxying is disabled for {url.host!r} by NO_PROXY")
+    proxies = proxies_from_env()
+    try:
+        return proxies[url.scheme.lower()]
+    except KeyError:
+        raise LookupError(f"No proxy for {url.scheme!r} URLs in the environment") from None
+
+
+# --- NO_PROXY -----------------------------------------------------------------------------
+
+
+def _parse_ip(text: str) -> _IPAddress | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _split_port(entry: str) -> tuple[str, int | None] | None:
+    """``host[:port]`` / ``[v6][:port]`` / bare v6 as (host, port); None when malformed."""
+    port_text = ""
+    if entry.startswith("["):
+        host, sep, rest = entry[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            return None
+        port_text = rest[1:]
+    elif entry.count(":") == 1:
+        host, port_text = entry.split(":")
+    else:
+        host = entry  # a name, or a bare IPv6 address (its colons are not a port)
+    if not port_text:
+        return host, None
+    if not port_text.isdigit():
+        return None
+    return host, int(port_text)
+
+
+def _entry_matches(entry: str, host: str, host_ip: _IPAddress | None, port: int | None) -> bool:
+    if "/" in entry:
+        # A CIDR range matches IP hosts only: no lookup is made to map a name to it.
+        try:
+            network: _IPNetwork = ipaddress.ip_network(entry.strip("[]"), strict=False)
+        except ValueError:
+            return False
+        return host_ip is not None and host_ip.version == network.version and host_ip in network
+    split = _split_port(entry)
+    if split is None:
+        return False
+    name, entry_port = split
+    if entry_port is not None and entry_port != port:
+        return False
+    entry_ip = _parse_ip(name)
+    if entry_ip is not None:
+        return host_ip is not None and entry_ip == host_ip
+    # "example.com", ".example.com" and "*.example.com" all cover the domain and below.
+    name = name.removeprefix("*").lstrip(".").rstrip(".")
+    if not name:
+        return False
+    return host == name or host.endswith("." + name)
+
+
+def should_bypass_proxy(url: URL, no_proxy: str | None = None) -> bool:
+    """True when ``url``'s host is listed in ``no_proxy`` (default: NO_PROXY / no_proxy)."""
+    if no_proxy is None:
+        no_proxy = _proxy_variables(os.environ).get("no", "")
+    entries = no_proxy.replace(",", " ").lower().split()
+    if not entries:
+        return False
+    if "*" in entries:
+        return True
+    if not url.host:
+        return False
+    host = url.host.lower().strip("[]").rstrip(".")
+    host_ip = _parse_ip(host.split("%", 1)[0])
+    port = url.port
+    return any(_entry_matches(entry, host, host_ip, port) for entry in entries)
+
+
+# --- netrc and CA files -------------------------------------------------------------------
+
+
+def _netrc_path() -> str | None:
+    explicit = os.environ.get("NETRC")
+    if explicit:
+        return explicit
+    home = os.path.expanduser("~")
+    if home == "~":
+        return None  # no HOME and no password database entry
+    for name in (".netrc", "_netrc"):  # _netrc is the Windows spelling
+        path = os.path.join(home, name)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def netrc_auth(host: str) -> BasicAuth | None:
+    """Credentials for ``host`` from $NETRC or ~/.netrc (its ``default`` entry too), or None."""
+    path = _netrc_path()
+    if path is None:
+        return None
+    try:
+        # An explicit path skips the stdlib's permission check, as curl and aiohttp do.
+        parsed = netrc.netrc(path)
+    except (OSError, netrc.NetrcParseError, UnicodeDecodeError, ValueError):
+        return None
+    found = parsed.authenticators(host) or parsed.authenticators(host.lower())
+    if found is None:
+        return None
+    login, _account, password = found
+    if not login and not password:
+        return None
+    try:
+        return BasicAuth(login or "", password or "")
+    except ValueError:
+        return None  # a ':' in the login cannot be sent as Basic credentials
+
+
+def ca_from_env() -> tuple[str | None, str | None]:
+    """(SSL_CERT_FILE, SSL_CERT_DIR) when they name an existing file / directories.
+
+    SSL_CERT_DIR may list several directories separated by ``os.pathsep`` (OpenSSL's rule);
+    the ones that exist are kept, in order.
+    """
+    cafile = os.environ.get("SSL_CERT_FILE") or None
+    if cafile is not None and not os.path.isfile(cafile):
+        cafile = None
+    dirs = [d for d in os.environ.get("SSL_CERT_DIR", "").split(os.pathsep) if os.path.isdir(d)]
+    return cafile, (os.pathsep.join(dirs) or None)
