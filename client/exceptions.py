@@ -38,6 +38,7 @@ Every failure the engine reports is one of these; lower layers raise plain
     │   │       └── NonHttpUrlRedirectClientError
     │   ├── InvalidRequestHeaderError                 (+ ValueError) CR/LF/NUL in the head
     │   ├── NonReplayableBodyError                    (+ ValueError) 307/308 with a used stream
+    │   ├── CookieFileError                           (+ ValueError) .path .line_number
     │   └── WSMessageTypeError                        (+ TypeError)
     └── WebSocketError                                .code (a close code)
 
@@ -339,6 +340,19 @@ class InvalidRequestHeaderError(ClientError, ValueError):
 
 class NonReplayableBodyError(ClientError, ValueError):
     """A 307/308 redirect needs the body again, but it was a one-shot stream."""
+
+
+class CookieFileError(ClientError, ValueError):
+    """A cookies.txt file that cannot be read: ``path`` and ``line_number`` say where."""
+
+    def __init__(self, path: str, line_number: int, reason: str) -> None:
+        self.path = path
+        self.line_number = line_number
+        self.reason = reason
+        super().__init__(path, line_number, reason)
+
+    def __str__(self) -> str:
+        return f"{self.path}, line {self.line_number}: {self.reason}"
 
 
 class WSMessageTypeError(ClientError, TypeError):
