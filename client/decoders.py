@@ -18,22 +18,24 @@ Rules / theory of operation:
 
 from __future__ import annotations
 
+import importlib
 import zlib
 from collections.abc import Callable
 from typing import IO, Any, Protocol, cast
 
 from .exceptions import ClientPayloadError, DecompressionLimitError
 
-brotli: Any
-zstandard: Any
-try:
-    import brotli
-except ImportError:  # pragma: no cover - optional extra
-    brotli = None
-try:
-    import zstandard
-except ImportError:  # pragma: no cover - optional extra
-    zstandard = None
+
+def _optional(module: str) -> Any:
+    """An optional codec library (the ``brotli`` and ``zstd`` extras), or ``None``."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:  # pragma: no cover - depends on the installed extras
+        return None
+
+
+brotli = _optional("brotli")
+zstandard = _optional("zstandard")
 
 __all__ = [
     "ACCEPT_ENCODING",
