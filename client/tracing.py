@@ -18,8 +18,8 @@ emits the signals. Everything else is derived from it:
   site of ``send_request_start(method, url, headers)`` without a hand-written signature.
 
 ``Trace`` has to name each sender once more, because a type checker only sees attributes
-that are written down; an import-time check (``_check_senders``) makes a missing, extra or
-misnamed sender an ``ImportError``-time failure rather than a silent gap.
+that are written down; an import-time check (``_check_senders``) turns a missing, extra or
+misnamed sender into a failed import rather than a silent gap.
 
 Contract with the session (the hot path pays nothing when tracing is off):
 
