@@ -30,6 +30,7 @@ __all__ = (
     "ResolveResult",
     "StaticResolver",
     "ThreadedResolver",
+    "parse_nameserver",
     "parse_resolve_option",
 )
 
