@@ -1,0 +1,112 @@
+"""A private Debian nginx on loopback, shared by the bench scripts (not a benchmark itself).
+
+`nginx_server(files_dir)` starts `nginx -p DIR -c DIR/nginx.conf -e DIR/error.log` in the
+foreground on 127.0.0.1 (a free port found by binding port 0 first), waits until it accepts,
+yields its base URL and stops it on exit. It serves:
+
+- `/small`   a fixed 12-byte `text/plain` 200 body (`return 200`, no disk access)
+- `/files/`  the files in `files_dir` (sendfile on), when given
+
+One worker, no access log, effectively unlimited keep-alive requests: on loopback it answers
+several times faster than any Python client, so the clients are what is measured.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SMALL_BODY = "hello, zurl\n"
+
+CONFIG = """\
+daemon off;
+worker_processes 1;
+user root;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/tmp_body;
+    proxy_temp_path {dir}/tmp_proxy;
+    fastcgi_temp_path {dir}/tmp_fastcgi;
+    uwsgi_temp_path {dir}/tmp_uwsgi;
+    scgi_temp_path {dir}/tmp_scgi;
+    keepalive_requests 100000000;
+    keepalive_timeout 120s;
+    sendfile on;
+    tcp_nopush on;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location = /small {{
+            default_type text/plain;
+            return 200 "{body}";
+        }}
+        location /files/ {{
+            alias {files}/;
+            default_type application/octet-stream;
+        }}
+    }}
+}}
+"""
+
+
+def free_port() -> int:
+    """A port that was free a moment ago on 127.0.0.1 (nginx cannot listen on port 0)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_ready(port: int, proc: subprocess.Popen[bytes], deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.01)
+    return False
+
+
+@contextmanager
+def nginx_server(files_dir: Path | None = None) -> Iterator[str]:
+    """Run nginx for the duration of the block; yields `http://127.0.0.1:PORT`."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    with tempfile.TemporaryDirectory(prefix="zurl-bench-nginx-") as tmp:
+        files = files_dir or Path(tmp) / "files"
+        files.mkdir(exist_ok=True)
+        for attempt in range(3):  # the free port can be taken between bind and listen
+            port = free_port()
+            conf = Path(tmp) / "nginx.conf"
+            body = SMALL_BODY.replace("\n", "\\n")
+            conf.write_text(CONFIG.format(dir=tmp, port=port, body=body, files=files))
+            proc = subprocess.Popen(
+                [nginx, "-p", tmp, "-c", str(conf), "-e", f"{tmp}/error.log"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            if _wait_ready(port, proc, time.monotonic() + 5):
+                break
+            proc.kill()
+            proc.wait()
+            if attempt == 2:
+                log = (Path(tmp) / "error.log").read_text(errors="replace")
+                raise RuntimeError(f"nginx did not start:\n{log}")
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()  # SIGTERM: nginx's fast shutdown
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -1,0 +1,249 @@
+"""Engine benchmark: zurl's `client` against aiohttp and httpx.AsyncClient on loopback.
+
+Run (peers env, see bench/README.md):
+
+    bench/.peers/bin/python bench/engine.py              # full run, ~2-3 minutes
+    bench/.peers/bin/python bench/engine.py --rounds 1   # quick look
+    bench/.peers/bin/python bench/engine.py --profile    # zurl's workloads under cProfile
+
+A private nginx (bench/_nginx.py) serves a fixed 12-byte body on 127.0.0.1. Two workloads:
+
+- seq:  5,000 sequential keep-alive GETs on one session
+- conc: 20,000 GETs with 64 in flight (64 worker tasks sharing one session)
+
+Every request reads the whole body and checks the status. Each (client, workload) runs in
+its own fresh subprocess per round; rounds are interleaved and the client order rotates
+each round, so drift on this shared machine hits every client alike. Inside a subprocess
+a short untimed warm-up (imports, first connections) precedes the timed loop; the figure is
+requests per second of the timed loop. The table shows the median over rounds (httpx, at
+~30 s a conc round, takes part in 3 of the 5 rounds, spread out: --httpx-rounds), and the
+ratios zurl/aiohttp and zurl/httpx against the targets (>= 1.2x and >= 3x, both workloads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pstats
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from _nginx import nginx_server
+
+HERE = Path(__file__).resolve().parent
+PEERS_PY = HERE / ".peers" / "bin" / "python"
+CLIENTS = ("zurl", "aiohttp", "httpx")
+WORKLOADS = ("seq", "conc")
+TARGETS = {"aiohttp": 1.2, "httpx": 3.0}
+WORKER_TIMEOUT = 120.0  # seconds; a stuck client fails its cell instead of hanging the run
+
+
+# ---------------------------------------------------------------- worker side (subprocess)
+
+
+async def _aiohttp_like(mod: Any, url: str, workload: str, n: int, inflight: int) -> float:
+    """The workload for aiohttp's API; zurl's `client` is the same API."""
+    async with mod.ClientSession() as session:
+
+        async def get() -> None:
+            async with session.get(url) as resp:
+                await resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(f"status {resp.status}")
+
+        return await _drive(get, workload, n, inflight)
+
+
+async def _httpx(url: str, workload: str, n: int, inflight: int) -> float:
+    import httpx
+
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(limits=limits) as session:
+
+        async def get() -> None:
+            resp = await session.get(url)  # reads the body
+            if resp.status_code != 200:
+                raise RuntimeError(f"status {resp.status_code}")
+
+        return await _drive(get, workload, n, inflight)
+
+
+async def _drive(get: Any, workload: str, n: int, inflight: int) -> float:
+    """Warm up untimed, then time `n` calls of `get`; returns seconds."""
+
+    async def workers(count: int, width: int) -> None:
+        left = count
+
+        async def worker() -> None:
+            nonlocal left
+            while left > 0:
+                left -= 1
+                await get()
+
+        await asyncio.gather(*(worker() for _ in range(width)))
+
+    width = 1 if workload == "seq" else inflight
+    await workers(max(width * 4, 100), width)
+    start = time.perf_counter()
+    await workers(n, width)
+    return time.perf_counter() - start
+
+
+def run_worker(client: str, url: str, workload: str, n: int, inflight: int) -> float:
+    if client == "httpx":
+        return asyncio.run(_httpx(url, workload, n, inflight))
+    if client == "zurl":
+        import client as mod
+    else:
+        import aiohttp as mod
+    return asyncio.run(_aiohttp_like(mod, url, workload, n, inflight))
+
+
+def print_profile(prof: cProfile.Profile, title: str, top: int = 25) -> None:
+    """Top functions by tottime, with their share of the profiled total."""
+    stats = pstats.Stats(prof)
+    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
+    rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]  # type: ignore[attr-defined]
+    print(f"\n== {title}: top {top} by tottime (profiled total {total:.2f} s) ==")
+    print(f"{'tottime':>8} {'%':>6} {'ncalls':>9} {'cumtime':>8}  function")
+    for (file, line, func), (_cc, ncalls, tt, ct, _callers) in rows:
+        where = f"{Path(file).parent.name}/{Path(file).name}:{line}" if line else file
+        print(f"{tt:8.3f} {100 * tt / total:5.1f}% {ncalls:9d} {ct:8.3f}  {func}  ({where})")
+
+
+# ---------------------------------------------------------------- parent side
+
+
+def python_for_workers() -> str:
+    return str(PEERS_PY) if PEERS_PY.exists() else sys.executable
+
+
+def zurl_available(py: str) -> str | None:
+    """None when zurl's engine imports with a ClientSession, else why not."""
+    probe = "import client; client.ClientSession"
+    done = subprocess.run([py, "-c", probe], capture_output=True, text=True, timeout=60)
+    if done.returncode == 0:
+        return None
+    return (done.stderr.strip().splitlines() or ["import failed"])[-1]
+
+
+def run_cell(py: str, client: str, url: str, workload: str, args: argparse.Namespace) -> float:
+    n = args.seq if workload == "seq" else args.conc
+    cmd = [py, __file__, "--worker", client, "--url", url, "--workload", workload,
+           "--n", str(n), "--inflight", str(args.inflight)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
+    seconds: float = json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
+    return n / seconds
+
+
+def spread(k: int, rounds: int) -> set[int]:
+    """`k` round numbers spread evenly over `rounds` (first and last included)."""
+    return {round(i * (rounds - 1) / max(k - 1, 1)) for i in range(k)}
+
+
+def bench(args: argparse.Namespace, url: str) -> None:
+    py = python_for_workers()
+    clients = list(args.clients)
+    unavailable: dict[str, str] = {}
+    if "zurl" in clients and (why := zurl_available(py)):
+        unavailable["zurl"] = why
+        clients.remove("zurl")
+    rps: dict[tuple[str, str], list[float]] = {}
+    httpx_rounds = spread(min(args.httpx_rounds, args.rounds), args.rounds)
+    for rnd in range(args.rounds):
+        order = clients[rnd % len(clients):] + clients[:rnd % len(clients)]
+        if rnd not in httpx_rounds:
+            order = [c for c in order if c != "httpx"]
+        for workload in WORKLOADS:
+            for client in order:
+                try:
+                    rate = run_cell(py, client, url, workload, args)
+                except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                    unavailable.setdefault(client, f"failed: {exc}")
+                    continue
+                rps.setdefault((client, workload), []).append(rate)
+                print(f"round {rnd + 1}/{args.rounds} {workload:4} {client:8} {rate:9.0f} req/s",
+                      file=sys.stderr, flush=True)
+    report(args, rps, unavailable)
+
+
+def report(args: argparse.Namespace, rps: dict[tuple[str, str], list[float]],
+           unavailable: dict[str, str]) -> None:
+    med = {key: statistics.median(vals) for key, vals in rps.items()}
+    print(f"\nengine: median req/s over {args.rounds} rounds ({args.httpx_rounds} for httpx); "
+          f"seq = {args.seq} sequential GETs, conc = {args.conc} GETs {args.inflight} in flight")
+    print(f"{'client':10} {'seq req/s':>12} {'conc req/s':>12}")
+    for client in args.clients:
+        cells = [f"{med[(client, w)]:12.0f}" if (client, w) in med else f"{'n/a':>12}"
+                 for w in WORKLOADS]
+        print(f"{client:10} {' '.join(cells)}")
+    for client, why in unavailable.items():
+        print(f"  {client}: not available ({why})")
+    for peer, target in TARGETS.items():
+        cells = []
+        for w in WORKLOADS:
+            if ("zurl", w) in med and (peer, w) in med:
+                ratio = med[("zurl", w)] / med[(peer, w)]
+                cells.append(f"{ratio:6.2f}x {'ok' if ratio >= target else 'MISS':4}")
+            else:
+                cells.append(f"{'n/a':>11}")
+        print(f"zurl/{peer:7} {'  '.join(cells)}   (target >= {target}x)")
+
+
+def profile(args: argparse.Namespace, url: str) -> None:
+    """Run zurl's workloads in a subprocess under cProfile and print the hot functions."""
+    py = python_for_workers()
+    for workload in WORKLOADS:
+        n = args.seq if workload == "seq" else args.conc
+        cmd = [py, __file__, "--worker", "zurl", "--url", url, "--workload", workload,
+               "--n", str(n), "--inflight", str(args.inflight), "--profile"]
+        subprocess.run(cmd, timeout=WORKER_TIMEOUT * 3, check=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--httpx-rounds", type=int, default=3,
+                        help="rounds that include httpx (it takes ~30 s per conc round)")
+    parser.add_argument("--seq", type=int, default=5_000, help="sequential GETs")
+    parser.add_argument("--conc", type=int, default=20_000, help="concurrent GETs")
+    parser.add_argument("--inflight", type=int, default=64)
+    parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
+    parser.add_argument("--profile", action="store_true",
+                        help="profile zurl's workloads (top 25 by tottime) instead")
+    parser.add_argument("--worker", choices=CLIENTS, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--workload", choices=WORKLOADS, help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:  # subprocess: one client, one workload, one JSON line out
+        if args.profile:
+            prof = cProfile.Profile()
+            prof.enable()
+            seconds = run_worker(args.worker, args.url, args.workload, args.n, args.inflight)
+            prof.disable()
+            print(f"\n{args.workload}: {args.n / seconds:.0f} req/s under the profiler")
+            print_profile(prof, f"zurl {args.workload} ({args.n} GETs)")
+            return
+        seconds = run_worker(args.worker, args.url, args.workload, args.n, args.inflight)
+        print(json.dumps({"seconds": seconds}))
+        return
+    with nginx_server() as base:
+        url = f"{base}/small"
+        if args.profile:
+            profile(args, url)
+        else:
+            bench(args, url)
+
+
+if __name__ == "__main__":
+    main()
