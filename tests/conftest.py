@@ -2,7 +2,8 @@
 
 Servers (see tests/servers/):
     raw_server            async factory: ``await raw_server(script, host=, ssl=, unix_path=)``
-    keepalive_server      async factory: ``await keepalive_server(host=, ssl=, unix_path=)``
+    keepalive_server      async factory: ``await keepalive_server(host=, ssl=, unix_path=,
+                          idle_timeout=, max_requests=)``
     gunicorn_httpbin      session: httpbin under gunicorn gthread on 127.0.0.1
     gunicorn_httpbin_factory   session: ``factory(tls=False, unix=False, host="127.0.0.1")``
     httpbin, httpbin_secure    from the pytest-httpbin plugin (Connection: close only)
@@ -92,8 +93,16 @@ async def keepalive_server() -> AsyncIterator[KeepAliveServerFactory]:
         host: str = "127.0.0.1",
         ssl: ssl_module.SSLContext | None = None,
         unix_path: str | os.PathLike[str] | None = None,
+        idle_timeout: float | None = None,
+        max_requests: int | None = None,
     ) -> KeepAliveServer:
-        server = KeepAliveServer(host=host, ssl=ssl, unix_path=unix_path)
+        server = KeepAliveServer(
+            host=host,
+            ssl=ssl,
+            unix_path=unix_path,
+            idle_timeout=idle_timeout,
+            max_requests=max_requests,
+        )
         await server.start()
         servers.append(server)
         return server

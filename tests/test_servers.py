@@ -7,6 +7,7 @@ servers the failure is the engine's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import json
 import socket
@@ -20,7 +21,7 @@ import trustme
 from tests.servers import has_ipv6_loopback, require_binary, servers_required
 from tests.servers.gunicorn import GunicornServer
 from tests.servers.keepalive import KeepAliveServerFactory, chunk_bytes, pattern_bytes
-from tests.servers.raw import RawConnection, RawServerFactory, parse_head
+from tests.servers.raw import RawConnection, RawServer, RawServerFactory, parse_head
 from tests.servers.tls import (
     WRONG_HOST,
     cert_der,
@@ -261,6 +262,34 @@ async def test_keepalive_rejects_garbage(keepalive_server: KeepAliveServerFactor
     server = await keepalive_server()
     response = await exchange(server.port, b"NONSENSE\r\n\r\n")
     assert response.startswith(b"HTTP/1.1 400") and b"Connection: close" in response
+
+
+async def test_keepalive_idle_timeout_max_requests_drop(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server(idle_timeout=0.1, max_requests=2)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"GET / HTTP/1.1\r\n\r\n")
+    await read_response(reader)
+    assert await asyncio.wait_for(reader.read(), 5) == b""  # closed when idle
+    writer.close()
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"GET / HTTP/1.1\r\n\r\n" * 2)
+    first, _ = await read_response(reader)
+    second, _ = await read_response(reader)
+    assert b"Connection: close" not in first and b"Connection: close" in second
+    writer.close()
+    assert await exchange(server.port, b"GET /drop HTTP/1.1\r\n\r\n") == b""
+
+
+async def test_raw_script_errors_are_kept() -> None:
+    async def broken(conn: RawConnection) -> None:
+        raise KeyError("bug in the test script")
+
+    async with RawServer(broken) as server:
+        with contextlib.suppress(ConnectionResetError):  # unread input makes close an RST
+            assert await exchange(server.port, GET) == b""
+    assert [type(error) for error in server.errors] == [KeyError]
 
 
 # -- TLS helpers -----------------------------------------------------------------------------

@@ -14,6 +14,11 @@ Routes:
     /close                 200 with ``Connection: close``, then closes
     /set-cookie?n=v&...    one Set-Cookie per pair
     /redirect?to=URL&status=302
+    /drop                  closes the connection without answering
+
+Options: ``idle_timeout`` closes a connection left idle that long between requests (a
+server's keep-alive timeout, for stale-connection tests); ``max_requests`` answers the
+N-th request on a connection with ``Connection: close`` (nginx's keepalive_requests).
 """
 
 from __future__ import annotations
@@ -86,6 +91,7 @@ class Response:
     body: bytes = b""
     chunks: AsyncIterator[bytes] | None = None
     close: bool = False
+    drop: bool = False
 
 
 async def read_request(reader: asyncio.StreamReader) -> Request | None:
@@ -230,6 +236,10 @@ async def _redirect(request: Request, arg: str) -> Response:
     return Response(status=status, headers=[("Location", options.get("to", "/"))])
 
 
+async def _drop(request: Request, arg: str) -> Response:
+    return Response(drop=True)
+
+
 ROUTES: dict[str, Route] = {
     "": _root,
     "bytes": _bytes,
@@ -240,6 +250,7 @@ ROUTES: dict[str, Route] = {
     "close": _close,
     "set-cookie": _set_cookie,
     "redirect": _redirect,
+    "drop": _drop,
 }
 
 
@@ -255,6 +266,9 @@ async def dispatch(request: Request) -> Response:
 
 
 # -- the server -----------------------------------------------------------------------------
+
+
+_STATUSES = frozenset(status.value for status in http.HTTPStatus)
 
 
 def _has_body(status: int, method: str) -> bool:
@@ -287,9 +301,6 @@ async def write_response(
     await writer.drain()
 
 
-_STATUSES = frozenset(status.value for status in http.HTTPStatus)
-
-
 class KeepAliveServer:
     """A listening keep-alive server with the counters pool tests assert on."""
 
@@ -299,7 +310,11 @@ class KeepAliveServer:
         host: str = "127.0.0.1",
         ssl: ssl_module.SSLContext | None = None,
         unix_path: str | os.PathLike[str] | None = None,
+        idle_timeout: float | None = None,
+        max_requests: int | None = None,
     ) -> None:
+        self.idle_timeout = idle_timeout
+        self.max_requests = max_requests
         self.host = host if unix_path is None else "localhost"
         self.port = 0
         self.unix_path = None if unix_path is None else os.fspath(unix_path)
@@ -381,9 +396,13 @@ class KeepAliveServer:
     async def _exchange_all(
         self, index: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        served = 0
         while True:
             try:
-                request = await read_request(reader)
+                try:
+                    request = await asyncio.wait_for(read_request(reader), self.idle_timeout)
+                except TimeoutError:
+                    return  # idle too long: close, as a server's keep-alive timeout does
                 if request is None:
                     return
                 request.body = await read_body(request, reader, writer)
@@ -394,7 +413,10 @@ class KeepAliveServer:
             self.requests += 1
             self.log.append((index, request.method, request.target))
             response = await dispatch(request)
-            close = response.close or not request.keep_alive
+            if response.drop:
+                return
+            served += 1
+            close = response.close or not request.keep_alive or served == self.max_requests
             await write_response(writer, response, request.method, close)
             if close:
                 return
@@ -415,4 +437,6 @@ class KeepAliveServerFactory(Protocol):
         host: str = "127.0.0.1",
         ssl: ssl_module.SSLContext | None = None,
         unix_path: str | os.PathLike[str] | None = None,
+        idle_timeout: float | None = None,
+        max_requests: int | None = None,
     ) -> KeepAliveServer: ...
