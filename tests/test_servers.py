@@ -258,6 +258,23 @@ async def test_keepalive_tls_unix_ipv6(
         assert response.endswith(b"ok") and v6.url.startswith("http://[::1]:")
 
 
+async def test_keepalive_expect_continue_and_head(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+    assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+    writer.write(b"hi")
+    _, body = await read_response(reader)
+    assert json.loads(body)["body"] == "hi"
+    writer.write(b"HEAD /bytes/10 HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n")
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert b"Content-Length: 10" in head
+    assert (await read_response(reader))[1] == b"ok"  # no body after the HEAD response
+    writer.close()
+
+
 async def test_keepalive_rejects_garbage(keepalive_server: KeepAliveServerFactory) -> None:
     server = await keepalive_server()
     response = await exchange(server.port, b"NONSENSE\r\n\r\n")
@@ -409,6 +426,17 @@ def test_pytest_httpbin_works_under_filterwarnings(httpbin: object) -> None:
     host, port = url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
     connection.request("GET", "/gzip")
+    assert connection.getresponse().status == 200
+    connection.close()
+
+
+def test_pytest_httpbin_secure(httpbin_secure: object) -> None:
+    from pytest_httpbin import certs  # type: ignore[import-untyped]
+
+    context = ssl.create_default_context(cafile=certs.where())
+    port = int(str(getattr(httpbin_secure, "port")))  # noqa: B009 - untyped plugin server
+    connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
+    connection.request("GET", "/get")
     assert connection.getresponse().status == 200
     connection.close()
 
