@@ -7,7 +7,8 @@ Rules:
   or not (``server.received``, one entry per connection, in accept order).
 - A script is either ``async def handler(conn: RawConnection) -> None`` or a list of byte
   strings written after reading one request (a float in the list sleeps that many
-  seconds); the connection is closed gracefully when the script returns.
+  seconds); the connection is closed gracefully when the script returns. The script runs
+  once per connection: vary it by ``conn.index`` (0 for the first connection accepted).
 - A script that raises anything but a connection error is a bug in the test: the error is
   kept in ``server.errors`` and re-raised when the fixture closes the server.
 """
