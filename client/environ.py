@@ -105,17 +105,22 @@ def proxies_from_env() -> dict[str, ProxyInfo]:
     proxy's host. The returned ``proxy`` URLs carry no credentials.
     """
     variables = _proxy_variables(os.environ)
-    result: dict[str, ProxyInfo] = {}
+    urls: dict[str, URL] = {}
     for scheme in PROXY_SCHEMES:
         value = variables.get(scheme)
         url = _parse_proxy(value) if value else None
-        if url is None:
-            continue
-        auth = _proxy_credentials(url)
-        if auth is None and url.host is not None:
-            auth = netrc_auth(url.host)
-        result[scheme] = ProxyInfo(url.with_user(None), auth)
-    return result
+        if url is not None:
+            urls[scheme] = url
+    credentials = {scheme: _proxy_credentials(url) for scheme, url in urls.items()}
+    # The netrc file is read at most once, and only when some proxy URL lacks credentials.
+    parsed_netrc = _load_netrc() if None in credentials.values() else None
+    return {
+        scheme: ProxyInfo(
+            url.with_user(None),
+            credentials[scheme] or _netrc_lookup(parsed_netrc, url.host or ""),
+        )
+        for scheme, url in urls.items()
+    }
 
 
 def get_env_proxy_for_url(url: URL) -> ProxyInfo:
@@ -216,15 +221,24 @@ def _netrc_path() -> str | None:
     return None
 
 
-def netrc_auth(host: str) -> BasicAuth | None:
-    """Credentials for ``host`` from $NETRC or ~/.netrc (its ``default`` entry too), or None."""
+def _load_netrc() -> netrc.netrc | None:
     path = _netrc_path()
     if path is None:
         return None
     try:
         # An explicit path skips the stdlib's permission check, as curl and aiohttp do.
-        parsed = netrc.netrc(path)
+        return netrc.netrc(path)
     except (OSError, netrc.NetrcParseError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def netrc_auth(host: str) -> BasicAuth | None:
+    """Credentials for ``host`` from $NETRC or ~/.netrc (its ``default`` entry too), or None."""
+    return _netrc_lookup(_load_netrc(), host)
+
+
+def _netrc_lookup(parsed: netrc.netrc | None, host: str) -> BasicAuth | None:
+    if parsed is None:
         return None
     found = parsed.authenticators(host) or parsed.authenticators(host.lower())
     if found is None:

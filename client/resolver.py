@@ -123,6 +123,12 @@ def _normalise_name(host: str) -> str:
     return host.lower().rstrip(".")
 
 
+def _key_host(host: str) -> str:
+    """``host`` in the one spelling used as a table key: IPs compressed, names lowered."""
+    addr = _parse_ip(host)
+    return str(addr) if addr is not None else _normalise_name(host)
+
+
 # --- the system resolver -----------------------------------------------------------
 
 
@@ -356,8 +362,7 @@ def parse_resolve_option(text: str) -> tuple[tuple[str, int], list[str]]:
         if addr is None:
             raise ValueError(f"bad --resolve entry {entry!r}: {item!r} is not an IP address")
         addrs.append(str(addr))
-    name = host if _parse_ip(host) is not None else _normalise_name(host)
-    return (name, port), addrs
+    return (_key_host(host), port), addrs
 
 
 class StaticResolver(AbstractResolver):
@@ -385,8 +390,7 @@ class StaticResolver(AbstractResolver):
                 parsed.append((str(addr), _family_of(addr)))
             if not parsed:
                 raise ValueError(f"override for {host!r} has no addresses")
-            key_host = host if _parse_ip(host) is not None else _normalise_name(host)
-            table.setdefault((key_host, port), []).extend(parsed)
+            table.setdefault((_key_host(host), port), []).extend(parsed)
         self._table = table
         self._fallback = fallback if fallback is not None else ThreadedResolver()
 
@@ -395,8 +399,11 @@ class StaticResolver(AbstractResolver):
         return self._fallback
 
     def _lookup(self, host: str, port: int) -> list[tuple[str, socket.AddressFamily]] | None:
-        name = host if _parse_ip(host) is not None else _normalise_name(host)
-        for key in ((name, port), (name, ANY_PORT), (WILDCARD_HOST, port), (WILDCARD_HOST, 0)):
+        name = _key_host(host)
+        keys = [(name, port), (name, ANY_PORT)]
+        if _parse_ip(host) is None:
+            keys += [(WILDCARD_HOST, port), (WILDCARD_HOST, ANY_PORT)]  # "*" means any *name*
+        for key in keys:
             found = self._table.get(key)
             if found is not None:
                 return found

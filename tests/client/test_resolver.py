@@ -439,3 +439,11 @@ async def test_parsed_entries_feed_the_static_resolver() -> None:
     key, addrs = parse_resolve_option("app.example:*:127.0.0.1")
     resolver = StaticResolver({key: addrs})
     assert hosts(await resolver.resolve("app.example", 8443)) == ["127.0.0.1"]
+
+
+async def test_an_ip_literal_uses_only_its_own_override() -> None:
+    resolver = StaticResolver({("[::1]", 443): ["127.0.0.5"], ("*", 0): ["127.0.0.9"]})
+    assert hosts(await resolver.resolve("::1", 443, socket.AF_UNSPEC)) == ["127.0.0.5"]
+    # "*" stands for any name: an address typed in the URL is dialled as written.
+    assert hosts(await resolver.resolve("127.0.0.1", 443)) == ["127.0.0.1"]
+    assert hosts(await resolver.resolve("any.example", 443)) == ["127.0.0.9"]
