@@ -57,6 +57,10 @@ _ZSTD_MAX_WINDOW = 8 << 20
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
+# Output is produced in steps of at most 64 KiB: the codecs build each result by growing a
+# buffer and copying it, so big steps would briefly need twice their size.
+_STEP = 1 << 16
+
 
 class ContentDecoder(Protocol):
     """An incremental decoder for one response body."""
@@ -80,8 +84,10 @@ class _Budget:
         self.encoding = encoding
 
     def limit(self) -> int:
-        """The ``max_length`` for the next codec call (0 means unlimited to zlib)."""
-        return 0 if self.left is None else self.left + 1
+        """The output size of the next codec call: a step, or one byte past the budget."""
+        if self.left is None:
+            return _STEP
+        return min(self.left + 1, _STEP)
 
     def spend(self, size: int) -> None:
         if self.left is None:
@@ -159,8 +165,9 @@ class _ZlibDecoder:
         """Decompress ``data`` within the budget; return input left for a next member."""
         obj = self._obj
         try:
-            while data:
-                chunk = obj.decompress(data, self._budget.limit())
+            while True:
+                step = self._budget.limit()
+                chunk = obj.decompress(data, step)
                 self._budget.spend(len(chunk))
                 if chunk:
                     out.append(chunk)
@@ -171,6 +178,9 @@ class _ZlibDecoder:
                         self._trailing = True  # deflate has one stream; ignore the rest
                     return obj.unused_data  # type: ignore[no-any-return]
                 data = obj.unconsumed_tail
+                # A full step may leave output pending inside zlib even with no input left.
+                if not data and len(chunk) < step:
+                    break
         except zlib.error as exc:
             raise _corrupt(self._budget.encoding, exc) from None
         return b""
@@ -211,15 +221,15 @@ class _BrotliDecoder:
                 chunk = self._obj.process(data)
                 self._budget.spend(len(chunk))
                 return chunk  # type: ignore[no-any-return]
-            limit = self._budget.limit() or 1 << 20
-            chunk = self._obj.process(data, output_buffer_limit=limit)
+            chunk = self._obj.process(data, output_buffer_limit=self._budget.limit())
             while True:
                 self._budget.spend(len(chunk))
                 if chunk:
                     out.append(chunk)
-                if self._obj.can_accept_more_data() or self._obj.is_finished():
+                # Drain: brotli may hold output even once it can take more input.
+                if self._obj.is_finished() or (not chunk and self._obj.can_accept_more_data()):
                     break
-                chunk = self._obj.process(b"", output_buffer_limit=self._budget.limit() or limit)
+                chunk = self._obj.process(b"", output_buffer_limit=self._budget.limit())
         except brotli.error as exc:
             raise _corrupt("br", exc) from None
         return b"".join(out)

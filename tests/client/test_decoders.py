@@ -1,0 +1,276 @@
+"""Response content decoders: every codec whole and byte by byte, chains, corruption, bombs."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterator
+
+import brotli
+import pytest
+import zstandard
+
+from client.decoders import (
+    ACCEPT_ENCODING,
+    DEFAULT_MAX_DECOMPRESSED_SIZE,
+    ContentDecoder,
+    make_decoder,
+)
+from client.exceptions import ClientPayloadError, DecompressionLimitError
+
+pytestmark = pytest.mark.timeout(30)
+
+BODY = b"".join(b"line %d of a body that compresses well\n" % i for i in range(3000))
+MiB = 1 << 20
+
+
+def zlib_wrapped(data: bytes) -> bytes:
+    return zlib.compress(data)
+
+
+def raw_deflate(data: bytes) -> bytes:
+    obj = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return obj.compress(data) + obj.flush()
+
+
+def zstd(data: bytes) -> bytes:
+    return zstandard.ZstdCompressor(write_checksum=True).compress(data)
+
+
+CODECS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.compress,
+    "x-gzip": gzip.compress,
+    "deflate": zlib_wrapped,
+    "br": brotli.compress,
+    "zstd": zstd,
+}
+
+
+def decoder(encoding: str, **kwargs: int | None) -> ContentDecoder:
+    dec = make_decoder(encoding, **kwargs)
+    assert dec is not None
+    return dec
+
+
+def decode_whole(encoding: str, data: bytes) -> bytes:
+    dec = decoder(encoding)
+    return dec.decompress(data) + dec.flush()
+
+
+def decode_bytewise(encoding: str, data: bytes) -> bytes:
+    dec = decoder(encoding)
+    out = [dec.decompress(data[i : i + 1]) for i in range(len(data))]
+    return b"".join(out) + dec.flush()
+
+
+@pytest.mark.parametrize("encoding", sorted(CODECS))
+@pytest.mark.parametrize("feed", [decode_whole, decode_bytewise], ids=["whole", "bytewise"])
+def test_each_codec_round_trips(encoding: str, feed: Callable[[str, bytes], bytes]) -> None:
+    assert feed(encoding, CODECS[encoding](BODY)) == BODY
+
+
+@pytest.mark.parametrize("encoding", sorted(CODECS))
+def test_empty_body_decodes_to_nothing(encoding: str) -> None:
+    assert decode_whole(encoding, b"") == b""
+
+
+def test_encoding_names_are_case_and_space_insensitive() -> None:
+    assert decode_whole(" GZip ", gzip.compress(BODY)) == BODY
+
+
+@pytest.mark.parametrize("value", ["", "identity", "compress", "gzip, foo", " , "])
+def test_identity_and_unknown_codings_pass_through(value: str) -> None:
+    assert make_decoder(value) is None
+
+
+def test_accept_encoding_lists_what_can_be_decoded() -> None:
+    assert ACCEPT_ENCODING == "gzip, deflate, br, zstd"
+    for name in ACCEPT_ENCODING.split(", "):
+        assert make_decoder(name) is not None
+
+
+def test_default_limit_is_one_gibibyte() -> None:
+    assert DEFAULT_MAX_DECOMPRESSED_SIZE == 1 << 30
+
+
+# --- gzip and deflate specifics ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("feed", [decode_whole, decode_bytewise], ids=["whole", "bytewise"])
+def test_concatenated_gzip_members_decode_in_order(feed: Callable[[str, bytes], bytes]) -> None:
+    data = gzip.compress(b"first ") + gzip.compress(b"second ") + gzip.compress(BODY)
+    assert feed("gzip", data) == b"first second " + BODY
+
+
+@pytest.mark.parametrize("feed", [decode_whole, decode_bytewise], ids=["whole", "bytewise"])
+def test_padding_after_the_last_gzip_member_is_ignored(
+    feed: Callable[[str, bytes], bytes],
+) -> None:
+    assert feed("gzip", gzip.compress(BODY) + b"\0" * 7) == BODY
+
+
+@pytest.mark.parametrize("feed", [decode_whole, decode_bytewise], ids=["whole", "bytewise"])
+def test_deflate_accepts_raw_and_zlib_wrapped(feed: Callable[[str, bytes], bytes]) -> None:
+    assert feed("deflate", zlib_wrapped(BODY)) == BODY
+    assert feed("deflate", raw_deflate(BODY)) == BODY
+    assert feed("deflate", raw_deflate(b"")) == b""
+
+
+# --- chains (RFC 9110 §8.4: listed in the order applied, undone in reverse) ------------------
+
+
+@pytest.mark.parametrize("feed", [decode_whole, decode_bytewise], ids=["whole", "bytewise"])
+def test_chained_codings_decode_in_reverse(feed: Callable[[str, bytes], bytes]) -> None:
+    assert feed("gzip, br", brotli.compress(gzip.compress(BODY))) == BODY
+    assert feed("deflate,zstd, gzip", gzip.compress(zstd(zlib_wrapped(BODY)))) == BODY
+    assert feed("identity, gzip", gzip.compress(BODY)) == BODY
+
+
+def test_chain_in_the_wrong_order_is_corrupt() -> None:
+    with pytest.raises(ClientPayloadError):
+        decode_whole("br, gzip", brotli.compress(gzip.compress(BODY)))
+
+
+# --- corrupt and truncated input --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", sorted(CODECS))
+def test_corrupt_input_raises_payload_error(encoding: str) -> None:
+    data = bytearray(CODECS[encoding](BODY))
+    garbage = b"this is not compressed data at all" * 4
+    with pytest.raises(ClientPayloadError, match="content-encoding"):
+        decode_whole(encoding, garbage)
+    # A flipped bit in the middle of a valid stream: caught by the codec or its checksum.
+    data[len(data) // 2] ^= 0xFF
+    with pytest.raises(ClientPayloadError):
+        decode_whole(encoding, bytes(data))
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
+@pytest.mark.parametrize("keep", [1, 5, -4])
+def test_truncated_stream_raises_at_flush(encoding: str, keep: int) -> None:
+    data = CODECS[encoding](BODY)
+    dec = decoder(encoding)
+    dec.decompress(data[:keep])  # the first bytes, or all but the last four
+    with pytest.raises(ClientPayloadError, match="truncated"):
+        dec.flush()
+
+
+def test_errors_are_not_raw_codec_errors() -> None:
+    with pytest.raises(ClientPayloadError) as info:
+        decode_whole("gzip", b"\x1f\x8bnonsense")
+    assert info.value.__cause__ is None
+    assert not isinstance(info.value, zlib.error)
+
+
+# --- bounded expansion --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", sorted(CODECS))
+def test_limit_allows_exactly_max_size(encoding: str) -> None:
+    data = CODECS[encoding](BODY)
+    dec = decoder(encoding, max_size=len(BODY))
+    assert dec.decompress(data) + dec.flush() == BODY
+    dec = decoder(encoding, max_size=len(BODY) - 1)
+    with pytest.raises(DecompressionLimitError):
+        dec.decompress(data)
+        dec.flush()
+
+
+def test_no_limit_when_max_size_is_none() -> None:
+    assert decoder("gzip", max_size=None).decompress(gzip.compress(BODY)) == BODY
+
+
+def test_limit_is_on_the_total_across_calls() -> None:
+    dec = decoder("deflate", max_size=len(BODY) * 2)
+    data = zlib_wrapped(BODY * 3)
+    with pytest.raises(DecompressionLimitError):
+        for i in range(0, len(data), 100):
+            dec.decompress(data[i : i + 100])
+
+
+def gzip_bomb() -> bytes:
+    """1 GiB of zeros as gzip, built from one repeated full-flush block (~1 MB, fast)."""
+    zeros = bytes(MiB)
+    obj = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    head = obj.compress(zeros) + obj.flush(zlib.Z_FULL_FLUSH)
+    block = obj.compress(zeros) + obj.flush(zlib.Z_FULL_FLUSH)
+    return head + block * 1023 + obj.flush()  # the trailer is never reached
+
+
+def stream_bomb(compress: Callable[[bytes], bytes], finish: Callable[[], bytes]) -> bytes:
+    zeros = bytes(MiB)
+    return b"".join(compress(zeros) for _ in range(1024)) + finish()
+
+
+def bombs() -> Iterator[tuple[str, Callable[[], bytes]]]:
+    yield "gzip", gzip_bomb
+    yield "deflate", lambda: gzip_bomb()[10:]  # the same blocks, raw
+    br = brotli.Compressor(quality=1)
+    yield "br", lambda: stream_bomb(br.process, br.finish)
+    zs = zstandard.ZstdCompressor(level=1).compressobj()
+    yield "zstd", lambda: stream_bomb(zs.compress, zs.flush)
+
+
+@pytest.mark.parametrize(("encoding", "make_bomb"), list(bombs()), ids=lambda v: str(v)[:7])
+def test_bomb_stops_at_max_size_without_allocating_more(
+    encoding: str, make_bomb: Callable[[], bytes]
+) -> None:
+    bomb = make_bomb()
+    assert len(bomb) < 2 * MiB  # a small input that would expand to 1 GiB
+    limit = 8 * MiB
+    dec = decoder(encoding, max_size=limit)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DecompressionLimitError, match="limit"):
+            dec.decompress(bomb)  # one call: the whole bomb at once
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < limit + 3 * MiB  # the output, plus zlib's copy of the unread input
+
+
+def test_bomb_fed_in_small_chunks_stops_too() -> None:
+    bomb = gzip_bomb()
+    dec = decoder("gzip", max_size=4 * MiB)
+    produced = 0
+    with pytest.raises(DecompressionLimitError):
+        for i in range(0, len(bomb), 512):
+            produced += len(dec.decompress(bomb[i : i + 512]))
+    assert produced <= 4 * MiB
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd"])
+def test_decoding_50_mb_keeps_memory_flat(encoding: str) -> None:
+    """A 50 MB body, compressed and decoded as a stream, never held whole."""
+    compressor: object
+    if encoding == "gzip":
+        compressor = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        compressor = zlib.compressobj(1)
+    elif encoding == "br":
+        compressor = brotli.Compressor(quality=1)
+    else:
+        compressor = zstandard.ZstdCompressor(level=1).compressobj()
+    compress = getattr(compressor, "process", None) or compressor.compress  # type: ignore[attr-defined]
+    finish = getattr(compressor, "finish", None) or compressor.flush  # type: ignore[attr-defined]
+    dec = decoder(encoding)
+    total = 0
+    pending = b""
+    tracemalloc.start()
+    try:
+        for i in range(801):  # 800 × 64 KiB = 50 MiB, then the end of the stream
+            # 64 KiB pieces, each new: compressible 32:1, but not across pieces.
+            pending += compress(os.urandom(2048) * 32) if i < 800 else finish()
+            while len(pending) >= 16384 or (i == 800 and pending):
+                # Re-cut into 16 KiB pieces, as reads from a socket would arrive.
+                total += len(dec.decompress(pending[:16384]))
+                pending = pending[16384:]
+        total += len(dec.flush())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert total == 800 * 65536
+    assert peak < 4 * MiB
