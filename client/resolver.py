@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
     import dns.asyncresolver
+    import dns.name
 
 __all__ = (
     "AbstractResolver",
@@ -90,11 +91,6 @@ def _result(hostname: str, addr: str, port: int, family: int, proto: int = 0) ->
     )
 
 
-def _wrong_family() -> socket.gaierror:
-    # What getaddrinfo says for "::1" asked as AF_INET.
-    return socket.gaierror(socket.EAI_ADDRFAMILY, "Address family for hostname not supported")
-
-
 def _literal(host: str, port: int, family: int) -> list[ResolveResult] | None:
     """The result for an IP literal ``host``, or None when ``host`` is a name."""
     addr = _parse_ip(host)
@@ -102,7 +98,8 @@ def _literal(host: str, port: int, family: int) -> list[ResolveResult] | None:
         return None
     addr_family = _family_of(addr)
     if family not in (socket.AF_UNSPEC, addr_family):
-        raise _wrong_family()
+        # What getaddrinfo says for "::1" asked as AF_INET.
+        raise socket.gaierror(socket.EAI_ADDRFAMILY, "Address family for hostname not supported")
     return [_result(host, str(addr), port, addr_family)]
 
 
@@ -263,8 +260,9 @@ class AsyncResolver(AbstractResolver):
         if _is_localhost(name):
             loopback = {socket.AF_INET: "127.0.0.1", socket.AF_INET6: "::1"}
             return [_result(host, loopback[f], port, f) for f in wanted]
+        qname = _query_name(name)
         outcomes = await asyncio.gather(
-            *(self._query(name, f) for f in wanted), return_exceptions=True
+            *(self._query(qname, f) for f in wanted), return_exceptions=True
         )
         results: list[ResolveResult] = []
         errors: list[BaseException] = []
@@ -277,13 +275,27 @@ class AsyncResolver(AbstractResolver):
             return _dedupe(results)
         raise _dns_error(errors)
 
-    async def _query(self, name: str, family: int) -> list[str]:
+    async def _query(self, name: dns.name.Name, family: int) -> list[str]:
         rdtype = "AAAA" if family == socket.AF_INET6 else "A"
         answer = await self._resolver.resolve(name, rdtype, search=False)
         return [str(getattr(rr, "address", rr)) for rr in answer]
 
     async def close(self) -> None:
         """Nothing to release: dnspython opens one socket per query and closes it."""
+
+
+def _query_name(name: str) -> dns.name.Name:
+    """``name`` as an absolute DNS name; a name DNS cannot carry does not resolve."""
+    import dns.exception
+    import dns.name
+
+    try:
+        qname = dns.name.from_text(name)
+    except dns.exception.DNSException as exc:
+        raise socket.gaierror(socket.EAI_NONAME, f"Name or service not known ({exc})") from None
+    if qname == dns.name.root:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    return qname
 
 
 def _dns_error(errors: Sequence[BaseException]) -> OSError:

@@ -447,3 +447,15 @@ async def test_an_ip_literal_uses_only_its_own_override() -> None:
     # "*" stands for any name: an address typed in the URL is dialled as written.
     assert hosts(await resolver.resolve("127.0.0.1", 443)) == ["127.0.0.1"]
     assert hosts(await resolver.resolve("any.example", 443)) == ["127.0.0.9"]
+
+
+@pytest.mark.parametrize(
+    "name", ["", ".", "a..test", "x" * 64 + ".test", ".".join(["abcdefgh"] * 40)]
+)
+async def test_names_dns_cannot_carry_do_not_resolve(
+    dns_server: DNSServerFactory, name: str
+) -> None:
+    server = await dns_server(RECORDS)
+    with pytest.raises(OSError, match="Name or service not known"):
+        await AsyncResolver([server.nameserver]).resolve(name, 80)
+    assert server.queries == []
