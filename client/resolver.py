@@ -206,8 +206,8 @@ class AsyncResolver(AbstractResolver):
 
     ``nameservers`` are ``"ip"``, ``"ip:port"`` or ``"[v6]:port"``; ``None`` means the
     servers listed in /etc/resolv.conf (still asked directly, as aiodns does). ``timeout``
-    bounds one query to one server; ``tries`` is how many timeouts a lookup survives, so a
-    lookup gives up after ``timeout * tries`` seconds at most.
+    bounds one query to one server and a lookup gives up after ``timeout * tries`` seconds:
+    within that budget the servers are asked in turn and asked again (dnspython's backoff).
     """
 
     def __init__(
