@@ -1,0 +1,366 @@
+"""One HTTP/1.1 connection: an ``asyncio.Protocol`` with its own parser and buffer.
+
+Rules:
+- A protocol carries at most one request at a time (no pipelining). ``begin`` arms it for
+  a response; the parser's sink callbacks below deliver the head to ``wait_head`` and the
+  body into the response's ``StreamReader``.
+- At the end of a body the protocol hands itself back to its pool through ``on_idle``
+  — the body is already buffered, so the connection is free for the next request even
+  before the caller reads it.
+- Parser errors (``ProtocolError``) and lost connections become the public errors here,
+  once: a malformed head is ``MalformedResponseError``, a body cut short is
+  ``ClientPayloadError``, a peer that closed before any byte is
+  ``ServerDisconnectedError``.
+- Write back-pressure: ``drain`` waits while the transport is over its high-water mark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import (
+    ClientConnectionResetError,
+    ClientPayloadError,
+    MalformedResponseError,
+    ProtocolError,
+    ServerDisconnectedError,
+)
+from .decoders import make_decoder
+from .http1 import ResponseHead, ResponseParser
+from .streams import StreamReader
+
+if TYPE_CHECKING:
+    from .decoders import ContentDecoder
+
+__all__ = ["Connection", "ResponseProtocol"]
+
+
+class ResponseProtocol(asyncio.Protocol):
+    """Reads responses off one transport; knows nothing about pools or sessions."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        max_line_size: int = 8190,
+        max_head_size: int = 64 * 1024,
+    ) -> None:
+        self._loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.parser = ResponseParser(
+            self, max_line_size=max_line_size, max_head_size=max_head_size
+        )
+        self._head_waiter: asyncio.Future[tuple[ResponseHead, StreamReader]] | None = None
+        self._read_bufsize = 2**16
+        self._sock_read: float | None = None
+        self._decompress = True
+        self._informational: Callable[[ResponseHead], None] | None = None
+        self.stream: StreamReader | None = None
+        self.decoder: ContentDecoder | None = None
+        self.should_close = False
+        self.closed: asyncio.Future[None] = loop.create_future()
+        self.on_idle: Callable[[ResponseProtocol], None] | None = None
+        self.on_first_byte: Callable[[], None] | None = None
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._paused_writing = False
+        self._reading_paused = False
+        self._exception: BaseException | None = None
+        self._got_bytes = False
+        self.tunnel_data = b""
+        self.peername: Any = None
+        self.requests_served = 0
+        self.last_used = loop.time()
+
+    # -- asyncio.Protocol ----------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.peername = transport.get_extra_info("peername")
+
+    def data_received(self, data: bytes) -> None:
+        if not self._got_bytes:
+            self._got_bytes = True
+            if self.on_first_byte is not None:
+                self.on_first_byte()
+        try:
+            leftover = self.parser.feed(data)
+        except ProtocolError as exc:
+            self._fail_parse(exc)
+            return
+        except Exception as exc:  # a decoder raised ClientPayloadError, for example
+            self._fail(exc)
+            return
+        if leftover and self.parser.tunneled:
+            self.tunnel_data += leftover
+        elif leftover and not self.parser.in_message:
+            # Bytes after a complete response to a non-pipelining client: the stream is
+            # out of sync, so this connection must never carry another request.
+            self.should_close = True
+
+    def eof_received(self) -> bool | None:
+        return False  # let the transport close; connection_lost does the bookkeeping
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.should_close = True
+        if self.parser.in_message:
+            try:
+                self.parser.feed_eof()
+            except ProtocolError as perr:
+                if self._head_waiter is not None and not self._got_bytes:
+                    self._fail(ServerDisconnectedError())
+                elif self._head_waiter is not None:
+                    self._fail_parse(perr)
+                else:
+                    self._fail(ClientPayloadError(str(perr)))
+            except Exception as err:
+                self._fail(err)
+        elif self._head_waiter is not None:
+            self._fail(ServerDisconnectedError())
+        if self._drain_waiter is not None and not self._drain_waiter.done():
+            self._drain_waiter.set_exception(ClientConnectionResetError("Connection lost"))
+        self.transport = None
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._paused_writing = True
+
+    def resume_writing(self) -> None:
+        self._paused_writing = False
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # -- ResponseSink --------------------------------------------------------------
+
+    def on_informational(self, head: ResponseHead) -> None:
+        if self._informational is not None:
+            self._informational(head)
+
+    def on_head(self, head: ResponseHead) -> None:
+        self.should_close = self.should_close or head.should_close
+        # The stream exists before this callback returns: body bytes that arrived in the
+        # same segment as the head are fed right after it.
+        stream = self.stream = StreamReader(
+            self._loop,
+            limit=self._read_bufsize,
+            pause=self.pause_reading,
+            resume=self.resume_reading,
+            sock_read=self._sock_read,
+        )
+        if self._decompress:
+            encoding = head.headers.get("Content-Encoding")
+            if encoding:
+                try:
+                    self.decoder = make_decoder(encoding)
+                except Exception as exc:
+                    self._fail(exc)
+                    return
+        waiter = self._head_waiter
+        self._head_waiter = None
+        if waiter is not None and not waiter.done():
+            waiter.set_result((head, stream))
+
+    def on_body(self, data: bytes) -> None:
+        decoder = self.decoder
+        if decoder is not None:
+            data = decoder.decompress(data)
+        stream = self.stream
+        if stream is not None:
+            stream.feed_data(data)
+
+    def on_complete(self) -> None:
+        stream = self.stream
+        decoder = self.decoder
+        if decoder is not None:
+            self.decoder = None
+            try:
+                tail = decoder.flush()
+            except Exception as exc:
+                self._fail(exc)
+                return
+            if stream is not None and tail:
+                stream.feed_data(tail)
+        self.stream = None
+        self.requests_served += 1
+        self.last_used = self._loop.time()
+        if stream is not None:
+            stream.feed_eof()
+        if self.on_idle is not None and not self.parser.in_message:
+            self.on_idle(self)
+
+    # -- used by the request/response layer ----------------------------------------
+
+    @property
+    def is_connected(self) -> bool:
+        transport = self.transport
+        return transport is not None and not transport.is_closing()
+
+    @property
+    def exception(self) -> BaseException | None:
+        return self._exception
+
+    def begin(
+        self,
+        method: str,
+        *,
+        informational: Callable[[ResponseHead], None] | None = None,
+        read_bufsize: int = 2**16,
+        sock_read: float | None = None,
+        decompress: bool = True,
+        on_idle: Callable[[ResponseProtocol], None] | None = None,
+    ) -> asyncio.Future[tuple[ResponseHead, StreamReader]]:
+        """Arm the parser for the response to ``method``; return the future of its head."""
+        self.parser.start(method)
+        self._informational = informational
+        self._read_bufsize = read_bufsize
+        self._sock_read = sock_read
+        self._decompress = decompress
+        self.on_idle = on_idle
+        self._got_bytes = False
+        waiter = self._head_waiter = self._loop.create_future()
+        return waiter
+
+    def write(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise ClientConnectionResetError("Cannot write to closing transport")
+        transport.write(data)
+
+    async def drain(self) -> None:
+        if not self._paused_writing:
+            return
+        if self.transport is None:
+            raise ClientConnectionResetError("Connection lost")
+        waiter = self._drain_waiter = self._loop.create_future()
+        await waiter
+
+    def pause_reading(self) -> None:
+        if self.transport is not None and not self._reading_paused:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.transport is not None and self._reading_paused:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
+    def abort(self, exc: BaseException | None = None) -> None:
+        """Fail whatever is waiting with ``exc`` and drop the transport at once."""
+        if exc is not None:
+            self._fail(exc)
+        self.should_close = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def close(self) -> None:
+        self.should_close = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def _fail_parse(self, exc: ProtocolError) -> None:
+        if self._head_waiter is not None:
+            # The head is unreadable: the request layer adds request_info to this.
+            self._fail(MalformedResponseError(None, status=400, message=str(exc)))
+        else:
+            self._fail(ClientPayloadError(f"Malformed response body: {exc}"))
+        self.should_close = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _fail(self, exc: BaseException) -> None:
+        self._exception = exc
+        self.should_close = True
+        waiter = self._head_waiter
+        if waiter is not None:
+            self._head_waiter = None
+            if not waiter.done():
+                waiter.set_exception(exc)
+        stream = self.stream
+        if stream is not None:
+            self.stream = None
+            stream.set_exception(exc)
+
+
+class Connection:
+    """A protocol lent out by a connector for one request; ``release`` gives it back."""
+
+    __slots__ = ("_callbacks", "_connector", "_key", "_protocol", "reused")
+
+    def __init__(
+        self, connector: Any, key: Any, protocol: ResponseProtocol, *, reused: bool
+    ) -> None:
+        self._connector = connector
+        self._key = key
+        self._protocol: ResponseProtocol | None = protocol
+        self._callbacks: list[Callable[[], None]] = []
+        self.reused = reused
+
+    def __repr__(self) -> str:
+        return f"Connection<{self._key}>"
+
+    @property
+    def key(self) -> Any:
+        return self._key
+
+    @property
+    def protocol(self) -> ResponseProtocol | None:
+        return self._protocol
+
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        return self._protocol.transport if self._protocol is not None else None
+
+    @property
+    def closed(self) -> bool:
+        return self._protocol is None or not self._protocol.is_connected
+
+    def add_callback(self, callback: Callable[[], None]) -> None:
+        if callback is not None:
+            self._callbacks.append(callback)
+
+    def _notify(self) -> None:
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def release(self) -> None:
+        """Give the connection back: to the idle pool if it can carry another request."""
+        self._notify()
+        protocol = self._protocol
+        if protocol is not None:
+            self._protocol = None
+            self._connector._release(self._key, protocol)
+
+    def close(self) -> None:
+        """Close the connection and free its pool slot."""
+        self._notify()
+        protocol = self._protocol
+        if protocol is not None:
+            self._protocol = None
+            protocol.close()
+            self._connector._release(self._key, protocol, should_close=True)
+
+    def take_over(self, new_protocol: asyncio.BaseProtocol, leftover: bytes = b"") -> None:
+        """Move the live transport to ``new_protocol`` (after a 101 or a tunnel).
+
+        The pool forgets the connection; the new protocol owns closing the transport.
+        """
+        protocol = self._protocol
+        if protocol is None or protocol.transport is None:
+            raise ClientConnectionResetError("Connection already closed")
+        transport = protocol.transport
+        leftover = protocol.tunnel_data + leftover
+        protocol.tunnel_data = b""
+        self._protocol = None
+        self._connector._forget(self._key, protocol)
+        transport.set_protocol(new_protocol)
+        new_protocol.connection_made(transport)
+        if leftover and isinstance(new_protocol, asyncio.Protocol):
+            new_protocol.data_received(leftover)
+        # Keep the connector's shutdown able to wait for this transport too.
+        protocol.transport = None

@@ -1,0 +1,322 @@
+"""``ClientResponse``: status and headers at once, the body on demand.
+
+Rules:
+- The connection goes back to the pool the moment the body has been received in full
+  (the protocol calls back), or is closed on ``close()`` / an unread ``release()``.
+- ``read()`` keeps the body; ``text()`` and ``json()`` decode that same body.
+- The session's ``total`` timeout, if any, is a single timer here that fails the stream and
+  drops the transport: reading a stalled body can never outlive it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import json as _json
+import re
+from collections.abc import Callable
+from http.cookies import CookieError, SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from .config import RequestInfo
+from .exceptions import (
+    ClientConnectionError,
+    ClientResponseError,
+    ContentTypeError,
+    ServerTimeoutError,
+)
+from .http1 import HttpVersion, ResponseHead
+from .streams import EMPTY_PAYLOAD, StreamReader
+
+if TYPE_CHECKING:
+    from .connection import Connection
+    from .tracing import Trace
+
+__all__ = ["ClientResponse"]
+
+# RFC 8259 §8.1: JSON is UTF-8; "+json" structured syntax suffixes (RFC 6839) count too.
+_JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
+
+
+def _parse_content_type(value: str | None) -> tuple[str, dict[str, str]]:
+    if not value:
+        return "application/octet-stream", {}
+    mime, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    for part in rest.split(";"):
+        name, eq, val = part.partition("=")
+        if eq:
+            params[name.strip().lower()] = val.strip().strip('"')
+    return mime.strip().lower(), params
+
+
+def default_charset_resolver(response: ClientResponse, body: bytes) -> str:
+    return "utf-8"
+
+
+class ClientResponse:
+    """A response to one request (one hop of a redirect chain)."""
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        *,
+        head: ResponseHead,
+        request_info: RequestInfo,
+        connection: Connection | None,
+        content: StreamReader,
+        history: tuple[ClientResponse, ...] = (),
+        session: Any = None,
+        traces: list[Trace] | None = None,
+        charset_resolver: Callable[[ClientResponse, bytes], str] = default_charset_resolver,
+        deadline: float | None = None,
+        peername: Any = None,
+    ) -> None:
+        self.method = method
+        self._url = url
+        self._real_url = url
+        self._head = head
+        self.version: HttpVersion = head.version
+        self.status: int = head.status
+        self.reason: str = head.reason
+        self._headers = head.headers
+        self._raw_headers = head.raw_headers
+        self._request_info = request_info
+        self._connection = connection
+        self.content = content
+        self._history = history
+        self._session = session
+        self._traces = traces or []
+        self._charset_resolver = charset_resolver
+        self._body: bytes | None = None
+        self._cookies: SimpleCookie | None = None
+        self._closed = False
+        self._released = False
+        self._timer: asyncio.TimerHandle | None = None
+        self.peername = peername
+        self.reused_connection = False
+        if connection is not None:
+            self.reused_connection = connection.reused
+            if deadline is not None and not content.is_eof():
+                loop = asyncio.get_running_loop()
+                self._timer = loop.call_at(deadline, self._on_total_timeout)
+        if content.is_eof():
+            self._body_done()
+        else:
+            content.on_eof(self._body_done)
+
+    def __repr__(self) -> str:
+        return f"<ClientResponse({self._url}) [{self.status} {self.reason}]>"
+
+    # -- the head ------------------------------------------------------------------
+
+    @property
+    def url(self) -> URL:
+        return self._url
+
+    @property
+    def real_url(self) -> URL:
+        return self._real_url
+
+    @property
+    def host(self) -> str:
+        return self._url.host or ""
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        return self._headers
+
+    @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        return self._raw_headers
+
+    @property
+    def request_info(self) -> RequestInfo:
+        return self._request_info
+
+    @property
+    def history(self) -> tuple[ClientResponse, ...]:
+        return self._history
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    @property
+    def content_type(self) -> str:
+        return _parse_content_type(self._headers.get("Content-Type"))[0]
+
+    @property
+    def charset(self) -> str | None:
+        return _parse_content_type(self._headers.get("Content-Type"))[1].get("charset")
+
+    @property
+    def content_length(self) -> int | None:
+        value = self._headers.get("Content-Length")
+        return int(value) if value is not None and value.isdigit() else None
+
+    @property
+    def content_disposition(self) -> str | None:
+        return self._headers.get("Content-Disposition")
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        """The cookies set by this response only (the jar keeps them all)."""
+        if self._cookies is None:
+            jar = SimpleCookie()
+            for value in self._headers.getall("Set-Cookie", ()):
+                try:
+                    jar.load(value)
+                except CookieError:
+                    continue  # a malformed cookie is ignored, as browsers do
+            self._cookies = jar
+        return self._cookies
+
+    @property
+    def connection(self) -> Connection | None:
+        return self._connection
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def get_encoding(self) -> str:
+        mime, params = _parse_content_type(self._headers.get("Content-Type"))
+        encoding = params.get("charset")
+        if encoding:
+            try:
+                return codecs.lookup(encoding).name
+            except LookupError:
+                pass
+        if mime == "application/json" or _JSON_TYPE.match(mime):
+            return "utf-8"
+        if self._body is None:
+            raise RuntimeError("Cannot compute fallback encoding of a not yet read body")
+        return self._charset_resolver(self, self._body)
+
+    # -- the body ------------------------------------------------------------------
+
+    async def read(self) -> bytes:
+        """The whole body (kept, so ``text()``/``json()`` can follow)."""
+        if self._body is None:
+            try:
+                self._body = await self.content.read()
+            except BaseException:
+                self.close()
+                raise
+            for trace in self._traces:
+                await trace.send_response_chunk_received(self.method, self._url, self._body)
+                await trace.send_response_end(self.method, self._url, len(self._body))
+        elif self._released and self._body is None:
+            raise ClientConnectionError("Connection closed")
+        return self._body
+
+    async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
+        body = await self.read()
+        if encoding is None:
+            encoding = self.get_encoding()
+        return body.decode(encoding, errors=errors)
+
+    async def json(
+        self,
+        *,
+        encoding: str | None = None,
+        loads: Callable[[str], Any] = _json.loads,
+        content_type: str | None = "application/json",
+    ) -> Any:
+        body = await self.read()
+        if content_type:
+            actual = self.content_type
+            expected = content_type.lower()
+            matches = (
+                _JSON_TYPE.match(actual) is not None
+                if expected == "application/json"
+                else expected == actual
+            )
+            if not matches:
+                raise ContentTypeError(
+                    self._request_info,
+                    self._history,
+                    status=self.status,
+                    message=f"Attempt to decode JSON with unexpected mimetype: {actual}",
+                    headers=self._headers,
+                )
+        if not body.strip():
+            return None
+        if encoding is None:
+            encoding = self.get_encoding()
+        return loads(body.decode(encoding))
+
+    def raise_for_status(self) -> None:
+        if self.status >= 400:
+            reason = self.reason
+            self.release()
+            raise ClientResponseError(
+                self._request_info,
+                self._history,
+                status=self.status,
+                message=reason,
+                headers=self._headers,
+            )
+
+    # -- lifetime ------------------------------------------------------------------
+
+    def _body_done(self) -> None:
+        """The whole body is buffered: the connection may serve someone else now."""
+        self._cancel_timer()
+        connection = self._connection
+        if connection is not None:
+            self._connection = None
+            connection.release()
+
+    def _on_total_timeout(self) -> None:
+        self._timer = None
+        connection = self._connection
+        if connection is not None and connection.protocol is not None:
+            connection.protocol.abort(ServerTimeoutError("Total timeout while reading the body"))
+        else:
+            self.content.set_exception(ServerTimeoutError("Total timeout"))
+        self.close()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def release(self) -> None:
+        """Done with this response. An unread body costs the connection, not correctness."""
+        self._released = True
+        self._cancel_timer()
+        connection = self._connection
+        if connection is not None:
+            self._connection = None
+            if self.content.is_eof():
+                connection.release()
+            else:
+                connection.close()
+
+    def close(self) -> None:
+        """Drop the connection now, whatever state the body is in."""
+        self._closed = True
+        self._cancel_timer()
+        connection = self._connection
+        if connection is not None:
+            self._connection = None
+            connection.close()
+
+    async def wait_for_close(self) -> None:
+        self.release()
+
+    async def __aenter__(self) -> ClientResponse:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.release()
+
+    @staticmethod
+    def empty_stream() -> StreamReader:
+        return EMPTY_PAYLOAD

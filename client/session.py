@@ -1,0 +1,702 @@
+"""``ClientSession``: default headers, cookies, timeouts and one pool for many requests.
+
+Rules:
+- ``_request`` walks a redirect chain hop by hop; each hop is one ``ClientRequest`` sent on
+  one pooled connection. What changes between hops (method, body, headers, credentials)
+  is decided by the pure helpers in ``redirects``.
+- Timeouts (``ClientTimeout``) map onto the phases: ``connect`` bounds getting a connection
+  (pool wait + connect), ``sock_connect`` each connect, ``sock_read`` each wait for bytes,
+  ``total`` the whole exchange including the body.
+- With no trace configs the hot path builds no trace objects at all (``traces`` is empty).
+- ``close()`` returns only when every transport is gone (see ``connector``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as _json
+import sys
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
+from http.cookies import BaseCookie, Morsel
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
+from yarl import URL
+
+from . import redirects
+from .config import DEFAULT_TIMEOUT, BasicAuth, ClientTimeout
+from .connection import Connection
+from .connector import BaseConnector, TCPConnector
+from .cookiejar import AbstractCookieJar, CookieJar
+from .decoders import ACCEPT_ENCODING
+from .exceptions import (
+    ClientConnectionError,
+    ClientConnectionResetError,
+    ConnectionTimeoutError,
+    InvalidUrlClientError,
+    MalformedResponseError,
+    NonHttpUrlClientError,
+    NonReplayableBodyError,
+    ServerDisconnectedError,
+    ServerTimeoutError,
+    SocketTimeoutError,
+    TooManyRedirects,
+)
+from .http1 import HttpVersion11, ResponseHead
+from .payload import Payload, payload_from_data
+from .request import IDEMPOTENT_METHODS, ClientRequest
+from .response import ClientResponse, default_charset_resolver
+from .streams import StreamReader
+from .tracing import Trace, TraceConfig, make_traces
+
+__all__ = ["ClientSession"]
+
+_T = TypeVar("_T")
+_SENTINEL: Any = object()
+
+USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} zurl/0.1"
+HTTP_SCHEMES = frozenset({"http", "https"})
+WS_SCHEMES = frozenset({"ws", "wss"})
+# A redirect's body is read (to keep the connection) only if it is known to be this small.
+_DRAIN_LIMIT = 1 << 16
+
+
+class _RequestContextManager(Generic[_T]):
+    """``await session.get(...)`` and ``async with session.get(...) as resp`` both work."""
+
+    __slots__ = ("_coro", "_resp")
+
+    def __init__(self, coro: Coroutine[Any, Any, _T]) -> None:
+        self._coro = coro
+        self._resp: _T | None = None
+
+    def __await__(self) -> Generator[Any, None, _T]:
+        return self._coro.__await__()
+
+    async def __aenter__(self) -> _T:
+        self._resp = await self._coro
+        return self._resp
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        resp: Any = self._resp
+        if resp is None:
+            return
+        if exc_type is not None and hasattr(resp, "close") and not hasattr(resp, "send_str"):
+            resp.close()
+        elif hasattr(resp, "send_str"):
+            await resp.close()
+        else:
+            resp.release()
+
+
+class ClientSession:
+    """The aiohttp-compatible client session."""
+
+    def __init__(
+        self,
+        base_url: str | URL | None = None,
+        *,
+        connector: BaseConnector | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        cookies: Any = None,
+        headers: Any = None,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        skip_auto_headers: Iterable[str] | None = None,
+        auth: BasicAuth | None = None,
+        json_serialize: Callable[[Any], str] = _json.dumps,
+        cookie_jar: AbstractCookieJar | None = None,
+        connector_owner: bool = True,
+        raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] = False,
+        timeout: ClientTimeout | object = _SENTINEL,
+        auto_decompress: bool = True,
+        trust_env: bool = False,
+        requote_redirect_url: bool = True,
+        trace_configs: list[TraceConfig] | None = None,
+        read_bufsize: int = 2**16,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        fallback_charset_resolver: Callable[[ClientResponse, bytes], str] = (
+            default_charset_resolver
+        ),
+        version: Any = HttpVersion11,
+    ) -> None:
+        self._loop = loop or asyncio.get_running_loop()
+        if base_url is None or isinstance(base_url, URL):
+            self._base_url: URL | None = base_url
+        else:
+            self._base_url = URL(base_url)
+        if self._base_url is not None and not self._base_url.is_absolute():
+            raise ValueError("base_url must be an absolute URL")
+        if connector is None:
+            connector = TCPConnector(loop=self._loop)
+        self._connector: BaseConnector | None = connector
+        self._connector_owner = connector_owner
+        self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
+        if cookies is not None:
+            self._cookie_jar.update_cookies(cookies)
+        self._default_headers: CIMultiDict[str] = CIMultiDict(headers or ())
+        self._skip_auto_headers = frozenset(
+            h.lower() for h in (skip_auto_headers or ())
+        )
+        self._default_auth = auth
+        self._default_proxy = URL(proxy) if proxy is not None else None
+        self._default_proxy_auth = proxy_auth
+        self._json_serialize = json_serialize
+        self._raise_for_status = raise_for_status
+        if timeout is _SENTINEL or timeout is None:
+            timeout = DEFAULT_TIMEOUT
+        if not isinstance(timeout, ClientTimeout):
+            raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
+        self._timeout = timeout
+        self._auto_decompress = auto_decompress
+        self._trust_env = trust_env
+        self._requote_redirect_url = requote_redirect_url
+        self._trace_configs = list(trace_configs or ())
+        for trace_config in self._trace_configs:
+            trace_config.freeze()
+        self._read_bufsize = read_bufsize
+        self._max_line_size = max_line_size
+        self._max_field_size = max_field_size
+        self._resolve_charset = fallback_charset_resolver
+        self._version = version
+        self._closed = False
+
+    def __del__(self, _warnings: Any = warnings) -> None:
+        if not getattr(self, "_closed", True) and self._connector is not None:
+            if self._connector_owner and self._connector._protocols:
+                _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
+
+    # -- properties (aiohttp's) ----------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed or self._connector is None or self._connector.closed
+
+    @property
+    def connector(self) -> BaseConnector | None:
+        return self._connector
+
+    @property
+    def cookie_jar(self) -> AbstractCookieJar:
+        return self._cookie_jar
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        return self._default_headers
+
+    @property
+    def skip_auto_headers(self) -> frozenset[str]:
+        return self._skip_auto_headers
+
+    @property
+    def auth(self) -> BasicAuth | None:
+        return self._default_auth
+
+    @property
+    def timeout(self) -> ClientTimeout:
+        return self._timeout
+
+    @property
+    def json_serialize(self) -> Callable[[Any], str]:
+        return self._json_serialize
+
+    @property
+    def connector_owner(self) -> bool:
+        return self._connector_owner
+
+    @property
+    def raise_for_status(self) -> bool | Callable[[ClientResponse], Awaitable[None]]:
+        return self._raise_for_status
+
+    @property
+    def auto_decompress(self) -> bool:
+        return self._auto_decompress
+
+    @property
+    def trust_env(self) -> bool:
+        return self._trust_env
+
+    @property
+    def trace_configs(self) -> list[TraceConfig]:
+        return self._trace_configs
+
+    @property
+    def version(self) -> Any:
+        return self._version
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    # -- lifetime ------------------------------------------------------------------
+
+    async def __aenter__(self) -> ClientSession:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the session; returns once every owned transport has closed."""
+        if not self._closed:
+            self._closed = True
+            if self._connector is not None and self._connector_owner:
+                await self._connector.close()
+            self._connector = None
+
+    def detach(self) -> None:
+        """Forget the connector without closing it."""
+        self._connector = None
+
+    # -- verbs ---------------------------------------------------------------------
+
+    def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        return _RequestContextManager(self._request(method, url, **kwargs))
+
+    def get(self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        return _RequestContextManager(self._request("GET", url, allow_redirects=allow_redirects, **kwargs))
+
+    def options(self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        return _RequestContextManager(self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs))
+
+    def head(self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        return _RequestContextManager(self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs))
+
+    def post(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        return _RequestContextManager(self._request("POST", url, data=data, **kwargs))
+
+    def put(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        return _RequestContextManager(self._request("PUT", url, data=data, **kwargs))
+
+    def patch(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        return _RequestContextManager(self._request("PATCH", url, data=data, **kwargs))
+
+    def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+        return _RequestContextManager(self._request("DELETE", url, **kwargs))
+
+    def ws_connect(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[Any]:
+        from .ws import ws_connect
+
+        return _RequestContextManager(ws_connect(self, url, **kwargs))
+
+    # -- the work ------------------------------------------------------------------
+
+    def _build_url(self, str_or_url: str | URL) -> URL:
+        try:
+            url = str_or_url if isinstance(str_or_url, URL) else URL(str_or_url)
+        except (ValueError, TypeError) as exc:
+            raise InvalidUrlClientError(str_or_url, str(exc)) from exc
+        if self._base_url is not None and not url.is_absolute():
+            url = self._base_url.join(url)
+        return url
+
+    def _check_url(self, url: URL, original: Any) -> None:
+        if url.scheme not in HTTP_SCHEMES and url.scheme not in WS_SCHEMES:
+            if not url.scheme:
+                raise InvalidUrlClientError(original, "URL has no scheme")
+            raise NonHttpUrlClientError(original, f"unsupported scheme {url.scheme!r}")
+        if not url.raw_host:
+            raise InvalidUrlClientError(original, "URL has no host")
+
+    def _prepare_headers(self, headers: Any) -> CIMultiDict[str]:
+        """Session defaults, with per-request headers replacing same-named defaults."""
+        result = CIMultiDict(self._default_headers)
+        if headers:
+            if not isinstance(headers, CIMultiDict | CIMultiDictProxy | MultiDict):
+                headers = CIMultiDict(headers)
+            added: set[str] = set()
+            for name, value in headers.items():
+                lowered = name.lower()
+                if lowered in added:
+                    result.add(name, value)
+                else:
+                    result[name] = value
+                    added.add(lowered)
+        return result
+
+    def _hop_headers(
+        self,
+        base: CIMultiDict[str],
+        url: URL,
+        skip: frozenset[str],
+        auth: BasicAuth | None,
+        cookies: Any,
+    ) -> CIMultiDict[str]:
+        headers = CIMultiDict(base)
+        if "host" not in skip and "Host" not in headers:
+            headers["Host"] = _host_header(url)
+        if "accept" not in skip:
+            headers.setdefault("Accept", "*/*")
+        if "accept-encoding" not in skip and self._auto_decompress:
+            headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
+        if "user-agent" not in skip:
+            headers.setdefault("User-Agent", USER_AGENT)
+        if auth is not None:
+            headers["Authorization"] = auth.encode()
+        cookie_header = self._cookie_header(url, cookies, headers.get("Cookie"))
+        if cookie_header:
+            headers["Cookie"] = cookie_header
+        return headers
+
+    def _cookie_header(self, url: URL, cookies: Any, explicit: str | None) -> str:
+        jar = self._cookie_jar
+        pairs: dict[str, str] = {}
+        if len(jar):
+            for name, morsel in jar.filter_cookies(url).items():
+                pairs[name] = morsel.coded_value
+        if cookies:
+            items = cookies.items() if isinstance(cookies, Mapping | BaseCookie) else cookies
+            for name, value in items:
+                if isinstance(value, Morsel):
+                    pairs[name] = value.coded_value
+                else:
+                    pairs[name] = _quote_cookie(str(value))
+        if not pairs:
+            return explicit or ""
+        joined = "; ".join(f"{name}={value}" for name, value in pairs.items())
+        return f"{explicit}; {joined}" if explicit else joined
+
+    def _make_body(self, data: Any, json: Any) -> Payload | None:
+        if data is not None and json is not None:
+            raise ValueError("data and json parameters can not be used at the same time")
+        if json is not None:
+            from .payload import JsonPayload
+
+            return JsonPayload(json, dumps=self._json_serialize)
+        if data is None:
+            return None
+        return payload_from_data(data)
+
+    async def _request(
+        self,
+        method: str,
+        str_or_url: str | URL,
+        *,
+        params: Any = None,
+        data: Any = None,
+        json: Any = None,
+        cookies: Any = None,
+        headers: Any = None,
+        skip_auto_headers: Iterable[str] | None = None,
+        auth: BasicAuth | None = None,
+        allow_redirects: bool = True,
+        max_redirects: int = 10,
+        compress: str | bool | None = None,
+        chunked: bool | None = None,
+        expect100: bool = False,
+        raise_for_status: Any = None,
+        read_until_eof: bool = True,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        timeout: ClientTimeout | object = _SENTINEL,
+        ssl: Any = True,
+        server_hostname: str | None = None,
+        proxy_headers: Any = None,
+        trace_request_ctx: Any = None,
+        read_bufsize: int | None = None,
+        auto_decompress: bool | None = None,
+        max_line_size: int | None = None,
+        max_field_size: int | None = None,
+        verify_ssl: bool | None = None,
+        fingerprint: bytes | None = None,
+        ssl_context: Any = None,
+    ) -> ClientResponse:
+        if self.closed:
+            raise RuntimeError("Session is closed")
+        connector = self._connector
+        assert connector is not None
+        if verify_ssl is False:
+            ssl = False
+        if fingerprint is not None:
+            from .config import Fingerprint
+
+            ssl = Fingerprint(fingerprint)
+        if ssl_context is not None:
+            ssl = ssl_context
+        if ssl is None:
+            ssl = True
+        method = method.upper()
+        url = self._build_url(str_or_url)
+        self._check_url(url, str_or_url)
+        if params is not None:
+            url = url.extend_query(params)
+        url, auth = _split_auth(url, auth)
+        if auth is None:
+            auth = self._default_auth
+        if timeout is _SENTINEL or timeout is None:
+            timeout = self._timeout
+        assert isinstance(timeout, ClientTimeout)
+        skip = self._skip_auto_headers
+        if skip_auto_headers:
+            skip = skip | {h.lower() for h in skip_auto_headers}
+        base_headers = self._prepare_headers(headers)
+        body = self._make_body(data, json)
+        proxy_url = URL(proxy) if proxy is not None else self._default_proxy
+        proxy_auth = proxy_auth if proxy_auth is not None else self._default_proxy_auth
+        proxy_headers_md = CIMultiDict(proxy_headers) if proxy_headers else None
+        traces: list[Trace] = (
+            make_traces(self, self._trace_configs, trace_request_ctx)
+            if self._trace_configs
+            else []
+        )
+        loop = self._loop
+        deadline = loop.time() + timeout.total if timeout.total else None
+        if auto_decompress is None:
+            auto_decompress = self._auto_decompress
+        history: list[ClientResponse] = []
+        original_url = url
+        for trace in traces:
+            await trace.send_request_start(method, url, CIMultiDictProxy(base_headers))
+        try:
+            while True:
+                hop_headers = self._hop_headers(base_headers, url, skip, auth, cookies)
+                req = ClientRequest(
+                    method,
+                    url.with_fragment(None),
+                    hop_headers,
+                    body,
+                    chunked=chunked,
+                    compress=compress,
+                    expect100=expect100,
+                    ssl=ssl,
+                    server_hostname=server_hostname,
+                    proxy=proxy_url,
+                    proxy_auth=proxy_auth,
+                    proxy_headers=proxy_headers_md,
+                    traces=traces,
+                    original_url=url,
+                )
+                try:
+                    async with asyncio.timeout_at(deadline) as total_scope:
+                        resp = await self._send(
+                            connector,
+                            req,
+                            timeout,
+                            deadline,
+                            history,
+                            read_bufsize or self._read_bufsize,
+                            auto_decompress,
+                        )
+                except TimeoutError as exc:
+                    if total_scope.expired():
+                        raise ServerTimeoutError(
+                            f"Total timeout of {timeout.total} s expired for {url}"
+                        ) from exc
+                    raise
+                self._store_cookies(resp)
+                if resp.status not in redirects.REDIRECT_STATUSES or not allow_redirects:
+                    break
+                location = resp.headers.get("Location") or resp.headers.get("URI")
+                if location is None:
+                    break
+                for trace in traces:
+                    await trace.send_request_redirect(method, url, CIMultiDictProxy(hop_headers), resp)
+                history.append(resp)
+                if len(history) > max_redirects:
+                    resp.close()
+                    raise TooManyRedirects(
+                        resp.request_info,
+                        tuple(history),
+                        status=resp.status,
+                        message=f"Exceeded {max_redirects} redirects",
+                        headers=resp.headers,
+                    )
+                await _drain(resp)
+                target = redirects.resolve_location(url, location)
+                new_method = redirects.redirect_method(resp.status, method)
+                keeps_body = redirects.keeps_body(resp.status, method, new_method)
+                if keeps_body and body is not None and not body.replayable:
+                    raise NonReplayableBodyError(
+                        f"{resp.status} redirect to {target} needs the request body again, "
+                        "but it was a one-shot stream"
+                    )
+                base_headers, _dropped = redirects.next_request_headers(
+                    base_headers, url, target, body_dropped=not keeps_body and body is not None
+                )
+                if not redirects.same_origin(url, target):
+                    auth = None  # an explicit auth= is never re-applied to another origin
+                if not keeps_body:
+                    body = None
+                method, url = new_method, target
+        except BaseException as exc:
+            for trace in traces:
+                await trace.send_request_exception(method, url, CIMultiDictProxy(base_headers), exc)  # type: ignore[arg-type]
+            raise
+        resp._history = tuple(history)
+        resp._real_url = original_url if not history else url
+        await self._check_status(resp, raise_for_status)
+        for trace in traces:
+            await trace.send_request_end(method, url, CIMultiDictProxy(base_headers), resp)
+        return resp
+
+    async def _check_status(self, resp: ClientResponse, per_request: Any) -> None:
+        check = self._raise_for_status if per_request is None else per_request
+        if check is True:
+            resp.raise_for_status()
+        elif callable(check):
+            await check(resp)
+
+    def _store_cookies(self, resp: ClientResponse) -> None:
+        set_cookies = resp.headers.getall("Set-Cookie", ())
+        if set_cookies:
+            self._cookie_jar.update_cookies_from_headers(list(set_cookies), resp.url)
+
+    async def _send(
+        self,
+        connector: BaseConnector,
+        req: ClientRequest,
+        timeout: ClientTimeout,
+        deadline: float | None,
+        history: list[ClientResponse],
+        read_bufsize: int,
+        auto_decompress: bool,
+    ) -> ClientResponse:
+        """One hop: a connection, the request, the response head. Retries a stale reuse once."""
+        for attempt in (1, 2):
+            conn = await self._connect(connector, req, timeout)
+            peername = conn.protocol.peername if conn.protocol is not None else None
+            try:
+                head, stream = await self._exchange(conn, req, timeout, read_bufsize, auto_decompress)
+            except (ServerDisconnectedError, ClientConnectionResetError, ConnectionResetError):
+                conn.close()
+                # A kept-alive connection the server had already dropped: safe to resend once.
+                if (
+                    attempt == 1
+                    and conn.reused
+                    and req.method in IDEMPOTENT_METHODS
+                    and req.replayable
+                ):
+                    continue
+                raise
+            except MalformedResponseError as exc:
+                conn.close()
+                raise MalformedResponseError(
+                    req.request_info, tuple(history), status=exc.status, message=exc.message
+                ) from None
+            except BaseException:
+                req.terminate()
+                conn.close()
+                raise
+            break
+        for trace in req.traces:
+            await trace.send_response_first_byte(req.method, req.url)
+        return ClientResponse(
+            req.method,
+            req.url,
+            head=head,
+            request_info=req.request_info,
+            connection=conn,
+            content=stream,
+            history=tuple(history),
+            session=self,
+            traces=req.traces,
+            charset_resolver=self._resolve_charset,
+            deadline=deadline,
+            peername=peername,
+        )
+
+    async def _connect(
+        self, connector: BaseConnector, req: ClientRequest, timeout: ClientTimeout
+    ) -> Connection:
+        try:
+            async with asyncio.timeout(timeout.connect or None):
+                return await connector.connect(req, req.traces, timeout)
+        except TimeoutError as exc:
+            if isinstance(exc, ServerTimeoutError):
+                raise
+            raise ConnectionTimeoutError(
+                f"Connection timeout to host {req.url.host}:{req.port}"
+            ) from exc
+
+    async def _exchange(
+        self,
+        conn: Connection,
+        req: ClientRequest,
+        timeout: ClientTimeout,
+        read_bufsize: int,
+        auto_decompress: bool,
+    ) -> tuple[ResponseHead, StreamReader]:
+        protocol = conn.protocol
+        if protocol is None or not protocol.is_connected:
+            raise ServerDisconnectedError("Connection closed before the request was sent")
+        continue_event = asyncio.Event() if req.expect100 else None
+        informational = None
+        if continue_event is not None:
+
+            def informational(head: ResponseHead) -> None:
+                if head.status == 100:
+                    continue_event.set()
+
+        head_fut = protocol.begin(
+            req.method,
+            informational=informational,
+            read_bufsize=read_bufsize,
+            sock_read=timeout.sock_read,
+            decompress=auto_decompress,
+            on_idle=lambda _p: conn.release(),
+        )
+        await req.send(protocol, continue_event)
+        handle = None
+        if timeout.sock_read:
+            handle = self._loop.call_later(timeout.sock_read, _expire_head, head_fut, req)
+        try:
+            head, stream = await head_fut
+        finally:
+            if handle is not None:
+                handle.cancel()
+        if continue_event is not None and not continue_event.is_set():
+            # A final answer came instead of 100 Continue: the body will not follow.
+            continue_event.set()
+            protocol.should_close = True
+        return head, stream
+
+
+def _expire_head(head_fut: asyncio.Future[Any], req: ClientRequest) -> None:
+    if not head_fut.done():
+        head_fut.set_exception(
+            SocketTimeoutError(f"Timeout on reading the response head from {req.url.host}")
+        )
+
+
+async def _drain(resp: ClientResponse) -> None:
+    """Read a small redirect body so its connection can be reused; drop a big one."""
+    length = resp.content_length
+    if length is not None and length <= _DRAIN_LIMIT:
+        try:
+            await resp.read()
+        except ClientConnectionError:
+            pass
+    resp.release()
+
+
+def _split_auth(url: URL, auth: BasicAuth | None) -> tuple[URL, BasicAuth | None]:
+    url_auth = BasicAuth.from_url(url)
+    if url_auth is None:
+        return url, auth
+    if auth is not None:
+        raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
+    return url.with_user(None), url_auth
+
+
+def _host_header(url: URL) -> str:
+    host = url.raw_host or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if url.explicit_port is not None and not url.is_default_port():
+        return f"{host}:{url.explicit_port}"
+    return host
+
+
+def _quote_cookie(value: str) -> str:
+    morsel: Morsel[str] = Morsel()
+    morsel.set("x", value, BaseCookie().value_encode(value)[1])
+    return morsel.coded_value
+

@@ -1,0 +1,315 @@
+"""``resp.content``: the body as an async stream, with read-side flow control.
+
+Rules:
+- The connection feeds bytes with ``feed_data`` and ends with ``feed_eof`` or
+  ``set_exception``; readers wait on one future at a time.
+- When more than ``high_water`` bytes are buffered the transport is paused, and resumed
+  once a reader brings the buffer under ``low_water``: a slow consumer never makes us
+  hold an unbounded body.
+- ``sock_read`` is enforced here, per wait, with one timer handle (no task per read).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import AsyncIterator, Callable
+
+from .exceptions import SocketTimeoutError
+
+__all__ = ["EMPTY_PAYLOAD", "EofStream", "StreamReader"]
+
+
+class EofStream(Exception):
+    """Raised internally by ``readchunk``-style helpers at the end of the stream."""
+
+
+class StreamReader:
+    """A buffered body stream with aiohttp's ``StreamReader`` read methods."""
+
+    __slots__ = (
+        "_buffer",
+        "_eof",
+        "_eof_callbacks",
+        "_exception",
+        "_high_water",
+        "_loop",
+        "_low_water",
+        "_pause",
+        "_paused",
+        "_resume",
+        "_size",
+        "_timeout",
+        "_waiter",
+        "total_bytes",
+    )
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        limit: int = 2**16,
+        pause: Callable[[], None] | None = None,
+        resume: Callable[[], None] | None = None,
+        sock_read: float | None = None,
+    ) -> None:
+        self._loop = loop
+        self._buffer: collections.deque[bytes] = collections.deque()
+        self._size = 0
+        self._eof = False
+        self._exception: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._high_water = limit * 2
+        self._low_water = limit
+        self._pause = pause
+        self._resume = resume
+        self._paused = False
+        self._timeout = sock_read
+        self._eof_callbacks: list[Callable[[], None]] = []
+        self.total_bytes = 0
+
+    def __repr__(self) -> str:
+        state = "eof" if self._eof else f"{self._size} bytes"
+        return f"<StreamReader {state}>"
+
+    # -- feeding side --------------------------------------------------------------
+
+    def feed_data(self, data: bytes) -> None:
+        if not data:
+            return
+        self._buffer.append(data)
+        self._size += len(data)
+        self.total_bytes += len(data)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+        if self._size > self._high_water and not self._paused and self._pause is not None:
+            self._paused = True
+            self._pause()
+
+    def feed_eof(self) -> None:
+        self._eof = True
+        self._wake()
+        callbacks, self._eof_callbacks = self._eof_callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def on_eof(self, callback: Callable[[], None]) -> None:
+        if self._eof:
+            callback()
+        else:
+            self._eof_callbacks.append(callback)
+
+    def set_exception(self, exc: BaseException) -> None:
+        if self._exception is None:
+            self._exception = exc
+        self._eof_callbacks.clear()
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_exception(exc)
+
+    def exception(self) -> BaseException | None:
+        return self._exception
+
+    def is_eof(self) -> bool:
+        return self._eof
+
+    def at_eof(self) -> bool:
+        """True when the stream ended and every byte was read."""
+        return self._eof and not self._buffer
+
+    # -- reading side --------------------------------------------------------------
+
+    async def _wait(self) -> None:
+        if self._exception is not None:
+            raise self._exception
+        waiter = self._waiter = self._loop.create_future()
+        handle = None
+        if self._timeout:
+            handle = self._loop.call_later(self._timeout, self._on_timeout, waiter)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if handle is not None:
+                handle.cancel()
+
+    def _on_timeout(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            self.set_exception(SocketTimeoutError("Timeout on reading data from socket"))
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _taken(self, n: int) -> None:
+        self._size -= n
+        if self._paused and self._size < self._low_water and self._resume is not None:
+            self._paused = False
+            self._resume()
+
+    def _take_all(self) -> bytes:
+        buffer = self._buffer
+        data = buffer.popleft() if len(buffer) == 1 else b"".join(buffer)
+        buffer.clear()
+        self._taken(len(data))
+        return data
+
+    async def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes (``-1``: everything until EOF)."""
+        if self._exception is not None:
+            raise self._exception
+        if n < 0:
+            while not self._eof:
+                await self._wait()
+            if self._exception is not None:
+                raise self._exception
+            return self._take_all() if self._buffer else b""
+        if n == 0:
+            return b""
+        while not self._buffer and not self._eof:
+            await self._wait()
+        return self._take(n)
+
+    def _take(self, n: int) -> bytes:
+        buffer = self._buffer
+        if not buffer:
+            return b""
+        first = buffer[0]
+        if len(first) <= n:
+            buffer.popleft()
+            self._taken(len(first))
+            return first
+        buffer[0] = first[n:]
+        self._taken(n)
+        return first[:n]
+
+    async def readany(self) -> bytes:
+        """Whatever is buffered, waiting for at least one byte (b"" at EOF)."""
+        while not self._buffer and not self._eof:
+            await self._wait()
+        if self._exception is not None and not self._buffer:
+            raise self._exception
+        return self._take_all() if self._buffer else b""
+
+    async def readexactly(self, n: int) -> bytes:
+        parts: list[bytes] = []
+        remaining = n
+        while remaining:
+            chunk = await self.read(remaining)
+            if not chunk:
+                partial = b"".join(parts)
+                raise asyncio.IncompleteReadError(partial, n)
+            parts.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(parts)
+
+    async def readuntil(self, separator: bytes = b"\n") -> bytes:
+        if not separator:
+            raise ValueError("Separator should be at least one-byte string")
+        while True:
+            if self._buffer:
+                joined = b"".join(self._buffer)
+                index = joined.find(separator)
+                if index >= 0:
+                    end = index + len(separator)
+                    self._buffer.clear()
+                    if end < len(joined):
+                        self._buffer.append(joined[end:])
+                    self._taken(end)
+                    return joined[:end]
+                if len(self._buffer) > 1:
+                    self._buffer.clear()
+                    self._buffer.append(joined)
+            if self._eof:
+                return self._take_all() if self._buffer else b""
+            await self._wait()
+
+    async def readline(self) -> bytes:
+        return await self.readuntil(b"\n")
+
+    async def readchunk(self) -> tuple[bytes, bool]:
+        """The next piece as it arrived, and whether it ends the body (aiohttp's shape)."""
+        while not self._buffer and not self._eof:
+            await self._wait()
+        if self._buffer:
+            data = self._buffer.popleft()
+            self._taken(len(data))
+            return data, False
+        return b"", True
+
+    def read_nowait(self, n: int = -1) -> bytes:
+        if self._exception is not None:
+            raise self._exception
+        if self._waiter is not None:
+            raise RuntimeError("Called while some coroutine is waiting for incoming data.")
+        return self._take_all() if n < 0 and self._buffer else self._take(n)
+
+    def unread_data(self, data: bytes) -> None:
+        if data:
+            self._buffer.appendleft(data)
+            self._size += len(data)
+
+    # -- iteration -----------------------------------------------------------------
+
+    async def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
+        """Pieces of at most ``n`` bytes."""
+        while True:
+            chunk = await self.read(n)
+            if not chunk:
+                return
+            yield chunk
+
+    async def iter_any(self) -> AsyncIterator[bytes]:
+        """Pieces as they arrive."""
+        while True:
+            chunk = await self.readany()
+            if not chunk:
+                return
+            yield chunk
+
+    async def iter_chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
+        while True:
+            chunk, end = await self.readchunk()
+            if end:
+                return
+            yield chunk, False
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        """Line by line, as aiohttp's stream iterates."""
+        return self._lines()
+
+    async def _lines(self) -> AsyncIterator[bytes]:
+        while True:
+            line = await self.readline()
+            if not line:
+                return
+            yield line
+
+
+class _EmptyStreamReader(StreamReader):
+    def __init__(self) -> None:
+        self._buffer = collections.deque()
+        self._size = 0
+        self._eof = True
+        self._exception = None
+        self._waiter = None
+        self._paused = False
+        self._pause = None
+        self._resume = None
+        self._timeout = None
+        self._eof_callbacks = []
+        self.total_bytes = 0
+
+    async def _wait(self) -> None:  # pragma: no cover - never waits: always at EOF
+        return None
+
+
+EMPTY_PAYLOAD: StreamReader = _EmptyStreamReader()
