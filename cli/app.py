@@ -1,0 +1,171 @@
+"""One run of zurl without click: options in, exit code out.
+
+``main`` parses the command line into ``Options`` (field names are the click parameter
+names, so a new flag is one option in ``main`` plus one field here) and calls ``run``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import traceback
+from typing import BinaryIO
+
+from cli.env import Environment
+from cli.exitcodes import ExitCode, status_exit_code
+from cli.messages import RequestMessage, ResponseMessage
+from cli.output import OutputError, OutputSpec, choose_output, make_renderer
+from cli.spec import Inputs, RequestSpec, UsageError, build_spec
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Options:
+    request: tuple[str, ...] = ()
+    json_: bool = False
+    form: bool = False
+    multipart: bool = False
+    auth: str | None = None
+    timeout: float | None = None
+    connect_timeout: float | None = None
+    check_status: bool = False
+    offline: bool = False
+    report: str | None = None
+    print_: str | None = None
+    headers: bool = False
+    body: bool = False
+    verbose: bool = False
+    quiet: bool = False
+    pretty: str | None = None
+    style: str = "ansi_dark"
+    raw_headers: bool = False
+    ignore_stdin: bool = False
+    traceback: bool = False
+
+
+def parse_auth(value: str | None, env: Environment) -> tuple[str, str] | None:
+    """``user:pass``; a bare ``user`` asks for the password on a terminal."""
+    if value is None:
+        return None
+    user, sep, password = value.partition(":")
+    if sep:
+        return user, password
+    if not env.stdin_isatty:
+        raise UsageError(f"--auth {user!r} has no password and there is no terminal to ask")
+    import getpass
+
+    return user, getpass.getpass(f"zurl: password for {user}: ")
+
+
+def run(env: Environment, opts: Options) -> int:
+    try:
+        return _run(env, opts)
+    except (UsageError, OutputError) as exc:
+        env.error(f"error: {exc}")
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        env.error("interrupted")
+        return ExitCode.INTERRUPTED
+
+
+def _run(env: Environment, opts: Options) -> int:
+    to_stdout_report = opts.report == "-"
+    out = choose_output(
+        print_letters=opts.print_,
+        headers=opts.headers,
+        body=opts.body,
+        verbose=opts.verbose,
+        quiet=opts.quiet or (to_stdout_report and opts.print_ is None),
+        pretty=opts.pretty,
+        style=opts.style,
+        raw_headers=opts.raw_headers,
+        stdout_isatty=env.stdout_isatty,
+        offline=opts.offline,
+        colors_allowed=env.colors != "none" or opts.pretty in ("all", "colors"),
+    )
+    spec = build_spec(
+        Inputs(
+            args=opts.request,
+            form=opts.form,
+            multipart=opts.multipart,
+            json=opts.json_,
+            auth=parse_auth(opts.auth, env),
+            timeout=opts.timeout,
+            connect_timeout=opts.connect_timeout,
+            ignore_stdin=opts.ignore_stdin,
+            stdin_has_data=env.stdin_has_data,
+            read_stdin=env.stdin.read,
+        )
+    )
+    if opts.offline:
+        from cli.exchange import planned_request
+
+        renderer = make_renderer(env.stdout, out, env.columns)
+        renderer.message(planned_request(spec))
+        renderer.close()
+        return ExitCode.OK
+    report = _open_report(opts.report, env)
+    try:
+        return asyncio.run(_exchange(env, opts, spec, out, report))
+    finally:
+        if report is not None and report is not env.stdout:
+            report.close()
+
+
+def _open_report(path: str | None, env: Environment) -> BinaryIO | None:
+    if path is None:
+        return None
+    if path == "-":
+        return env.stdout
+    try:
+        return open(path, "wb")  # closed by _run
+    except OSError as exc:
+        raise UsageError(f"--report {path!r}: {exc.strerror or exc}") from None
+
+
+async def _exchange(
+    env: Environment, opts: Options, spec: RequestSpec, out: OutputSpec, report: BinaryIO | None
+) -> int:
+    from cli import exchange
+
+    renderer = make_renderer(env.stdout, out, env.columns)
+    pending: RequestMessage | None = None
+    hops: list[tuple[RequestMessage, ResponseMessage]] = []
+    final: ResponseMessage | None = None
+    try:
+        async for msg in exchange.run(spec):
+            renderer.message(msg)
+            if isinstance(msg, RequestMessage):
+                pending = msg
+            elif pending is not None:
+                hops.append((pending, msg))
+                final = msg
+    except Exception as exc:  # every failure becomes an exit code
+        return _failed(env, opts, spec, exc)
+    finally:
+        renderer.close()
+    if report is not None and hops:
+        from cli import report as reporting
+
+        request, response = hops[-1]
+        reporting.write(report, reporting.record(request, response, hops[:-1]))
+    return _status_code(env, opts, final)
+
+
+def _failed(env: Environment, opts: Options, spec: RequestSpec, exc: Exception) -> int:
+    from cli.exchange import where
+    from cli.failures import describe
+
+    failure = describe(exc, where(spec.url))
+    if opts.traceback:
+        env.stderr.write(traceback.format_exc().encode("utf-8", "replace"))
+    env.error(failure.message)
+    return failure.code
+
+
+def _status_code(env: Environment, opts: Options, final: ResponseMessage | None) -> int:
+    if final is None or not opts.check_status:
+        return ExitCode.OK
+    code = status_exit_code(final.status)
+    if code != ExitCode.OK and not env.stdout_isatty:
+        env.error(f"warning: HTTP {final.status} {final.reason}")
+    return code

@@ -1,0 +1,64 @@
+"""The process's surroundings (streams, terminals), injectable so tests run in-process."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import stat
+import sys
+from typing import BinaryIO
+
+
+def _is_data(stream: object) -> bool:
+    """True when ``stream`` is a pipe or a regular file: something meant as input.
+
+    A terminal, /dev/null or a closed descriptor is not, so ``zurl URL`` run from cron or
+    with ``< /dev/null`` never blocks or sends an empty body by accident.
+    """
+    try:
+        mode = os.fstat(stream.fileno()).st_mode  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
+
+
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Environment:
+    """Binary streams plus what they are connected to."""
+
+    stdin: BinaryIO
+    stdout: BinaryIO
+    stderr: BinaryIO
+    stdin_isatty: bool = False
+    stdin_has_data: bool = False
+    stdout_isatty: bool = False
+    stderr_isatty: bool = False
+    columns: int = 80
+    colors: str = "auto"
+
+    @classmethod
+    def from_system(cls) -> Environment:
+        return cls(
+            stdin=sys.stdin.buffer,
+            stdout=sys.stdout.buffer,
+            stderr=sys.stderr.buffer,
+            stdin_isatty=_isatty(sys.stdin),
+            stdin_has_data=_is_data(sys.stdin),
+            stdout_isatty=_isatty(sys.stdout),
+            stderr_isatty=_isatty(sys.stderr),
+            columns=shutil.get_terminal_size().columns,
+            colors="none" if os.environ.get("NO_COLOR") else "auto",
+        )
+
+    def error(self, line: str) -> None:
+        """Write one diagnostic line to stderr."""
+        self.stderr.write(f"zurl: {line}\n".encode("utf-8", "replace"))
+        self.stderr.flush()

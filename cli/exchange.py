@@ -1,0 +1,137 @@
+"""Runs a ``RequestSpec`` on the engine and yields plain messages; prints nothing.
+
+Rules:
+- ``client`` is imported inside ``run`` only, so ``--offline``, ``--help`` and usage
+  errors never pay for the engine (or its TLS setup).
+- Only names that aiohttp's client also has are used, plus the engine's documented extras
+  (``resp.peername``, ``resp.reused_connection``, ``resp.raw_headers``), read with
+  ``getattr`` so a response without them still renders.
+- Engine exceptions propagate unchanged; ``failures`` turns them into exit codes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from cli.messages import Message, RequestMessage, ResponseMessage, format_address
+from cli.spec import RequestSpec
+
+if TYPE_CHECKING:
+    import client
+
+
+def target_of(url: str) -> str:
+    """The request target of an origin-form request line (RFC 9112 §3.2.1)."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    return f"{path}?{parts.query}" if parts.query else path
+
+
+def host_header(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    default = 443 if parts.scheme == "https" else 80
+    port = parts.port
+    return host if port in (None, default) else f"{host}:{port}"
+
+
+def where(url: str) -> str:
+    """``host:port`` for messages about ``url``."""
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def planned_request(spec: RequestSpec) -> RequestMessage:
+    """The request as it would be sent, without the engine (``--offline``).
+
+    The engine may add headers of its own (Accept-Encoding, for one) when it really sends.
+    """
+    headers = [("Host", host_header(spec.url)), *spec.headers]
+    if spec.auth is not None:
+        import base64
+
+        creds = base64.b64encode(f"{spec.auth[0]}:{spec.auth[1]}".encode("latin-1")).decode()
+        headers.append(("Authorization", f"Basic {creds}"))
+    if spec.body is not None:
+        headers.append(("Content-Length", str(len(spec.body))))
+    return RequestMessage(spec.method, spec.url, target_of(spec.url), tuple(headers), spec.body)
+
+
+def _request_message(resp: client.ClientResponse, body: bytes | None) -> RequestMessage:
+    info = resp.request_info
+    url = str(info.real_url)
+    headers = tuple((str(k), str(v)) for k, v in info.headers.items())
+    return RequestMessage(info.method, url, target_of(url), headers, body)
+
+
+def _version(resp: Any) -> str:
+    version = getattr(resp, "version", None)
+    if version is None:
+        return "1.1"
+    return f"{version[0]}.{version[1]}"
+
+
+def _response_message(resp: client.ClientResponse, body: bytes, elapsed: float) -> ResponseMessage:
+    raw = tuple((bytes(k), bytes(v)) for k, v in getattr(resp, "raw_headers", ()) or ())
+    reused = getattr(resp, "reused_connection", None)
+    return ResponseMessage(
+        url=str(resp.url),
+        status=resp.status,
+        reason=resp.reason or "",
+        headers=tuple((str(k), str(v)) for k, v in resp.headers.items()),
+        body=body,
+        http_version=_version(resp),
+        raw_headers=raw,
+        elapsed=elapsed,
+        remote_address=format_address(getattr(resp, "peername", None)),
+        reused_connection=reused if isinstance(reused, bool) else None,
+    )
+
+
+def _session_options(spec: RequestSpec) -> dict[str, Any]:
+    """Keyword arguments for ``ClientSession``; options about connections go here."""
+    import client
+
+    return {"timeout": client.ClientTimeout(total=spec.timeout, connect=spec.connect_timeout)}
+
+
+def _request_options(spec: RequestSpec) -> dict[str, Any]:
+    """Keyword arguments for ``session.request``; options about one request go here."""
+    from multidict import CIMultiDict
+
+    import client
+
+    options: dict[str, Any] = {
+        "headers": CIMultiDict(spec.headers),
+        "allow_redirects": False,
+    }
+    if spec.skip_auto_headers:
+        options["skip_auto_headers"] = spec.skip_auto_headers
+    if spec.body is not None:
+        options["data"] = spec.body
+    if spec.auth is not None:
+        options["auth"] = client.BasicAuth(spec.auth[0], spec.auth[1])
+    return options
+
+
+async def run(spec: RequestSpec) -> AsyncIterator[Message]:
+    """Send ``spec``; yield the request as sent, then the response, for every hop."""
+    import client
+
+    async with client.ClientSession(**_session_options(spec)) as session:
+        started = time.perf_counter()
+        async with session.request(spec.method, spec.url, **_request_options(spec)) as resp:
+            body = await resp.read()
+            elapsed = time.perf_counter() - started
+            for hop in resp.history:
+                yield _request_message(hop, None)
+                yield _response_message(hop, await hop.read(), 0.0)
+            yield _request_message(resp, spec.body)
+            yield _response_message(resp, body, elapsed)

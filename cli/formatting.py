@@ -1,0 +1,115 @@
+"""Pure text → text helpers shared by the plain and the rich renderers."""
+
+from __future__ import annotations
+
+import json
+
+from cli.messages import Headers, RequestMessage, ResponseMessage
+
+BINARY_NOTE = (
+    "+-----------------------------------------+\n"
+    "| NOTE: binary data not shown in terminal |\n"
+    "+-----------------------------------------+"
+)
+# A NUL in the first bytes is how httpie and git tell binary from text.
+_SNIFF = 4096
+
+_LEXERS = (
+    ("json", "json"),
+    ("html", "html"),
+    ("xml", "xml"),
+    ("javascript", "javascript"),
+    ("ecmascript", "javascript"),
+    ("css", "css"),
+    ("yaml", "yaml"),
+)
+
+
+def request_line(msg: RequestMessage) -> str:
+    return f"{msg.method} {msg.target} HTTP/{msg.http_version}"
+
+
+def status_line(msg: ResponseMessage) -> str:
+    return f"HTTP/{msg.http_version} {msg.status} {msg.reason}".rstrip()
+
+
+def header_pairs(msg: RequestMessage | ResponseMessage, *, raw: bool, sort: bool) -> Headers:
+    """Headers to show: exactly as received with ``raw``, else optionally sorted by name."""
+    if raw and isinstance(msg, ResponseMessage) and msg.raw_headers:
+        return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in msg.raw_headers)
+    if sort:
+        return tuple(sorted(msg.headers, key=lambda kv: kv[0].lower()))
+    return msg.headers
+
+
+def head_text(msg: RequestMessage | ResponseMessage, *, raw: bool, sort: bool) -> str:
+    first = request_line(msg) if isinstance(msg, RequestMessage) else status_line(msg)
+    lines = [first, *(f"{k}: {v}" for k, v in header_pairs(msg, raw=raw, sort=sort))]
+    return "\n".join(lines) + "\n"
+
+
+def meta_text(msg: ResponseMessage) -> str:
+    lines = [f"Elapsed time: {msg.elapsed:.6f}s"]
+    if msg.remote_address:
+        lines.append(f"Remote address: {msg.remote_address}")
+    if msg.reused_connection is not None:
+        lines.append(f"Connection: {'reused' if msg.reused_connection else 'new'}")
+    return "\n".join(lines) + "\n"
+
+
+def content_type_of(headers: Headers) -> str:
+    for key, value in headers:
+        if key.lower() == "content-type":
+            return value
+    return ""
+
+
+def charset_of(content_type: str) -> str | None:
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "charset" and value:
+            return value.strip("\"'")
+    return None
+
+
+def is_binary(body: bytes) -> bool:
+    return b"\0" in body[:_SNIFF]
+
+
+def decode_body(body: bytes, content_type: str) -> str | None:
+    """The body as text, or None when it is binary and must not reach a terminal."""
+    if is_binary(body):
+        return None
+    charset = charset_of(content_type)
+    if charset:
+        try:
+            return body.decode(charset, "replace")
+        except LookupError:
+            pass
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        if content_type.lower().startswith("text/"):
+            return body.decode("latin-1")
+        return None
+
+
+def lexer_for(content_type: str) -> str | None:
+    """A pygments lexer name for the media type, or None for plain text."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    for needle, lexer in _LEXERS:
+        if needle in media:
+            return lexer
+    return None
+
+
+def format_body(text: str, content_type: str) -> tuple[str, str | None]:
+    """Indent JSON (keys in the server's order); returns the text and its lexer."""
+    lexer = lexer_for(content_type)
+    if lexer != "json" and not text.lstrip().startswith(("{", "[")):
+        return text, lexer
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text, lexer
+    return json.dumps(value, indent=4, ensure_ascii=False), "json"

@@ -1,0 +1,172 @@
+"""The ``zurl`` click command: options, one-line usage errors, exit codes.
+
+The only module that uses click. Module-level imports stay minimal (click and small
+leaves): the engine, rich and the renderers load inside the command, when needed.
+A new flag is one ``click.option`` in ``OPTIONS`` plus one field of ``app.Options``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from cli import __version__
+from cli.exitcodes import ExitCode, help_table
+
+PROG = "zurl"
+
+EPILOG = f"""\b
+Request items (httpie's syntax):
+  Name:Value      request header            Name:          drop a default header
+  Name;           header with empty value   Name:@file     header value from a file
+  name==value     query parameter           name==@file    query value from a file
+  field=value     JSON string (form field with --form)
+  field:=json     raw JSON value            field=@file / field:=@file  from a file
+  field@path      file upload (multipart); field@path;type=mime sets its type
+  @path           the whole body from a file (@- reads standard input)
+  a[b][]=x        nested JSON: {{"a": {{"b": ["x"]}}}}
+  Write \\: \\= \\@ \\; \\[ \\] to use a separator character literally.
+
+\b
+Examples:
+  zurl example.org                      GET, body to stdout
+  zurl :8080/items q==1 X-Debug:yes     GET http://localhost:8080/items?q=1
+  zurl POST :8080/items name=pie n:=3   JSON body {{"name": "pie", "n": 3}}
+  zurl -f :8080/upload pic@me.png       multipart upload
+  zurl -v --offline PUT :8080/x a=1     show the request, send nothing
+  zurl --check-status --report - URL    exit 4 on a 404, JSON report on stdout
+
+\b
+Exit codes:
+{help_table()}
+"""
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+OPTIONS: list[Decorator] = [
+    click.option(
+        "--json", "-j", "json_", is_flag=True, help="Send data fields as JSON (default)."
+    ),
+    click.option("--form", "-f", is_flag=True, help="Send data fields as a urlencoded form."),
+    click.option("--multipart", is_flag=True, help="Send data fields as multipart/form-data."),
+    click.option(
+        "--auth", "-a", metavar="USER[:PASS]", help="Basic credentials; asks for PASS if omitted."
+    ),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="SECONDS",
+        help="Limit for the whole exchange.",
+    ),
+    click.option(
+        "--connect-timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="SECONDS",
+        help="Limit for opening the connection.",
+    ),
+    click.option(
+        "--check-status", "--fail", is_flag=True, help="Exit 3/4/5 on a 3xx/4xx/5xx response."
+    ),
+    click.option(
+        "--offline", is_flag=True, help="Print the request that would be sent; send nothing."
+    ),
+    click.option(
+        "--report", metavar="FILE", help="Write a JSON object per request to FILE ('-': stdout)."
+    ),
+    click.option(
+        "--print",
+        "-p",
+        "print_",
+        metavar="WHAT",
+        help="Parts to print: H request headers, B request body, h response headers, "
+        "b response body, m meta.",
+    ),
+    click.option("--headers", "-h", is_flag=True, help="Print only the response headers."),
+    click.option("--body", "-b", is_flag=True, help="Print only the response body."),
+    click.option("--verbose", "-v", is_flag=True, help="Print the whole exchange (-p HBhb)."),
+    click.option("--quiet", "-q", is_flag=True, help="Print nothing to stdout."),
+    click.option(
+        "--pretty",
+        type=click.Choice(["all", "colors", "format", "none"]),
+        help="Colours and formatting (default: all on a terminal, none otherwise).",
+    ),
+    click.option(
+        "--style", "-s", default="ansi_dark", metavar="THEME", help="Pygments theme for bodies."
+    ),
+    click.option("--raw-headers", is_flag=True, help="Response headers exactly as received."),
+    click.option("--ignore-stdin", is_flag=True, help="Never read standard input."),
+    click.option("--traceback", is_flag=True, help="Show a traceback on failure."),
+    click.version_option(__version__, "--version", prog_name=PROG, message="%(prog)s %(version)s"),
+]
+
+
+def _with_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(OPTIONS):
+        func = option(func)
+    return func
+
+
+class ZurlCommand(click.Command):
+    """A click command whose usage errors are one line and whose exit codes are ours."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            code = super().main(args, prog_name or PROG, complete_var, False, **extra)
+        except click.UsageError as exc:
+            hint = "" if exc.ctx is None else f" (see '{PROG} --help')"
+            click.echo(f"{PROG}: error: {exc.format_message()}{hint}", err=True)
+            code = ExitCode.USAGE
+        except (click.Abort, KeyboardInterrupt):
+            click.echo(f"{PROG}: interrupted", err=True)
+            code = ExitCode.INTERRUPTED
+        except BrokenPipeError:
+            code = _broken_pipe()
+        if not standalone_mode:
+            return code
+        sys.exit(int(code) if isinstance(code, int) else 0)
+
+
+def _broken_pipe() -> int:
+    # The reader went away (``zurl URL | head``): stop quietly, and keep Python from
+    # complaining again when it flushes stdout at exit.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return ExitCode.OUTPUT
+
+
+@click.command(
+    PROG,
+    cls=ZurlCommand,
+    epilog=EPILOG,
+    context_settings={"help_option_names": ["--help"], "max_content_width": 100},
+)
+@click.argument("request", nargs=-1, metavar="[METHOD] URL [ITEM]...")
+@_with_options
+@click.pass_context
+def command(ctx: click.Context, /, **params: Any) -> int:
+    """Send an HTTP request and show the response: httpie's grammar on zurl's engine.
+
+    On a terminal the status line, headers and a highlighted body are shown; piped,
+    only the body's bytes. Errors go to stderr as one line.
+    """
+    from cli.app import Options, run
+    from cli.env import Environment
+
+    env = ctx.obj if isinstance(ctx.obj, Environment) else Environment.from_system()
+    return run(env, Options(**params))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    command.main(prog_name=PROG)

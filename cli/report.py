@@ -1,0 +1,51 @@
+"""``--report``: one JSON object per request, the machine-readable view of an exchange.
+
+Later options add keys in ``record`` (timings, certificate); a key is never renamed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, BinaryIO
+
+from cli.messages import Headers, RequestMessage, ResponseMessage
+
+
+def headers_object(headers: Headers) -> dict[str, str | list[str]]:
+    """Name → value; a repeated header (Set-Cookie) becomes a list in received order."""
+    out: dict[str, str | list[str]] = {}
+    for name, value in headers:
+        if name not in out:
+            out[name] = value
+            continue
+        prior = out[name]
+        out[name] = [*prior, value] if isinstance(prior, list) else [prior, value]
+    return out
+
+
+def record(
+    request: RequestMessage,
+    response: ResponseMessage,
+    hops: list[tuple[RequestMessage, ResponseMessage]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "method": request.method,
+        "url": request.url,
+        "status": response.status,
+        "reason": response.reason,
+        "http_version": response.http_version,
+        "headers": headers_object(response.headers),
+        "body_size": len(response.body),
+        "elapsed": round(response.elapsed, 6),
+        "remote_address": response.remote_address,
+        "reused_connection": response.reused_connection,
+        "redirects": [
+            {"method": req.method, "url": req.url, "status": resp.status}
+            for req, resp in hops or []
+        ],
+    }
+
+
+def write(stream: BinaryIO, obj: dict[str, Any]) -> None:
+    stream.write(json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n")
+    stream.flush()
