@@ -67,7 +67,7 @@ class BaseConnector:
     def __init__(
         self,
         *,
-        keepalive_timeout: float | None | object = ...,
+        keepalive_timeout: float | object | None = ...,
         force_close: bool = False,
         limit: int = 100,
         limit_per_host: int = 0,
@@ -229,9 +229,9 @@ class BaseConnector:
             del self._idle[key]
         if self._limit_per_host and len(self._acquired_per_host[key]) >= self._limit_per_host:
             return None
-        if self._limit and len(self._acquired) + self._idle_count >= self._limit:
-            if not self._evict_idle():
-                return None
+        at_limit = self._limit and len(self._acquired) + self._idle_count >= self._limit
+        if at_limit and not self._evict_idle():
+            return None
         token = object()
         self._take_slot(key, token)
         return token
@@ -366,7 +366,7 @@ class TCPConnector(BaseConnector):
         ssl_context: ssl.SSLContext | None = None,
         local_addr: tuple[str, int] | None = None,
         resolver: AbstractResolver | None = None,
-        keepalive_timeout: float | None | object = ...,
+        keepalive_timeout: float | object | None = ...,
         force_close: bool = False,
         limit: int = 100,
         limit_per_host: int = 0,
@@ -581,7 +581,7 @@ class TCPConnector(BaseConnector):
             raise ClientConnectorError(key, exc) from exc
         if tls_transport is None:  # pragma: no cover - start_tls returns None only on close
             raise ClientConnectorError(key, OSError(0, "Connection closed during TLS handshake"))
-        protocol.transport = tls_transport  # type: ignore[assignment]
+        protocol.transport = tls_transport
         ssl_object = tls_transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         if isinstance(ssl_value, Fingerprint):
@@ -606,7 +606,7 @@ class UnixConnector(BaseConnector):
         self,
         path: str,
         force_close: bool = False,
-        keepalive_timeout: float | None | object = ...,
+        keepalive_timeout: float | object | None = ...,
         limit: int = 100,
         limit_per_host: int = 0,
         loop: asyncio.AbstractEventLoop | None = None,
@@ -647,7 +647,7 @@ class NamedPipeConnector(BaseConnector):
         self,
         path: str,
         force_close: bool = False,
-        keepalive_timeout: float | None | object = ...,
+        keepalive_timeout: float | object | None = ...,
         limit: int = 100,
         limit_per_host: int = 0,
         loop: asyncio.AbstractEventLoop | None = None,
@@ -664,7 +664,7 @@ class NamedPipeConnector(BaseConnector):
             raise RuntimeError(
                 "Named pipes are only available with the proactor event loop on Windows"
             )
-        self._path = path
+        self._path: str = path
 
     @property
     def path(self) -> str:

@@ -161,6 +161,9 @@ class ClientConnectorCertificateError(ClientSSLError, ssl.CertificateError):
         self._certificate_error = certificate_error
         self._os_error = OSError(0, str(certificate_error))
         self.args = (connection_key, certificate_error)
+        # ssl.SSLCertVerificationError's fields, e.g. "certificate has expired".
+        self.verify_code = getattr(certificate_error, "verify_code", 0)
+        self.verify_message = str(getattr(certificate_error, "verify_message", ""))
 
     @property
     def certificate_error(self) -> Exception:
@@ -169,10 +172,6 @@ class ClientConnectorCertificateError(ClientSSLError, ssl.CertificateError):
     @property
     def os_error(self) -> OSError:
         return self._os_error
-
-    @property
-    def verify_message(self) -> str:
-        return str(getattr(self._certificate_error, "verify_message", "") or "")
 
     def __str__(self) -> str:
         return (
@@ -252,7 +251,10 @@ class ClientResponseError(ClientError):
         return f"{self.status}, message={self.message!r}, url={str(url)!r}"
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.request_info!r}, {self.history!r}, status={self.status}, message={self.message!r})"
+        return (
+            f"{type(self).__name__}({self.request_info!r}, {self.history!r}, "
+            f"status={self.status}, message={self.message!r})"
+        )
 
 
 class ContentTypeError(ClientResponseError):

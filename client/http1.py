@@ -98,9 +98,8 @@ def _check_name(name: str) -> None:
 
 def serialize_request_head(method: str, target: str, headers: Iterable[tuple[str, str]]) -> bytes:
     """``METHOD target HTTP/1.1`` plus header lines, as bytes (RFC 9112 §3, §5)."""
-    if method not in _valid_names:
-        if not _TOKEN_STR.fullmatch(method):
-            raise InvalidRequestHeaderError(f"Invalid method {method!r}")
+    if method not in _valid_names and not _TOKEN_STR.fullmatch(method):
+        raise InvalidRequestHeaderError(f"Invalid method {method!r}")
     if not target or any(c in target for c in " \r\n\x00"):
         raise InvalidRequestHeaderError(f"Invalid request target {target!r}")
     parts = [f"{method} {target} HTTP/1.1\r\n"]
@@ -430,7 +429,7 @@ def _framing(
     raw: tuple[tuple[bytes, bytes], ...],
     method: str,
 ) -> ResponseHead:
-    """Decide how the body is delimited and whether the connection survives (RFC 9112 §6.3, §9.3)."""
+    """How the body is delimited, and whether the connection survives (RFC 9112 §6.3, §9.3)."""
     connection = headers.get("Connection", "").lower()
     if version == HttpVersion11:
         should_close = "close" in connection

@@ -14,7 +14,7 @@ import asyncio
 import codecs
 import json as _json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +71,7 @@ class ClientResponse:
         content: StreamReader,
         history: tuple[ClientResponse, ...] = (),
         session: Any = None,
-        traces: list[Trace] | None = None,
+        traces: Sequence[Trace] = (),
         charset_resolver: Callable[[ClientResponse, bytes], str] = default_charset_resolver,
         deadline: float | None = None,
         peername: Any = None,
@@ -90,7 +90,7 @@ class ClientResponse:
         self.content = content
         self._history = history
         self._session = session
-        self._traces = traces or []
+        self._traces = traces
         self._charset_resolver = charset_resolver
         self._body: bytes | None = None
         self._cookies: SimpleCookie | None = None

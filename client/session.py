@@ -14,11 +14,12 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json as _json
 import sys
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
-from http.cookies import BaseCookie, Morsel
+from http.cookies import BaseCookie, Morsel, SimpleCookie
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -143,9 +144,7 @@ class ClientSession:
         if cookies is not None:
             self._cookie_jar.update_cookies(cookies)
         self._default_headers: CIMultiDict[str] = CIMultiDict(headers or ())
-        self._skip_auto_headers = frozenset(
-            h.lower() for h in (skip_auto_headers or ())
-        )
+        self._skip_auto_headers = frozenset(h.lower() for h in (skip_auto_headers or ()))
         self._default_auth = auth
         self._default_proxy = URL(proxy) if proxy is not None else None
         self._default_proxy_auth = proxy_auth
@@ -170,9 +169,11 @@ class ClientSession:
         self._closed = False
 
     def __del__(self, _warnings: Any = warnings) -> None:
-        if not getattr(self, "_closed", True) and self._connector is not None:
-            if self._connector_owner and self._connector._protocols:
-                _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
+        connector = getattr(self, "_connector", None)
+        if getattr(self, "_closed", True) or connector is None or not self._connector_owner:
+            return
+        if connector._protocols:
+            _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
 
     # -- properties (aiohttp's) ----------------------------------------------------
 
@@ -258,25 +259,45 @@ class ClientSession:
 
     # -- verbs ---------------------------------------------------------------------
 
-    def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+    def request(
+        self, method: str, url: str | URL, **kwargs: Any
+    ) -> _RequestContextManager[ClientResponse]:
         return _RequestContextManager(self._request(method, url, **kwargs))
 
-    def get(self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
-        return _RequestContextManager(self._request("GET", url, allow_redirects=allow_redirects, **kwargs))
+    def get(
+        self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
+    ) -> _RequestContextManager[ClientResponse]:
+        return _RequestContextManager(
+            self._request("GET", url, allow_redirects=allow_redirects, **kwargs)
+        )
 
-    def options(self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
-        return _RequestContextManager(self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs))
+    def options(
+        self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
+    ) -> _RequestContextManager[ClientResponse]:
+        return _RequestContextManager(
+            self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
+        )
 
-    def head(self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
-        return _RequestContextManager(self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs))
+    def head(
+        self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Any
+    ) -> _RequestContextManager[ClientResponse]:
+        return _RequestContextManager(
+            self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
+        )
 
-    def post(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+    def post(
+        self, url: str | URL, *, data: Any = None, **kwargs: Any
+    ) -> _RequestContextManager[ClientResponse]:
         return _RequestContextManager(self._request("POST", url, data=data, **kwargs))
 
-    def put(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+    def put(
+        self, url: str | URL, *, data: Any = None, **kwargs: Any
+    ) -> _RequestContextManager[ClientResponse]:
         return _RequestContextManager(self._request("PUT", url, data=data, **kwargs))
 
-    def patch(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
+    def patch(
+        self, url: str | URL, *, data: Any = None, **kwargs: Any
+    ) -> _RequestContextManager[ClientResponse]:
         return _RequestContextManager(self._request("PATCH", url, data=data, **kwargs))
 
     def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
@@ -498,7 +519,9 @@ class ClientSession:
                 if location is None:
                     break
                 for trace in traces:
-                    await trace.send_request_redirect(method, url, CIMultiDictProxy(hop_headers), resp)
+                    await trace.send_request_redirect(
+                        method, url, CIMultiDictProxy(hop_headers), resp
+                    )
                 history.append(resp)
                 if len(history) > max_redirects:
                     resp.close()
@@ -528,7 +551,9 @@ class ClientSession:
                 method, url = new_method, target
         except BaseException as exc:
             for trace in traces:
-                await trace.send_request_exception(method, url, CIMultiDictProxy(base_headers), exc)  # type: ignore[arg-type]
+                await trace.send_request_exception(
+                    method, url, CIMultiDictProxy(base_headers), exc
+                )
             raise
         resp._history = tuple(history)
         resp._real_url = original_url if not history else url
@@ -564,7 +589,9 @@ class ClientSession:
             conn = await self._connect(connector, req, timeout)
             peername = conn.protocol.peername if conn.protocol is not None else None
             try:
-                head, stream = await self._exchange(conn, req, timeout, read_bufsize, auto_decompress)
+                head, stream = await self._exchange(
+                    conn, req, timeout, read_bufsize, auto_decompress
+                )
             except (ServerDisconnectedError, ClientConnectionResetError, ConnectionResetError):
                 conn.close()
                 # A kept-alive connection the server had already dropped: safe to resend once.
@@ -670,10 +697,8 @@ async def _drain(resp: ClientResponse) -> None:
     """Read a small redirect body so its connection can be reused; drop a big one."""
     length = resp.content_length
     if length is not None and length <= _DRAIN_LIMIT:
-        try:
+        with contextlib.suppress(ClientConnectionError):
             await resp.read()
-        except ClientConnectionError:
-            pass
     resp.release()
 
 
@@ -696,7 +721,5 @@ def _host_header(url: URL) -> str:
 
 
 def _quote_cookie(value: str) -> str:
-    morsel: Morsel[str] = Morsel()
-    morsel.set("x", value, BaseCookie().value_encode(value)[1])
-    return morsel.coded_value
-
+    """The cookie-octet form of ``value`` (RFC 6265 §4.1.1), quoted as the stdlib does."""
+    return SimpleCookie().value_encode(value)[1]

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
-StrOrURL = Union[str, URL]
-LooseHeaders = Union[
-    Mapping[str, str],
-    CIMultiDict[str],
-    CIMultiDictProxy[str],
-    MultiDict[str],
-    MultiDictProxy[str],
-    Iterable[tuple[str, str]],
-]
-LooseCookies = Union[Mapping[str, Any], Iterable[tuple[str, Any]]]
-Query = Union[str, Mapping[str, Any], Iterable[tuple[str, Any]], None]
-JSONEncoder = Any  # Callable[[Any], str]; kept loose as aiohttp does
+StrOrURL: TypeAlias = "str | URL"
+LooseHeaders: TypeAlias = (
+    "Mapping[str, str] | CIMultiDict[str] | CIMultiDictProxy[str] | MultiDict[str]"
+    " | MultiDictProxy[str] | Iterable[tuple[str, str]]"
+)
+LooseCookies: TypeAlias = "Mapping[str, Any] | Iterable[tuple[str, Any]]"
+Query: TypeAlias = "str | Mapping[str, Any] | Iterable[tuple[str, Any]] | None"
+
+__all__ = ["LooseCookies", "LooseHeaders", "Query", "StrOrURL"]
