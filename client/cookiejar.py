@@ -295,6 +295,7 @@ class CookieJar(AbstractCookieJar):
         # domain -> (path, name) -> cookie: a request looks up only its host's suffixes.
         self._cookies: dict[str, dict[tuple[str, str], _Cookie]] = {}
         self._counter = 0
+        self._next_expiry = MAX_EXPIRY  # no scan for expired cookies before this time
 
     @property
     def quote_cookie(self) -> bool:
@@ -312,6 +313,7 @@ class CookieJar(AbstractCookieJar):
         """Remove every cookie, or those ``predicate`` picks (and any that expired)."""
         if predicate is None:
             self._cookies.clear()
+            self._next_expiry = MAX_EXPIRY
             return
         self._remove(lambda c: predicate(c.morsel))
 
@@ -337,6 +339,8 @@ class CookieJar(AbstractCookieJar):
         """The cookies to send to ``request_url``: longest path first (§5.4 step 2)."""
         request_url = URL(request_url)
         self._expire()
+        if not self._cookies:
+            return SimpleCookie() if self._quote_cookie else BaseCookie()
         host = request_url.raw_host or ""
         domains = [""]
         if host and _is_ip(host):
@@ -396,25 +400,34 @@ class CookieJar(AbstractCookieJar):
         bucket = self._cookies.setdefault(domain, {})
         old = bucket.pop((path, name), None)
         if cookie.expires is not None and cookie.expires <= time.time():
-            return  # storing an expired cookie deletes its twin (§5.3 step 3 and 11)
+            if not bucket:  # storing an expired cookie deletes its twin (§5.3 steps 3, 11)
+                del self._cookies[domain]
+            return
         if old is not None:
             cookie.created = old.created  # §5.3 step 11.3
         else:
             self._counter += 1
             cookie.created = self._counter
         bucket[(path, name)] = cookie
+        if cookie.expires is not None:
+            self._next_expiry = min(self._next_expiry, cookie.expires)
 
     def _remove(self, doomed: Callable[[_Cookie], bool]) -> None:
+        """Drop the cookies ``doomed`` picks and every expired one."""
         now = time.time()
+        self._next_expiry = MAX_EXPIRY
         for domain, bucket in list(self._cookies.items()):
             for key, c in list(bucket.items()):
                 if doomed(c) or (c.expires is not None and c.expires <= now):
                     del bucket[key]
+                elif c.expires is not None:
+                    self._next_expiry = min(self._next_expiry, c.expires)
             if not bucket:
                 del self._cookies[domain]
 
     def _expire(self) -> None:
-        self._remove(lambda c: False)
+        if time.time() >= self._next_expiry:
+            self._remove(lambda c: False)
 
     def _is_secure_origin(self, url: URL) -> bool:
         if not self._secure_origins:
@@ -445,6 +458,7 @@ class CookieJar(AbstractCookieJar):
         cookies = _parse_cookies_txt(os.fspath(file_path))
         self._cookies = {}
         self._counter = 0
+        self._next_expiry = MAX_EXPIRY
         for cookie in cookies:
             self._put(cookie)
 
