@@ -131,9 +131,16 @@ class HandoverSession:
         return _Response(head, info, _Connection(transport, reader))
 
 
-@pytest.fixture
-def session() -> HandoverSession:
-    return HandoverSession()
+@pytest_asyncio.fixture(params=["handover", "ClientSession"])
+async def session(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """Each test runs on the contract's minimal session and on the engine's own."""
+    if request.param == "handover":
+        yield HandoverSession()
+        return
+    from client import ClientSession
+
+    async with ClientSession() as real:
+        yield real
 
 
 # --- servers -------------------------------------------------------------------------------
@@ -247,7 +254,7 @@ async def raw_ws() -> AsyncIterator[Callable[[Script], Awaitable[str]]]:
 # --- against websockets: the happy paths -------------------------------------------------
 
 
-async def test_echo_text_binary_json(ws_server: Any, session: HandoverSession) -> None:
+async def test_echo_text_binary_json(ws_server: Any, session: Any) -> None:
     url = await ws_server(echo)
     ws = await ws_connect(session, url)
     await ws.send_str("héllo")
@@ -270,11 +277,12 @@ async def test_echo_text_binary_json(ws_server: Any, session: HandoverSession) -
     assert await ws.close() is False
     assert (await ws.receive()).type is WSMsgType.CLOSED
     assert ws.get_extra_info("peername") is None
-    method, sent_url, _headers, kwargs = session.sent[0]
-    assert (method, sent_url.scheme, kwargs) == ("GET", "http", {"allow_redirects": False})
+    if isinstance(session, HandoverSession):
+        method, sent_url, _headers, kwargs = session.sent[0]
+        assert (method, sent_url.scheme, kwargs) == ("GET", "http", {"allow_redirects": False})
 
 
-async def test_handshake_request_headers(ws_server: Any, session: HandoverSession) -> None:
+async def test_handshake_request_headers(ws_server: Any, session: Any) -> None:
     seen: list[Any] = []
 
     async def handler(ws: ServerConnection) -> None:
@@ -299,7 +307,7 @@ async def test_handshake_request_headers(ws_server: Any, session: HandoverSessio
     assert headers.get_all("Sec-WebSocket-Version") == ["13"]
 
 
-async def test_async_iteration_stops_at_close(ws_server: Any, session: HandoverSession) -> None:
+async def test_async_iteration_stops_at_close(ws_server: Any, session: Any) -> None:
     async def handler(ws: ServerConnection) -> None:
         for i in range(3):
             await ws.send(f"m{i}")
@@ -311,7 +319,7 @@ async def test_async_iteration_stops_at_close(ws_server: Any, session: HandoverS
     assert (await ws.receive()).type is WSMsgType.CLOSED
 
 
-async def test_server_close_reaches_client(ws_server: Any, session: HandoverSession) -> None:
+async def test_server_close_reaches_client(ws_server: Any, session: Any) -> None:
     async def handler(ws: ServerConnection) -> None:
         await ws.close(4002, "bye ü")
 
@@ -321,7 +329,7 @@ async def test_server_close_reaches_client(ws_server: Any, session: HandoverSess
     assert ws.closed and ws.close_code == 4002
 
 
-async def test_autoclose_off(ws_server: Any, session: HandoverSession) -> None:
+async def test_autoclose_off(ws_server: Any, session: Any) -> None:
     async def handler(ws: ServerConnection) -> None:
         await ws.close(4003)
 
@@ -332,7 +340,7 @@ async def test_autoclose_off(ws_server: Any, session: HandoverSession) -> None:
     assert ws.closed and ws.close_code == 4003
 
 
-async def test_client_close_code_reaches_server(ws_server: Any, session: HandoverSession) -> None:
+async def test_client_close_code_reaches_server(ws_server: Any, session: Any) -> None:
     got: asyncio.Future[tuple[int | None, str | None]] = asyncio.Future()
 
     async def handler(ws: ServerConnection) -> None:
@@ -345,7 +353,7 @@ async def test_client_close_code_reaches_server(ws_server: Any, session: Handove
     assert ws.close_code == 4000  # the server echoed it
 
 
-async def test_ten_mib_fragmented_from_server(ws_server: Any, session: HandoverSession) -> None:
+async def test_ten_mib_fragmented_from_server(ws_server: Any, session: Any) -> None:
     data = os.urandom(10 * MiB)
 
     async def handler(ws: ServerConnection) -> None:
@@ -361,7 +369,7 @@ async def test_ten_mib_fragmented_from_server(ws_server: Any, session: HandoverS
     await ws.close()
 
 
-async def test_ten_mib_fragmented_from_client(ws_server: Any, session: HandoverSession) -> None:
+async def test_ten_mib_fragmented_from_client(ws_server: Any, session: Any) -> None:
     """A response built by hand from the public pieces, with a fragmenting writer."""
     got: asyncio.Future[int] = asyncio.Future()
 
@@ -385,7 +393,7 @@ async def test_ten_mib_fragmented_from_client(ws_server: Any, session: HandoverS
     assert await ws.close() is True
 
 
-async def test_ping_pong(ws_server: Any, session: HandoverSession) -> None:
+async def test_ping_pong(ws_server: Any, session: Any) -> None:
     async def handler(ws: ServerConnection) -> None:
         pong = await ws.ping(b"srv")
         await asyncio.wait_for(pong, 5)  # answered by the client's autoping
@@ -400,7 +408,7 @@ async def test_ping_pong(ws_server: Any, session: HandoverSession) -> None:
     await ws.close()
 
 
-async def test_ping_pong_without_autoping(ws_server: Any, session: HandoverSession) -> None:
+async def test_ping_pong_without_autoping(ws_server: Any, session: Any) -> None:
     async def handler(ws: ServerConnection) -> None:
         pong = await ws.ping(b"srv")
         await asyncio.wait_for(pong, 5)
@@ -418,9 +426,7 @@ async def test_ping_pong_without_autoping(ws_server: Any, session: HandoverSessi
     await ws.close()
 
 
-async def test_heartbeat_keeps_a_quiet_connection(
-    ws_server: Any, session: HandoverSession
-) -> None:
+async def test_heartbeat_keeps_a_quiet_connection(ws_server: Any, session: Any) -> None:
     async def handler(ws: ServerConnection) -> None:
         await asyncio.sleep(0.5)  # silent, but websockets answers every ping
         await ws.send("still here")
@@ -432,7 +438,7 @@ async def test_heartbeat_keeps_a_quiet_connection(
     await ws.close()
 
 
-async def test_max_msg_size_closes_1009(ws_server: Any, session: HandoverSession) -> None:
+async def test_max_msg_size_closes_1009(ws_server: Any, session: Any) -> None:
     got: asyncio.Future[int | None] = asyncio.Future()
 
     async def handler(ws: ServerConnection) -> None:
@@ -448,7 +454,7 @@ async def test_max_msg_size_closes_1009(ws_server: Any, session: HandoverSession
     assert await got == 1009
 
 
-async def test_permessage_deflate(ws_server: Any, session: HandoverSession) -> None:
+async def test_permessage_deflate(ws_server: Any, session: Any) -> None:
     url = await ws_server(echo, max_size=None)
     ws = await ws_connect(session, url, compress=15, max_msg_size=0)
     # websockets limits a client to a 4 KiB window (client_max_window_bits=12)
@@ -462,9 +468,7 @@ async def test_permessage_deflate(ws_server: Any, session: HandoverSession) -> N
     await ws.close()
 
 
-async def test_permessage_deflate_negotiated_params(
-    ws_server: Any, session: HandoverSession
-) -> None:
+async def test_permessage_deflate_negotiated_params(ws_server: Any, session: Any) -> None:
     factory = ServerPerMessageDeflateFactory(
         server_no_context_takeover=True,
         client_no_context_takeover=True,
@@ -480,9 +484,7 @@ async def test_permessage_deflate_negotiated_params(
     await ws.close()
 
 
-async def test_no_compression_when_server_declines(
-    ws_server: Any, session: HandoverSession
-) -> None:
+async def test_no_compression_when_server_declines(ws_server: Any, session: Any) -> None:
     ws = await ws_connect(session, await ws_server(echo, compression=None), compress=15)
     assert ws.compress == 0
     await ws.send_str("plain")
@@ -490,7 +492,7 @@ async def test_no_compression_when_server_declines(
     await ws.close()
 
 
-async def test_receive_timeout_and_types(ws_server: Any, session: HandoverSession) -> None:
+async def test_receive_timeout_and_types(ws_server: Any, session: Any) -> None:
     async def handler(ws: ServerConnection) -> None:
         await ws.recv()
         await ws.send(b"binary")
@@ -509,7 +511,7 @@ async def test_receive_timeout_and_types(ws_server: Any, session: HandoverSessio
     await ws.close()
 
 
-async def test_close_from_another_task(ws_server: Any, session: HandoverSession) -> None:
+async def test_close_from_another_task(ws_server: Any, session: Any) -> None:
     ws = await ws_connect(session, await ws_server(echo))
     reading = asyncio.ensure_future(ws.receive())
     await asyncio.sleep(0.05)
@@ -522,7 +524,7 @@ async def test_close_from_another_task(ws_server: Any, session: HandoverSession)
         await ws.send_str("too late")
 
 
-async def test_async_with_closes(ws_server: Any, session: HandoverSession) -> None:
+async def test_async_with_closes(ws_server: Any, session: Any) -> None:
     async with await ws_connect(session, await ws_server(echo)) as ws:
         await ws.send_str("x")
         assert await ws.receive_str() == "x"
@@ -532,7 +534,7 @@ async def test_async_with_closes(ws_server: Any, session: HandoverSession) -> No
 # --- against the raw server: what goes wrong ---------------------------------------------
 
 
-async def _error_case(raw_ws: Any, session: HandoverSession, bad: bytes, code: int) -> None:
+async def _error_case(raw_ws: Any, session: Any, bad: bytes, code: int) -> None:
     sent_close: asyncio.Future[int] = asyncio.Future()
 
     async def script(peer: Peer) -> None:
@@ -550,23 +552,23 @@ async def _error_case(raw_ws: Any, session: HandoverSession, bad: bytes, code: i
     assert (await ws.receive()).type is WSMsgType.CLOSED
 
 
-async def test_masked_server_frame(raw_ws: Any, session: HandoverSession) -> None:
+async def test_masked_server_frame(raw_ws: Any, session: Any) -> None:
     await _error_case(raw_ws, session, frame(1, b"hi", masked=True), 1002)
 
 
-async def test_bad_utf8(raw_ws: Any, session: HandoverSession) -> None:
+async def test_bad_utf8(raw_ws: Any, session: Any) -> None:
     await _error_case(raw_ws, session, frame(1, b"\xc3\x28"), 1007)
 
 
-async def test_reserved_opcode(raw_ws: Any, session: HandoverSession) -> None:
+async def test_reserved_opcode(raw_ws: Any, session: Any) -> None:
     await _error_case(raw_ws, session, frame(3, b"x"), 1002)
 
 
-async def test_bad_close_code(raw_ws: Any, session: HandoverSession) -> None:
+async def test_bad_close_code(raw_ws: Any, session: Any) -> None:
     await _error_case(raw_ws, session, frame(8, b"\x03\xee"), 1002)  # 1006 is never sent
 
 
-async def test_frames_in_the_101_packet(raw_ws: Any, session: HandoverSession) -> None:
+async def test_frames_in_the_101_packet(raw_ws: Any, session: Any) -> None:
     async def script(peer: Peer) -> None:
         peer.accept(then=frame(1, b"early") + frame(2, b"bird"))
         assert await peer.until_close() == 1000
@@ -588,7 +590,7 @@ async def test_frames_in_the_101_packet(raw_ws: Any, session: HandoverSession) -
     ],
 )
 async def test_bad_handshake(
-    raw_ws: Any, session: HandoverSession, accept: str | None, extra: str, message: str
+    raw_ws: Any, session: Any, accept: str | None, extra: str, message: str
 ) -> None:
     async def script(peer: Peer) -> None:
         peer.accept(accept=accept, extra=extra)
@@ -600,7 +602,7 @@ async def test_bad_handshake(
     assert isinstance(info.value, WSServerHandshakeError)
 
 
-async def test_not_101(raw_ws: Any, session: HandoverSession) -> None:
+async def test_not_101(raw_ws: Any, session: Any) -> None:
     async def script(peer: Peer) -> None:
         peer.writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
         await peer.reader.read()
@@ -610,7 +612,7 @@ async def test_not_101(raw_ws: Any, session: HandoverSession) -> None:
     assert info.value.status == 403
 
 
-async def test_heartbeat_pings_and_pong_resets(raw_ws: Any, session: HandoverSession) -> None:
+async def test_heartbeat_pings_and_pong_resets(raw_ws: Any, session: Any) -> None:
     pings: list[bytes] = []
 
     async def script(peer: Peer) -> None:
@@ -632,7 +634,7 @@ async def test_heartbeat_pings_and_pong_resets(raw_ws: Any, session: HandoverSes
     assert await ws.close() is True and ws.close_code == 1000
 
 
-async def test_heartbeat_missed_pong(raw_ws: Any, session: HandoverSession) -> None:
+async def test_heartbeat_missed_pong(raw_ws: Any, session: Any) -> None:
     pinged = asyncio.Event()
 
     async def script(peer: Peer) -> None:
@@ -650,7 +652,7 @@ async def test_heartbeat_missed_pong(raw_ws: Any, session: HandoverSession) -> N
     assert await ws.close() is False
 
 
-async def test_heartbeat_missed_pong_while_idle(raw_ws: Any, session: HandoverSession) -> None:
+async def test_heartbeat_missed_pong_while_idle(raw_ws: Any, session: Any) -> None:
     async def script(peer: Peer) -> None:
         peer.accept()
         await peer.reader.read()
@@ -662,7 +664,7 @@ async def test_heartbeat_missed_pong_while_idle(raw_ws: Any, session: HandoverSe
     assert (await ws.receive()).type is WSMsgType.CLOSED
 
 
-async def test_close_unanswered_times_out(raw_ws: Any, session: HandoverSession) -> None:
+async def test_close_unanswered_times_out(raw_ws: Any, session: Any) -> None:
     async def script(peer: Peer) -> None:
         peer.accept()
         await peer.until_close()
@@ -674,7 +676,7 @@ async def test_close_unanswered_times_out(raw_ws: Any, session: HandoverSession)
     assert ws.close_code == 1006 and isinstance(ws.exception(), asyncio.TimeoutError)
 
 
-async def test_server_drops_connection(raw_ws: Any, session: HandoverSession) -> None:
+async def test_server_drops_connection(raw_ws: Any, session: Any) -> None:
     async def script(peer: Peer) -> None:
         peer.accept(then=frame(1, b"last words"))
 
@@ -686,9 +688,7 @@ async def test_server_drops_connection(raw_ws: Any, session: HandoverSession) ->
         await ws.send_str("nobody there")
 
 
-async def test_messages_after_close_frame_are_dropped(
-    raw_ws: Any, session: HandoverSession
-) -> None:
+async def test_messages_after_close_frame_are_dropped(raw_ws: Any, session: Any) -> None:
     async def script(peer: Peer) -> None:
         peer.accept()
         await peer.until_close()
