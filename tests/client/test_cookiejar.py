@@ -26,6 +26,7 @@ from client.cookiejar import (
     domain_match,
     is_public_suffix,
     parse_cookie_date,
+    parse_set_cookie_headers,
     path_match,
 )
 from client.exceptions import ClientError, CookieFileError
@@ -246,6 +247,17 @@ def test_malformed_set_cookie_values_are_dropped() -> None:
     assert names(jar, str(SITE)) == ["ok"]
 
 
+def test_parse_set_cookie_headers_gives_morsels_with_attributes() -> None:
+    parsed = parse_set_cookie_headers(
+        ["sid=abc; Path=/app; DOMAIN=.Example.com; secure; Max-Age=60; Unknown=1", "broken"]
+    )
+    assert [name for name, _ in parsed] == ["sid"]
+    morsel = parsed[0][1]
+    assert (morsel.key, morsel.value) == ("sid", "abc")
+    assert morsel["path"] == "/app" and morsel["domain"] == ".Example.com"
+    assert morsel["secure"] is True and morsel["max-age"] == "60"
+
+
 def test_names_morsel_refuses_are_kept() -> None:
     jar = CookieJar()
     set_cookies(jar, SITE, "path=1", "a[b]=2")
@@ -351,6 +363,9 @@ def test_dummy_jar_stores_nothing(tmp_path: Path) -> None:
     real = CookieJar()
     real.load(tmp_path / "empty.txt")
     assert len(real) == 0
+    (tmp_path / "bad.txt").write_text("not a cookie file\n")
+    with pytest.raises(CookieFileError):
+        DummyCookieJar(loop=None).load(tmp_path / "bad.txt")
 
 
 # --- cookies.txt -----------------------------------------------------------------------
