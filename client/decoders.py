@@ -75,11 +75,12 @@ class ContentDecoder(Protocol):
 
 
 class _Budget:
-    """The output still allowed under ``max_size``; shared by the stages of one decoder."""
+    """The output one codec may still produce under ``max_size``."""
 
-    __slots__ = ("encoding", "left")
+    __slots__ = ("encoding", "left", "max_size")
 
     def __init__(self, max_size: int | None, encoding: str) -> None:
+        self.max_size = max_size
         self.left = max_size
         self.encoding = encoding
 
@@ -95,8 +96,8 @@ class _Budget:
         self.left -= size
         if self.left < 0:
             raise DecompressionLimitError(
-                f"{self.encoding} body expands beyond the limit of "
-                f"{self.left + size} more bytes (max_size)"
+                f"{self.encoding} body expands beyond the limit of {self.max_size} bytes "
+                "(a decompression bomb?); raise or lift max_size to read it"
             )
 
 
@@ -255,22 +256,100 @@ class _Sink:
         return len(data)
 
 
+class _ZstdFrames:
+    """Follows zstd frame and block boundaries (RFC 8878 §3.1) without decoding, to tell a
+    complete stream from a cut one; the codec itself checks the contents.
+
+    Each state names the fixed-size field it waits for; block contents and skippable
+    frames are skipped by counting, not buffered.
+    """
+
+    __slots__ = ("_buf", "_checksum", "_need", "_skip", "_state")
+
+    def __init__(self) -> None:
+        self._state = "magic"
+        self._need = 4
+        self._buf = b""
+        self._skip = 0
+        self._checksum = False
+
+    @property
+    def complete(self) -> bool:
+        return self._state == "magic" and not self._skip and not self._buf
+
+    def feed(self, data: bytes) -> None:
+        pos, end = 0, len(data)
+        while pos < end and self._state != "lost":
+            if self._skip:
+                step = min(self._skip, end - pos)
+                self._skip -= step
+                pos += step
+                continue
+            take = self._need - len(self._buf)
+            self._buf += data[pos : pos + take]
+            pos += take
+            if len(self._buf) < self._need:
+                return
+            field, self._buf = self._buf, b""
+            self._field(int.from_bytes(field, "little"))
+
+    def _expect(self, state: str, need: int) -> None:
+        self._state, self._need = state, need
+
+    def _field(self, value: int) -> None:
+        state = self._state
+        if state == "magic":
+            if value == 0xFD2FB528:
+                self._expect("descriptor", 1)
+            elif value & 0xFFFFFFF0 == 0x184D2A50:  # a skippable frame (§3.1.2)
+                self._expect("skip_size", 4)
+            else:
+                self._expect("lost", 1)  # not zstd: the codec reports it
+        elif state == "skip_size":
+            self._skip = value
+            self._expect("magic", 4)
+        elif state == "descriptor":  # Frame_Header_Descriptor (§3.1.1.1.1)
+            single_segment = value >> 5 & 1
+            fcs = (single_segment, 2, 4, 8)[value >> 6]
+            dictionary_id = (0, 1, 2, 4)[value & 3]
+            self._checksum = bool(value >> 2 & 1)
+            rest = (1 - single_segment) + dictionary_id + fcs
+            if rest:
+                self._expect("header_rest", rest)
+            else:
+                self._expect("block", 3)
+        elif state == "header_rest":
+            self._expect("block", 3)
+        elif state == "block":  # Block_Header (§3.1.1.2)
+            last, kind, size = value & 1, value >> 1 & 3, value >> 3
+            self._skip = 1 if kind == 1 else size  # an RLE block holds one byte
+            if not last:
+                self._expect("block", 3)
+            elif self._checksum:
+                self._expect("checksum", 4)
+            else:
+                self._expect("magic", 4)
+        else:  # checksum
+            self._expect("magic", 4)
+
+
 class _ZstdDecoder:
     """zstd (RFC 8878), frames may be concatenated.
 
     zstandard's ``decompressobj`` has no output limit, so the stream writer is used: it
     hands output to the sink in ``write_size`` pieces and the sink raises as soon as the
-    budget is spent. The writer does not report whether the last frame was complete, so a
-    truncated zstd stream is not detected here (the transfer framing still is).
+    budget is spent. The writer does not say whether the last frame ended, so the frame
+    boundaries are followed alongside to detect a truncated stream.
     """
 
-    __slots__ = ("_sink", "_writer")
+    __slots__ = ("_frames", "_sink", "_writer")
 
     def __init__(self, max_size: int | None) -> None:
         self._sink = _Sink(_Budget(max_size, "zstd"))
+        self._frames = _ZstdFrames()
         dctx = zstandard.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW)
         self._writer = dctx.stream_writer(
-            cast(IO[bytes], self._sink), write_size=1 << 16, closefd=False
+            cast(IO[bytes], self._sink), write_size=_STEP, closefd=False
         )
 
     def decompress(self, data: bytes) -> bytes:
@@ -280,11 +359,15 @@ class _ZstdDecoder:
             self._writer.write(data)
         except zstandard.ZstdError as exc:
             raise _corrupt("zstd", exc) from None
-        out, self._sink.out = self._sink.out, []
+        finally:
+            out, self._sink.out = self._sink.out, []
+        self._frames.feed(data)
         return b"".join(out)
 
     def flush(self) -> bytes:
-        return self.decompress(b"")
+        if not self._frames.complete:
+            raise _truncated("zstd")
+        return b""
 
 
 class _ChainDecoder:

@@ -118,6 +118,24 @@ def test_deflate_accepts_raw_and_zlib_wrapped(feed: Callable[[str, bytes], bytes
     assert feed("deflate", raw_deflate(b"")) == b""
 
 
+@pytest.mark.parametrize("feed", [decode_whole, decode_bytewise], ids=["whole", "bytewise"])
+def test_zstd_frames_and_skippable_frames(feed: Callable[[str, bytes], bytes]) -> None:
+    plain = zstandard.ZstdCompressor(write_checksum=False, write_content_size=False)
+    skippable = (0x184D2A53).to_bytes(4, "little") + (5).to_bytes(4, "little") + b"skip!"
+    data = zstd(b"one ") + skippable + plain.compress(b"two ") + zstd(BODY)
+    assert feed("zstd", data) == b"one two " + BODY
+    rle = zstandard.ZstdCompressor(level=19).compress(b"\0" * 500000)  # RLE blocks
+    assert feed("zstd", rle) == b"\0" * 500000
+
+
+def test_zstd_window_over_8_mib_is_refused() -> None:
+    """RFC 9659 §3: decoders may limit the window to 8 MiB; we do, to bound our memory."""
+    params = zstandard.ZstdCompressionParameters(window_log=24, enable_ldm=True)
+    big = zstandard.ZstdCompressor(compression_params=params).compress(os.urandom(1 << 16) * 300)
+    with pytest.raises(ClientPayloadError, match="zstd"):
+        decode_whole("zstd", big)
+
+
 # --- chains (RFC 9110 §8.4: listed in the order applied, undone in reverse) ------------------
 
 
@@ -148,8 +166,8 @@ def test_corrupt_input_raises_payload_error(encoding: str) -> None:
         decode_whole(encoding, bytes(data))
 
 
-@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
-@pytest.mark.parametrize("keep", [1, 5, -4])
+@pytest.mark.parametrize("encoding", sorted(CODECS))
+@pytest.mark.parametrize("keep", [1, 5, -4, -1])
 def test_truncated_stream_raises_at_flush(encoding: str, keep: int) -> None:
     data = CODECS[encoding](BODY)
     dec = decoder(encoding)
