@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import shutil
 import stat
@@ -30,6 +31,12 @@ def _isatty(stream: object) -> bool:
         return False
 
 
+def _binary(stream: object) -> BinaryIO:
+    """The binary side of a text stream; an empty one when the descriptor is closed."""
+    buffer = getattr(stream, "buffer", None)
+    return buffer if buffer is not None else io.BytesIO()
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Environment:
     """Binary streams plus what they are connected to."""
@@ -47,9 +54,9 @@ class Environment:
     @classmethod
     def from_system(cls) -> Environment:
         return cls(
-            stdin=sys.stdin.buffer,
-            stdout=sys.stdout.buffer,
-            stderr=sys.stderr.buffer,
+            stdin=_binary(sys.stdin),
+            stdout=_binary(sys.stdout),
+            stderr=_binary(sys.stderr),
             stdin_isatty=_isatty(sys.stdin),
             stdin_has_data=_is_data(sys.stdin),
             stdout_isatty=_isatty(sys.stdout),

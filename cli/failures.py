@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import socket
 import ssl
 
@@ -23,7 +24,12 @@ class Failure:
 
 def _cause(exc: BaseException) -> str:
     os_error = getattr(exc, "os_error", None)
+    if not isinstance(os_error, OSError) and type(exc) in (OSError, ConnectionRefusedError):
+        os_error = exc
     if isinstance(os_error, OSError):
+        # asyncio's "Connect call failed (...)" hides the reason that errno names.
+        if isinstance(os_error.errno, int) and os_error.errno > 0:
+            return os.strerror(os_error.errno)
         return os_error.strerror or str(os_error) or type(os_error).__name__
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -38,6 +44,10 @@ def describe(exc: BaseException, where: str) -> Failure:
         return found
     if isinstance(exc, asyncio.TimeoutError | TimeoutError):
         return Failure(ExitCode.TIMEOUT, f"{where}: timed out")
+    if isinstance(exc, UnicodeError) and "idna" in str(exc):
+        # getaddrinfo refuses a name it cannot encode (a label over 63 bytes) before any
+        # query is sent: the name cannot resolve.
+        return Failure(ExitCode.DNS, f"cannot resolve {where}: invalid host name ({exc})")
     if isinstance(exc, socket.gaierror):
         return Failure(ExitCode.DNS, f"cannot resolve {where}: {_cause(exc)}")
     if isinstance(exc, ssl.SSLError | ssl.CertificateError):

@@ -125,16 +125,26 @@ class ZurlCommand(click.Command):
             code = super().main(args, prog_name or PROG, complete_var, False, **extra)
         except click.UsageError as exc:
             hint = "" if exc.ctx is None else f" (see '{PROG} --help')"
-            click.echo(f"{PROG}: error: {exc.format_message()}{hint}", err=True)
+            _error(extra.get("obj"), f"error: {exc.format_message()}{hint}")
             code = ExitCode.USAGE
         except (click.Abort, KeyboardInterrupt):
-            click.echo(f"{PROG}: interrupted", err=True)
+            _error(extra.get("obj"), "interrupted")
             code = ExitCode.INTERRUPTED
         except BrokenPipeError:
             code = _broken_pipe()
         if not standalone_mode:
             return code
         sys.exit(int(code) if isinstance(code, int) else 0)
+
+
+def _error(env: object, line: str) -> None:
+    """One line on the injected environment's stderr, or the process's."""
+    from cli.env import Environment
+
+    if isinstance(env, Environment):
+        env.error(line)
+    else:
+        click.echo(f"{PROG}: {line}", err=True)
 
 
 def _broken_pipe() -> int:
