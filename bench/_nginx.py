@@ -6,6 +6,8 @@ yields its base URL and stops it on exit. It serves:
 
 - `/small`   a fixed 12-byte `text/plain` 200 body (`return 200`, no disk access)
 - `/files/`  the files in `files_dir` (sendfile on), when given
+- `/nginx_status`  stub_status; `accepted_connections(base)` reads its counter, so a script
+  can tell how many TCP connections a client opened
 
 One worker, no access log, effectively unlimited keep-alive requests: on loopback it answers
 several times faster than any Python client, so the clients are what is measured.
@@ -18,6 +20,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +51,9 @@ http {{
             default_type text/plain;
             return 200 "{body}";
         }}
+        location = /nginx_status {{
+            stub_status;
+        }}
         location /files/ {{
             alias {files}/;
             default_type application/octet-stream;
@@ -75,6 +81,13 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], deadline: float) -> bo
         except OSError:
             time.sleep(0.01)
     return False
+
+
+def accepted_connections(base: str) -> int:
+    """Connections nginx has accepted so far (each call itself opens one)."""
+    with urllib.request.urlopen(f"{base}/nginx_status", timeout=5) as resp:
+        lines = resp.read().decode().splitlines()
+    return int(lines[2].split()[0])  # "Active connections: N" / header / "accepts ..."
 
 
 @contextmanager

@@ -5,6 +5,7 @@ Run (peers env, see bench/README.md):
     bench/.peers/bin/python bench/engine.py              # full run, ~2-3 minutes
     bench/.peers/bin/python bench/engine.py --rounds 1   # quick look
     bench/.peers/bin/python bench/engine.py --profile    # zurl's workloads under cProfile
+    bench/.peers/bin/python bench/engine.py --profile aiohttp   # the same for a peer
 
 A private nginx (bench/_nginx.py) serves a fixed 12-byte body on 127.0.0.1. Two workloads:
 
@@ -34,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _nginx import nginx_server
+from _nginx import accepted_connections, nginx_server
 
 HERE = Path(__file__).resolve().parent
 PEERS_PY = HERE / ".peers" / "bin" / "python"
@@ -42,6 +43,7 @@ CLIENTS = ("zurl", "aiohttp", "httpx")
 WORKLOADS = ("seq", "conc")
 TARGETS = {"aiohttp": 1.2, "httpx": 3.0}
 WORKER_TIMEOUT = 120.0  # seconds; a stuck client fails its cell instead of hanging the run
+PROFILER: cProfile.Profile | None = None  # set in a --profile worker: profiles the timed loop
 
 
 # ---------------------------------------------------------------- worker side (subprocess)
@@ -90,9 +92,14 @@ async def _drive(get: Any, workload: str, n: int, inflight: int) -> float:
 
     width = 1 if workload == "seq" else inflight
     await workers(max(width * 4, 100), width)
+    if PROFILER:
+        PROFILER.enable()
     start = time.perf_counter()
     await workers(n, width)
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    if PROFILER:
+        PROFILER.disable()
+    return elapsed
 
 
 def run_worker(client: str, url: str, workload: str, n: int, inflight: int) -> float:
@@ -113,8 +120,8 @@ def print_profile(prof: cProfile.Profile, title: str, top: int = 25) -> None:
     print(f"\n== {title}: top {top} by tottime (profiled total {total:.2f} s) ==")
     print(f"{'tottime':>8} {'%':>6} {'ncalls':>9} {'cumtime':>8}  function")
     for (file, line, func), (_cc, ncalls, tt, ct, _callers) in rows:
-        where = f"{Path(file).parent.name}/{Path(file).name}:{line}" if line else file
-        print(f"{tt:8.3f} {100 * tt / total:5.1f}% {ncalls:9d} {ct:8.3f}  {func}  ({where})")
+        where = f"  ({Path(file).parent.name}/{Path(file).name}:{line})" if line else ""
+        print(f"{tt:8.3f} {100 * tt / total:5.1f}% {ncalls:9d} {ct:8.3f}  {func}{where}")
 
 
 # ---------------------------------------------------------------- parent side
@@ -133,15 +140,19 @@ def zurl_available(py: str) -> str | None:
     return (done.stderr.strip().splitlines() or ["import failed"])[-1]
 
 
-def run_cell(py: str, client: str, url: str, workload: str, args: argparse.Namespace) -> float:
+def run_cell(py: str, client: str, url: str, workload: str,
+             args: argparse.Namespace) -> tuple[float, int]:
+    """(requests per second, TCP connections the client opened) of one fresh subprocess."""
     n = args.seq if workload == "seq" else args.conc
+    base = url.rsplit("/", 1)[0]
+    before = accepted_connections(base)
     cmd = [py, __file__, "--worker", client, "--url", url, "--workload", workload,
            "--n", str(n), "--inflight", str(args.inflight)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
     seconds: float = json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
-    return n / seconds
+    return n / seconds, accepted_connections(base) - before - 1
 
 
 def spread(k: int, rounds: int) -> set[int]:
@@ -165,12 +176,13 @@ def bench(args: argparse.Namespace, url: str) -> None:
         for workload in WORKLOADS:
             for client in order:
                 try:
-                    rate = run_cell(py, client, url, workload, args)
+                    rate, conns = run_cell(py, client, url, workload, args)
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
                     unavailable.setdefault(client, f"failed: {exc}")
                     continue
                 rps.setdefault((client, workload), []).append(rate)
-                print(f"round {rnd + 1}/{args.rounds} {workload:4} {client:8} {rate:9.0f} req/s",
+                print(f"round {rnd + 1}/{args.rounds} {workload:4} {client:8} {rate:9.0f} req/s "
+                      f"({conns} connections)",
                       file=sys.stderr, flush=True)
     report(args, rps, unavailable)
 
@@ -199,11 +211,11 @@ def report(args: argparse.Namespace, rps: dict[tuple[str, str], list[float]],
 
 
 def profile(args: argparse.Namespace, url: str) -> None:
-    """Run zurl's workloads in a subprocess under cProfile and print the hot functions."""
+    """Run one client's workloads in a subprocess under cProfile; print the hot functions."""
     py = python_for_workers()
     for workload in WORKLOADS:
         n = args.seq if workload == "seq" else args.conc
-        cmd = [py, __file__, "--worker", "zurl", "--url", url, "--workload", workload,
+        cmd = [py, __file__, "--worker", args.profile, "--url", url, "--workload", workload,
                "--n", str(n), "--inflight", str(args.inflight), "--profile"]
         subprocess.run(cmd, timeout=WORKER_TIMEOUT * 3, check=False)
 
@@ -217,8 +229,8 @@ def main() -> None:
     parser.add_argument("--conc", type=int, default=20_000, help="concurrent GETs")
     parser.add_argument("--inflight", type=int, default=64)
     parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
-    parser.add_argument("--profile", action="store_true",
-                        help="profile zurl's workloads (top 25 by tottime) instead")
+    parser.add_argument("--profile", nargs="?", const="zurl", choices=CLIENTS,
+                        help="profile a client's workloads (default zurl; top 25 by tottime)")
     parser.add_argument("--worker", choices=CLIENTS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--workload", choices=WORKLOADS, help=argparse.SUPPRESS)
@@ -227,12 +239,11 @@ def main() -> None:
 
     if args.worker:  # subprocess: one client, one workload, one JSON line out
         if args.profile:
-            prof = cProfile.Profile()
-            prof.enable()
+            global PROFILER
+            PROFILER = cProfile.Profile()
             seconds = run_worker(args.worker, args.url, args.workload, args.n, args.inflight)
-            prof.disable()
             print(f"\n{args.workload}: {args.n / seconds:.0f} req/s under the profiler")
-            print_profile(prof, f"zurl {args.workload} ({args.n} GETs)")
+            print_profile(PROFILER, f"{args.worker} {args.workload}, timed loop of {args.n} GETs")
             return
         seconds = run_worker(args.worker, args.url, args.workload, args.n, args.inflight)
         print(json.dumps({"seconds": seconds}))
