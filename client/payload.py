@@ -20,6 +20,7 @@ import io
 import json
 import mimetypes
 import os
+import stat
 import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from typing import IO, Any, NamedTuple
@@ -172,10 +173,14 @@ class FilePayload(Payload):
         if isinstance(file, io.TextIOBase) or self._start is None:
             return  # characters are not bytes; a pipe has no size
         try:
-            end = os.fstat(file.fileno()).st_size
+            info = os.fstat(file.fileno())
         except (OSError, AttributeError, io.UnsupportedOperation):
-            end = file.seek(0, os.SEEK_END)
+            end = file.seek(0, os.SEEK_END)  # in memory (BytesIO): seek to learn the size
             file.seek(self._start)
+        else:
+            if not stat.S_ISREG(info.st_mode):
+                return  # a device or socket: its size says nothing about what it yields
+            end = info.st_size
         self.size = max(end - self._start, 0)
 
     async def chunks(self) -> AsyncIterator[bytes]:
@@ -309,10 +314,6 @@ class _Field(NamedTuple):
     transfer_encoding: str | None
 
 
-def _is_stream(value: Any) -> bool:
-    return isinstance(value, (io.IOBase, Payload, AsyncIterable))
-
-
 class FormData:
     """An HTML form: urlencoded while every field is text, multipart/form-data (RFC 7578)
     as soon as a field is a file, bytes, a stream, or has a content type or file name."""
@@ -361,10 +362,14 @@ class FormData:
             if filename is None and content_transfer_encoding is None:
                 filename = name
             self._is_multipart = True
-        elif _is_stream(value):
-            if filename is None and isinstance(value, io.IOBase):
+        elif isinstance(value, io.IOBase):
+            if filename is None:
                 filename = _guess_filename(value, name)
-            elif filename is None and isinstance(value, Payload):
+            # Measured now, so the form can be sent again from the same start position.
+            value = FilePayload(value, filename=filename)  # type: ignore[arg-type]
+            self._is_multipart = True
+        elif isinstance(value, (Payload, AsyncIterable)):
+            if filename is None and isinstance(value, Payload):
                 filename = value.filename
             self._is_multipart = True
         elif isinstance(value, (str, int, float)):
@@ -437,8 +442,6 @@ def _part_payload(value: Any, charset: str) -> Payload:
         return BytesPayload(value.encode(charset))
     if isinstance(value, (bytes, bytearray, memoryview)):
         return BytesPayload(value)
-    if isinstance(value, io.IOBase):
-        return FilePayload(value)  # type: ignore[arg-type]
     return AsyncIterablePayload(value)
 
 

@@ -203,6 +203,13 @@ async def test_non_seekable_stream_has_no_size_and_is_one_shot() -> None:
     assert await collect(payload) == b"piped" * 30000
 
 
+async def test_a_device_has_no_size() -> None:
+    with open(os.devnull, "rb") as dev:
+        payload = FilePayload(dev)
+        assert payload.size is None
+        assert await collect(payload) == b""
+
+
 async def test_text_file_is_encoded_with_its_encoding(tmp_path: Path) -> None:
     path = tmp_path / "t.txt"
     path.write_text("héllo", encoding="latin-1")
@@ -343,6 +350,15 @@ async def test_multipart_parts_and_exact_size(text_file: Path) -> None:
     assert files["photo"].data == text_file.read_bytes()
     assert files["meta"].filename == "meta"  # aiohttp 3.x: bytes are a file named after the field
     assert files["meta"].content_type == "application/json"
+
+
+async def test_a_form_with_a_file_can_be_sent_twice(text_file: Path) -> None:
+    with open(text_file, "rb") as fh:
+        form = FormData({"f": fh})
+        first = await collect(form.payload())
+        second = await collect(form.payload())
+    assert first == second
+    assert len(first) > 200000
 
 
 async def test_in_memory_multipart_is_one_write() -> None:
