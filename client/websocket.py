@@ -99,6 +99,10 @@ class WSMessage(NamedTuple):
 _SENDABLE_CODES = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015)})
 
 
+def _protocol_error(message: str) -> WebSocketError:
+    return WebSocketError(WSCloseCode.PROTOCOL_ERROR, message)
+
+
 def _valid_close_code(code: int) -> bool:
     return code in _SENDABLE_CODES or 3000 <= code <= 4999
 
@@ -401,9 +405,9 @@ class FrameReader:
                 start += 8
             fin, rsv, opcode = b0 & 0x80, b0 & 0x70, b0 & 0x0F
             if b1 & 0x80:
-                raise WebSocketError(WSCloseCode.PROTOCOL_ERROR, "Received masked frame")  # §5.1
+                raise _protocol_error("Received masked frame")  # §5.1
             if length >> 63:  # §5.2: the most significant bit MUST be 0
-                raise WebSocketError(WSCloseCode.PROTOCOL_ERROR, "Invalid frame length")
+                raise _protocol_error("Invalid frame length")
             self._check_header(fin, rsv, opcode, length, limit)
             if end - start < length:
                 break
@@ -429,34 +433,22 @@ class FrameReader:
     def _check_header(self, fin: int, rsv: int, opcode: int, length: int, limit: int) -> None:
         if rsv & 0x30 or (rsv and (not self.compress or opcode >= 8)):
             # RFC 7692 §6: only RSV1, only with the extension, never on control frames
-            raise WebSocketError(
-                WSCloseCode.PROTOCOL_ERROR, "Received frame with non-zero reserved bits"
-            )
+            raise _protocol_error("Received frame with non-zero reserved bits")
         if opcode >= 8:
             if opcode > 10:
-                raise WebSocketError(
-                    WSCloseCode.PROTOCOL_ERROR, f"Received reserved opcode {opcode}"
-                )
+                raise _protocol_error(f"Received reserved opcode {opcode}")
             if not fin or length > _MAX_CONTROL:  # §5.5
-                raise WebSocketError(
-                    WSCloseCode.PROTOCOL_ERROR, "Received fragmented or too long control frame"
-                )
+                raise _protocol_error("Received fragmented or too long control frame")
             return
         if opcode > 2:
-            raise WebSocketError(WSCloseCode.PROTOCOL_ERROR, f"Received reserved opcode {opcode}")
+            raise _protocol_error(f"Received reserved opcode {opcode}")
         if opcode == 0:
             if self._opcode is None:  # §5.4: a continuation needs a message to continue
-                raise WebSocketError(
-                    WSCloseCode.PROTOCOL_ERROR, "Continuation frame without a message"
-                )
+                raise _protocol_error("Continuation frame without a message")
             if rsv:  # RFC 7692 §6.1: RSV1 only on the first frame
-                raise WebSocketError(
-                    WSCloseCode.PROTOCOL_ERROR, "RSV1 set on a continuation frame"
-                )
+                raise _protocol_error("RSV1 set on a continuation frame")
         elif self._opcode is not None:  # §5.4: fragments of one message are not interleaved
-            raise WebSocketError(
-                WSCloseCode.PROTOCOL_ERROR, "New data frame during a fragmented message"
-            )
+            raise _protocol_error("New data frame during a fragmented message")
         if limit and (self._size if opcode == 0 else 0) + length > limit:
             raise WebSocketError(
                 WSCloseCode.MESSAGE_TOO_BIG, f"Message size exceeds limit {limit}"
@@ -468,10 +460,10 @@ class FrameReader:
         if not payload:
             return WSMessage(WSMsgType.CLOSE, NO_STATUS_RECEIVED, "")
         if len(payload) == 1:  # §5.5.1: a body starts with a 2-byte code
-            raise WebSocketError(WSCloseCode.PROTOCOL_ERROR, "Invalid close frame")
+            raise _protocol_error("Invalid close frame")
         (code,) = struct.unpack_from("!H", payload)
         if not _valid_close_code(code):  # §7.4.1
-            raise WebSocketError(WSCloseCode.PROTOCOL_ERROR, f"Invalid close code: {code}")
+            raise _protocol_error(f"Invalid close code: {code}")
         try:
             reason = payload[2:].decode("utf-8")
         except UnicodeDecodeError:  # §5.5.1, §8.1
@@ -528,7 +520,7 @@ class FrameReader:
         try:
             data: bytes = self._inflater.decompress(payload, room)
         except zlib.error:
-            raise WebSocketError(WSCloseCode.PROTOCOL_ERROR, "Invalid compressed data") from None
+            raise _protocol_error("Invalid compressed data") from None
         self._inflated += len(data)
         if self._inflater.unconsumed_tail or (limit and self._inflated > limit):
             raise WebSocketError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import ssl
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -700,3 +701,36 @@ async def test_messages_after_close_frame_are_dropped(raw_ws: Any, session: Any)
 
 def test_websockets_is_the_asyncio_flavour() -> None:
     assert int(websockets.__version__.split(".")[0]) >= 13
+
+
+async def test_slow_reader_gets_everything(ws_server: Any, session: Any) -> None:
+    """More than the read high-water mark queued: reading pauses, then resumes."""
+    chunk = os.urandom(100 * 1024)
+
+    async def handler(ws: ServerConnection) -> None:
+        for i in range(40):
+            await ws.send(bytes([i]) + chunk)
+        await ws.send("done")
+        await echo(ws)
+
+    ws = await ws_connect(session, await ws_server(handler))
+    await asyncio.sleep(0.3)  # let the queue fill past the mark
+    for i in range(40):
+        assert await ws.receive_bytes() == bytes([i]) + chunk
+    assert await ws.receive_str() == "done"
+    await ws.close()
+
+
+async def test_wss(server_ssl_context: ssl.SSLContext, client_ssl_context: ssl.SSLContext) -> None:
+    from client import ClientSession
+
+    async with serve(echo, "127.0.0.1", 0, ssl=server_ssl_context, ping_interval=None) as srv:
+        port = srv.sockets[0].getsockname()[1]
+        async with (
+            ClientSession() as real,
+            real.ws_connect(f"wss://localhost:{port}/", ssl=client_ssl_context) as ws,
+        ):
+            assert ws.get_extra_info("sslcontext") is not None
+            await ws.send_str("secret")
+            assert await ws.receive_str() == "secret"
+        assert ws.closed and ws.close_code == 1000
