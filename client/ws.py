@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from multidict import CIMultiDict
 from yarl import URL
 
 from .exceptions import (
@@ -118,8 +119,9 @@ class WebSocketProtocol(asyncio.Protocol):
             messages.append(WSMessage(WSMsgType.ERROR, exc, None))
         for msg in messages:
             if self._autoping and msg.type is WSMsgType.PING:
-                if not self.close_sent:
-                    self.write(self._writer.pong(msg.data))
+                transport = self.transport
+                if not self.close_sent and transport is not None and not transport.is_closing():
+                    transport.write(self._writer.pong(msg.data))
             elif not (self._autoping and msg.type is WSMsgType.PONG):
                 self.push(msg)
 
@@ -539,10 +541,9 @@ async def ws_connect(
     if receive_timeout is not None:
         ws_timeout = dataclasses.replace(ws_timeout, ws_receive=receive_timeout)
     handshake, key = make_handshake_headers(protocols, compress, origin)
-    real_headers = dict(headers.items() if hasattr(headers, "items") else headers or ())
-    lowered = {name.lower() for name in real_headers}
+    real_headers: CIMultiDict[str] = CIMultiDict(headers or {})
     for name, value in handshake.items():
-        if name == "Sec-WebSocket-Key" or name.lower() not in lowered:
+        if name == "Sec-WebSocket-Key" or name not in real_headers:
             real_headers[name] = value  # the caller may override all but the key
     resp = await session.request(
         method, _http_url(url), headers=real_headers, allow_redirects=False, **request_kwargs
