@@ -162,8 +162,11 @@ class FilePayload(Payload):
         if filename is None and isinstance(name, str) and name:
             filename = os.path.basename(name)
         self.filename = filename
-        if content_type is None and filename:
-            content_type = mimetypes.guess_type(filename)[0]
+        if content_type is None:
+            guessed = mimetypes.guess_type(filename)[0] if filename else None
+            if isinstance(file, io.TextIOBase):  # we send its characters in its encoding
+                guessed = f"{guessed or 'text/plain'}; charset={file.encoding or 'utf-8'}"
+            content_type = guessed
         self.content_type = content_type or _OCTET_STREAM
 
     def _measure(self, file: IO[Any]) -> None:

@@ -216,7 +216,11 @@ async def test_text_file_is_encoded_with_its_encoding(tmp_path: Path) -> None:
     with open(path, encoding="latin-1") as fh:
         payload = FilePayload(fh)
         assert payload.size is None
+        assert payload.content_type == "text/plain; charset=latin-1"
         assert await collect(payload) == b"h\xe9llo"
+    memory = FilePayload(io.StringIO("ünï"))
+    assert memory.content_type == "text/plain; charset=utf-8"
+    assert await collect(memory) == "ünï".encode()
 
 
 async def test_a_growing_file_sends_exactly_its_announced_size(text_file: Path) -> None:
