@@ -60,6 +60,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # Output is produced in steps of at most 64 KiB: the codecs build each result by growing a
 # buffer and copying it, so big steps would briefly need twice their size.
 _STEP = 1 << 16
+_IN_SLICE = 1 << 14
 
 
 class ContentDecoder(Protocol):
@@ -163,25 +164,34 @@ class _ZlibDecoder:
         return data
 
     def _run(self, data: bytes, out: list[bytes]) -> bytes:
-        """Decompress ``data`` within the budget; return input left for a next member."""
+        """Decompress ``data`` within the budget; return input left for a next member.
+
+        Input goes in in slices: zlib copies the unread input into ``unconsumed_tail`` at
+        every step, which must stay small when a big chunk expands a lot.
+        """
         obj = self._obj
+        view = memoryview(data)
+        pos = 0
         try:
-            while True:
-                step = self._budget.limit()
-                chunk = obj.decompress(data, step)
-                self._budget.spend(len(chunk))
-                if chunk:
-                    out.append(chunk)
-                if obj.eof:
-                    self._members += 1
-                    self._obj = None
-                    if not self._gzip:
-                        self._trailing = True  # deflate has one stream; ignore the rest
-                    return obj.unused_data  # type: ignore[no-any-return]
-                data = obj.unconsumed_tail
-                # A full step may leave output pending inside zlib even with no input left.
-                if not data and len(chunk) < step:
-                    break
+            while pos < len(data):
+                piece: bytes | memoryview = view[pos : pos + _IN_SLICE]
+                pos += len(piece)
+                while True:
+                    step = self._budget.limit()
+                    chunk = obj.decompress(piece, step)
+                    self._budget.spend(len(chunk))
+                    if chunk:
+                        out.append(chunk)
+                    if obj.eof:
+                        self._members += 1
+                        self._obj = None
+                        if not self._gzip:
+                            self._trailing = True  # deflate has one stream; ignore the rest
+                        return obj.unused_data + data[pos:]  # type: ignore[no-any-return]
+                    piece = obj.unconsumed_tail
+                    # A full step may leave output pending in zlib even with no input left.
+                    if not piece and len(chunk) < step:
+                        break
         except zlib.error as exc:
             raise _corrupt(self._budget.encoding, exc) from None
         return b""

@@ -247,7 +247,7 @@ def test_bomb_stops_at_max_size_without_allocating_more(
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < limit + 3 * MiB  # the output, plus zlib's copy of the unread input
+    assert peak < limit + MiB
 
 
 def test_bomb_fed_in_small_chunks_stops_too() -> None:
