@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import os
 import tracemalloc
 import zlib
@@ -11,6 +12,8 @@ from collections.abc import Callable, Iterator
 import brotli
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from client.decoders import (
     ACCEPT_ENCODING,
@@ -292,3 +295,22 @@ def test_decoding_50_mb_keeps_memory_flat(encoding: str) -> None:
         tracemalloc.stop()
     assert total == 800 * 65536
     assert peak < 4 * MiB
+
+
+# --- any split of any body ------------------------------------------------------------------
+
+
+@given(
+    body=st.binary(max_size=5000),
+    cuts=st.lists(st.integers(min_value=0, max_value=6000), max_size=12),
+    encoding=st.sampled_from([*sorted(CODECS), "gzip, br", "deflate, zstd"]),
+)
+@settings(max_examples=150, deadline=None, database=None)
+def test_any_chunking_decodes_the_same(body: bytes, cuts: list[int], encoding: str) -> None:
+    data = body
+    for name in (part.strip() for part in encoding.split(",")):
+        data = CODECS[name](data)
+    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+    dec = decoder(encoding)
+    out = b"".join(dec.decompress(data[a:b]) for a, b in itertools.pairwise(bounds))
+    assert out + dec.flush() == body
