@@ -48,6 +48,8 @@ def _step(inside: tuple[Char, ...]) -> Step:
     text = "".join(ch for ch, _ in inside)
     if text.isascii() and text.isdigit() and not any(escaped for _, escaped in inside):
         return int(text)
+    if text[:1] == "\\" and text[1:].isascii() and text[1:].isdigit():
+        return text[1:]  # [\5]: the object key "5", not index 5
     return text
 
 

@@ -1,0 +1,201 @@
+"""From command line to RequestSpec: method guess, URL sugar, headers, bodies, stdin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cli.spec import (
+    JSON_ACCEPT,
+    USER_AGENT,
+    Inputs,
+    RequestSpec,
+    UsageError,
+    build_spec,
+    normalize_url,
+    split_args,
+)
+
+
+def spec(*args: str, **kwargs: object) -> RequestSpec:
+    return build_spec(Inputs(args=args, **kwargs))  # type: ignore[arg-type]
+
+
+def headers(s: RequestSpec) -> dict[str, str]:
+    return dict(s.headers)
+
+
+@pytest.mark.parametrize(
+    ("args", "method", "url", "rest"),
+    [
+        (("example.org",), None, "example.org", ()),
+        (("GET", "example.org"), "GET", "example.org", ()),
+        (("post", "example.org", "a=1"), "POST", "example.org", ("a=1",)),
+        (("PURGE", "example.org"), "PURGE", "example.org", ()),
+        (("purge", "example.org"), "PURGE", "example.org", ()),
+        (("localhost", "a=1"), None, "localhost", ("a=1",)),
+        (("localhost", "X-A:1"), None, "localhost", ("X-A:1",)),
+        ((":8080/x", "q==1"), None, ":8080/x", ("q==1",)),
+    ],
+)
+def test_split_args(
+    args: tuple[str, ...], method: str | None, url: str, rest: tuple[str, ...]
+) -> None:
+    assert split_args(args) == (method, url, rest)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (":8080/x", "http://localhost:8080/x"),
+        (":/x", "http://localhost/x"),
+        (":", "http://localhost"),
+        ("example.org", "http://example.org"),
+        ("localhost:3000/a", "http://localhost:3000/a"),
+        ("https://example.org/", "https://example.org/"),
+        ("HTTP://example.org/", "HTTP://example.org/"),
+    ],
+)
+def test_url_sugar(given: str, expected: str) -> None:
+    assert normalize_url(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["ftp://example.org/", "/just/a/path", ""])
+def test_bad_urls(bad: str) -> None:
+    with pytest.raises(UsageError):
+        spec(bad) if bad else split_args(())
+
+
+def test_get_by_default_post_with_data() -> None:
+    assert spec("example.org").method == "GET"
+    assert spec("example.org", "a=1").method == "POST"
+    assert spec("example.org", "q==1", "X-A:1").method == "GET"
+    assert spec("PUT", "example.org", "a=1").method == "PUT"
+
+
+def test_query_items_extend_the_url() -> None:
+    s = spec("example.org/p?x=0", "q==a b", "q==2", "e==é")
+    assert s.url == "http://example.org/p?x=0&q=a+b&q=2&e=%C3%A9"
+
+
+def test_default_and_user_headers() -> None:
+    s = spec("example.org", "X-A:1", "X-A:2", "Accept:text/html", "User-Agent:", "X-E;")
+    assert s.headers == (("X-A", "1"), ("X-A", "2"), ("Accept", "text/html"), ("X-E", ""))
+    assert s.skip_auto_headers == ("User-Agent",)
+    assert headers(spec("example.org")) == {"User-Agent": USER_AGENT, "Accept": "*/*"}
+
+
+def test_json_body() -> None:
+    s = spec("example.org", "name=pie", "n:=3", "tags[]=a", "meta[x][y]:=true")
+    assert s.body is not None
+    assert json.loads(s.body) == {"name": "pie", "n": 3, "tags": ["a"], "meta": {"x": {"y": True}}}
+    assert headers(s)["Content-Type"] == "application/json"
+    assert headers(s)["Accept"] == JSON_ACCEPT
+
+
+def test_json_flag_without_data_sets_accept_only() -> None:
+    s = spec("example.org", json=True)
+    assert s.body is None
+    assert headers(s)["Accept"] == JSON_ACCEPT
+    assert "Content-Type" not in headers(s)
+
+
+def test_form_body() -> None:
+    s = spec("example.org", "a=1", "b=x y", "c=&", form=True)
+    assert s.body == b"a=1&b=x+y&c=%26"
+    assert headers(s)["Content-Type"].startswith("application/x-www-form-urlencoded")
+
+
+def test_file_items(tmp_path: Path) -> None:
+    (tmp_path / "bio.txt").write_text("hello\n")
+    (tmp_path / "obj.json").write_text('{"k": [1]}')
+    (tmp_path / "tok").write_text("secret\n")
+    s = spec(
+        "example.org",
+        f"bio=@{tmp_path / 'bio.txt'}",
+        f"obj:=@{tmp_path / 'obj.json'}",
+        f"X-Token:@{tmp_path / 'tok'}",
+        f"q==@{tmp_path / 'tok'}",
+    )
+    assert s.body is not None
+    assert json.loads(s.body) == {"bio": "hello\n", "obj": {"k": [1]}}
+    assert headers(s)["X-Token"] == "secret"
+    assert s.url.endswith("?q=secret")
+
+
+def test_upload_makes_multipart(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"A\x00B")
+    s = spec("example.org", "f=1", f"up@{tmp_path / 'a.txt'};type=text/x-a")
+    ctype = headers(s)["Content-Type"]
+    assert ctype.startswith("multipart/form-data; boundary=")
+    boundary = ctype.split("boundary=")[1].encode()
+    assert s.body is not None
+    assert s.body.startswith(b"--" + boundary + b"\r\n")
+    assert b'name="up"; filename="a.txt"\r\nContent-Type: text/x-a\r\n\r\nA\x00B\r\n' in s.body
+    assert s.body.endswith(b"--" + boundary + b"--\r\n")
+    with pytest.raises(UsageError, match="need --form or --multipart"):
+        spec("example.org", f"up@{tmp_path / 'a.txt'}", json=True)
+
+
+def test_whole_body_from_file(tmp_path: Path) -> None:
+    (tmp_path / "b.xml").write_bytes(b"<a/>")
+    s = spec("example.org", f"@{tmp_path / 'b.xml'}")
+    assert (s.method, s.body) == ("POST", b"<a/>")
+    assert headers(s)["Content-Type"] in ("application/xml", "text/xml")
+    with pytest.raises(UsageError, match="cannot be mixed"):
+        spec("example.org", f"@{tmp_path / 'b.xml'}", "a=1")
+
+
+def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot read") as info:
+        spec("example.org", f"a=@{tmp_path / 'nope'}")
+    assert "\n" not in str(info.value)
+
+
+def test_invalid_json_value() -> None:
+    with pytest.raises(UsageError, match="invalid JSON"):
+        spec("example.org", "a:={oops")
+
+
+def test_raw_json_not_allowed_in_forms() -> None:
+    with pytest.raises(UsageError, match="cannot be sent in a form"):
+        spec("example.org", "a:=1", form=True)
+
+
+def _stdin(data: bytes) -> object:
+    calls: list[int] = []
+
+    def read() -> bytes:
+        calls.append(1)
+        return data
+
+    read.calls = calls  # type: ignore[attr-defined]
+    return read
+
+
+def test_stdin_only_when_asked() -> None:
+    reader = _stdin(b"piped")
+    kwargs = {"stdin_has_data": True, "read_stdin": reader}
+    # Implicit GET never reads stdin, even when something is piped in.
+    assert spec("example.org", **kwargs).body is None
+    assert spec("GET", "example.org", **kwargs).body is None
+    assert spec("POST", "example.org", "a=1", **kwargs).body != b"piped"
+    assert spec("POST", "example.org", ignore_stdin=True, **kwargs).body is None
+    assert reader.calls == []  # type: ignore[attr-defined]
+    assert spec("POST", "example.org", **kwargs).body == b"piped"
+    assert spec("example.org", "@-", **kwargs).body == b"piped"
+    with pytest.raises(UsageError, match="ignore-stdin"):
+        spec("example.org", "@-", ignore_stdin=True, **kwargs)
+
+
+def test_stdin_not_read_when_not_data() -> None:
+    reader = _stdin(b"")
+    assert spec("POST", "example.org", read_stdin=reader).body is None
+    assert reader.calls == []  # type: ignore[attr-defined]
+
+
+def test_conflicting_modes() -> None:
+    with pytest.raises(UsageError, match="--json cannot be combined"):
+        spec("example.org", json=True, form=True)
