@@ -11,8 +11,11 @@ import zlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from multidict import MultiDict
 from werkzeug.datastructures import MultiDict as WMultiDict
 from werkzeug.formparser import parse_form_data
@@ -539,3 +542,46 @@ def test_compress_rejects_unknown_codings() -> None:
     with pytest.raises(ValueError, match="lzw"):
         compress_payload(BytesPayload(b"x"), "lzw")
     assert compress_payload(BytesPayload(b"x"), " GZIP ").headers["Content-Encoding"] == "gzip"
+
+
+# --- any form round-trips through a real parser ------------------------------------------
+
+field_text = st.text(st.characters(blacklist_categories=["Cs"]), max_size=20)
+
+
+@given(pairs=st.lists(st.tuples(field_text, field_text), max_size=8))
+@settings(max_examples=100, deadline=None, database=None)
+def test_any_urlencoded_form_parses_back(pairs: list[tuple[str, str]]) -> None:
+    body = FormData(pairs).payload().in_memory() or b""
+    assert parse_qsl(body.decode("ascii"), keep_blank_values=True) == pairs
+
+
+# What browsers' escaping (``"`` as %22, CR/LF as %0D/%0A) and quoted-string unescaping
+# cannot carry back to a server unchanged.
+safe_text = st.text(
+    st.characters(blacklist_categories=["Cs", "Cc"], blacklist_characters='"\\%'),
+    min_size=1,
+    max_size=20,
+)
+
+
+@given(
+    fields=st.lists(
+        st.tuples(safe_text, st.binary(max_size=50), st.none() | safe_text),
+        min_size=1,
+        max_size=6,
+        unique_by=lambda field: field[0],
+    )
+)
+@settings(max_examples=100, deadline=None, database=None)
+def test_any_multipart_form_parses_back(fields: list[tuple[str, bytes, str | None]]) -> None:
+    form = FormData()
+    for name, value, filename in fields:
+        form.add_field(name, value, filename=filename)
+    payload = form.payload()
+    body = payload.in_memory() or b""
+    assert payload.size == len(body)
+    _, files = parse_form(payload, body)
+    assert {name: (up.filename, up.data) for name, up in files.items()} == {
+        name: (filename or name, value) for name, value, filename in fields
+    }
