@@ -243,30 +243,19 @@ class AsyncIterablePayload(Payload):
 # --- compression (aiohttp's ``compress=``) -----------------------------------------
 
 
-class _Compressor:
-    """One streaming compressor, zlib-shaped: ``compress`` then ``flush`` once."""
-
-    def __init__(self, encoding: str) -> None:
-        if encoding == "deflate":  # RFC 9110 §8.4.1.2: the zlib format
-            self._obj: Any = zlib.compressobj(wbits=zlib.MAX_WBITS)
-        elif encoding == "gzip":  # RFC 9110 §8.4.1.3
-            self._obj = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
-        else:
-            raise ValueError(
-                f"cannot compress a request body with {encoding!r} (use gzip or deflate)"
-            )
-
-    def compress(self, data: bytes) -> bytes:
-        return self._obj.compress(data)  # type: ignore[no-any-return]
-
-    def flush(self) -> bytes:
-        return self._obj.flush()  # type: ignore[no-any-return]
+def _compressor(encoding: str) -> Any:
+    """A fresh zlib compressor for a request ``Content-Encoding``."""
+    if encoding == "deflate":  # RFC 9110 §8.4.1.2: the zlib format
+        return zlib.compressobj(wbits=zlib.MAX_WBITS)
+    if encoding == "gzip":  # RFC 9110 §8.4.1.3
+        return zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    raise ValueError(f"cannot compress a request body with {encoding!r} (use gzip or deflate)")
 
 
 class _CompressedPayload(Payload):
     def __init__(self, inner: Payload, encoding: str) -> None:
         super().__init__()
-        _Compressor(encoding)  # reject an unknown coding now, not mid-send
+        compressor = _compressor(encoding)  # an unknown coding fails now, not mid-send
         self._inner = inner
         self._encoding = encoding
         self.content_type = inner.content_type
@@ -278,7 +267,6 @@ class _CompressedPayload(Payload):
         if body is not None:
             # Already in memory: compress once, so Content-Length can be sent and servers
             # that refuse chunked request bodies still work.
-            compressor = _Compressor(encoding)
             self._body = compressor.compress(body) + compressor.flush()
             self.size = len(self._body)
 
@@ -289,7 +277,7 @@ class _CompressedPayload(Payload):
         if self._body is not None:
             yield self._body
             return
-        compressor = _Compressor(self._encoding)
+        compressor = _compressor(self._encoding)
         async for chunk in self._inner.chunks():
             out = compressor.compress(chunk)
             if out:

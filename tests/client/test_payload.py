@@ -286,6 +286,8 @@ async def test_payload_from_data_for_every_input(text_file: Path) -> None:
     assert payload_from_data(FormData({"b": "2"})).in_memory() == b"b=2"
     with open(text_file, "rb") as fh:
         assert payload_from_data(fh).size == 200000
+        upload = payload_from_data({"a": "1", "f": fh})  # a file in a dict: multipart
+        assert (upload.content_type or "").startswith("multipart/form-data; boundary=")
     assert await collect(payload_from_data(agen(b"g"))) == b"g"
     assert await collect(payload_from_data(Ticker())) == b"tick"
 
