@@ -37,6 +37,7 @@ from .exceptions import (
     ClientConnectorSSLError,
     ConnectionTimeoutError,
     ServerFingerprintMismatch,
+    ServerTimeoutError,
     UnixClientConnectorError,
 )
 from .resolver import AbstractResolver, DefaultResolver, ResolveResult
@@ -162,11 +163,42 @@ class BaseConnector:
     async def connect(
         self, req: Any, traces: Sequence[Trace], timeout: ClientTimeout
     ) -> Connection:
-        """A connection for ``req``: an idle one, a new one, or after waiting in line."""
+        """A connection for ``req``: an idle one, a new one, or after waiting in line.
+
+        Only the slow paths (waiting, connecting) run under a timeout scope: reusing an
+        idle connection never awaits, so it costs no timer.
+        """
         if self._closed:
             raise ClientConnectionError("Connector is closed.")
         key: ConnectionKey = req.connection_key
         grant = None if self._waiters else self._try_acquire(key)
+        if isinstance(grant, ResponseProtocol):
+            for trace in traces:
+                await trace.send_connection_reuseconn()
+            return Connection(self, key, grant, reused=True)
+        deadline: float | None = getattr(req, "deadline", None)
+        connect_at = self._loop.time() + timeout.connect if timeout.connect else None
+        total_first = deadline is not None and (connect_at is None or deadline <= connect_at)
+        when = deadline if total_first else connect_at
+        try:
+            async with asyncio.timeout_at(when) as scope:
+                return await self._connect_slowly(req, key, grant, traces, timeout)
+        except TimeoutError as exc:
+            if not scope.expired():
+                raise
+            where = f"{req.host}:{req.port}"
+            if total_first:
+                raise ServerTimeoutError(f"Total timeout expired connecting to {where}") from exc
+            raise ConnectionTimeoutError(f"Connection timeout to host {where}") from exc
+
+    async def _connect_slowly(
+        self,
+        req: Any,
+        key: ConnectionKey,
+        grant: _Grant | None,
+        traces: Sequence[Trace],
+        timeout: ClientTimeout,
+    ) -> Connection:
         if grant is None:
             grant = await self._wait_for_slot(key, traces)
         if isinstance(grant, ResponseProtocol):

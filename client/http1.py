@@ -18,6 +18,7 @@ Rules / theory of operation:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import NamedTuple, Protocol
@@ -32,6 +33,7 @@ __all__ = [
     "HttpVersion11",
     "ResponseHead",
     "ResponseParser",
+    "raw_header_pairs",
     "serialize_request_head",
 ]
 
@@ -68,7 +70,7 @@ class ResponseHead(NamedTuple):
     status: int
     reason: str
     headers: CIMultiDictProxy[str]
-    raw_headers: tuple[tuple[bytes, bytes], ...]
+    raw_fields: bytes  # the header block as received; see raw_header_pairs()
     should_close: bool
     chunked: bool
     content_length: int | None
@@ -301,9 +303,7 @@ class ResponseParser:
         if blank + 1 - pos > self.max_head_size:
             raise ProtocolError(f"Response header block larger than {self.max_head_size}")
         block = data[pos : blank + 1]
-        lines = block.split(b"\n")
-        lines.pop()  # after the final LF
-        head = self._build_head(lines)
+        head = self._build_head(block)
         status = head.status
         if 100 <= status < 200 and status != 101:
             self._sink.on_informational(head)
@@ -315,8 +315,9 @@ class ResponseParser:
             self._sink.on_complete()
         return after
 
-    def _build_head(self, lines: list[bytes]) -> ResponseHead:
-        status_line = lines[0].rstrip(b"\r")
+    def _build_head(self, block: bytes) -> ResponseHead:
+        eol = block.find(b"\n")
+        status_line = block[:eol].rstrip(b"\r")
         if len(status_line) > self.max_line_size:
             raise ProtocolError(f"Status line longer than {self.max_line_size} bytes")
         match = _STATUS_LINE.fullmatch(status_line)
@@ -326,42 +327,27 @@ class ResponseParser:
         if major != b"1":
             raise ProtocolError(f"Unsupported HTTP version {major.decode()}.{minor.decode()}")
         version = HttpVersion11 if minor == b"1" else HttpVersion(1, int(minor))
-        raw, pairs = self._parse_fields(lines, 1)
+        fields = block[eol + 1 :]
+        pairs = self._parse_fields(fields)
         headers = CIMultiDictProxy(CIMultiDict(pairs))
         reason = reason_b.decode("utf-8", "surrogateescape").strip() if reason_b else ""
-        return _framing(version, int(code), reason, headers, tuple(raw), self._method)
+        return _framing(version, int(code), reason, headers, fields, self._method)
 
-    def _parse_fields(
-        self, lines: list[bytes], first: int
-    ) -> tuple[list[tuple[bytes, bytes]], list[tuple[str, str]]]:
-        raw: list[tuple[bytes, bytes]] = []
-        max_line = self.max_line_size
-        for i in range(first, len(lines)):
-            line = lines[i]
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            if len(line) > max_line:
-                raise ProtocolError(f"Header line longer than {max_line} bytes")
-            if line[:1] in (b" ", b"\t"):
-                # obs-fold: RFC 9112 §5.2 lets a user agent replace it with a space.
-                if not raw:
-                    raise ProtocolError("Continuation line before the first header")
-                name, value = raw[-1]
-                raw[-1] = (name, value + b" " + line.strip(b" \t"))
-                continue
-            name, sep, value = line.partition(b":")
-            if not sep or not _TOKEN.fullmatch(name):
-                raise ProtocolError(f"Invalid header line {line[:100]!r}")
-            value = value.strip(b" \t")
-            if b"\r" in value or b"\x00" in value:
-                raise ProtocolError(f"Invalid character in header {name.decode()!r}")
-            raw.append((name, value))
-        if len(raw) > self.max_header_count:
+    def _parse_fields(self, fields: bytes) -> list[tuple[str, str]]:
+        """Header pairs of a field block (each line ending in LF), decoded, in order."""
+        text = fields.decode("utf-8", "surrogateescape")
+        # Fast path: one C-level match validates every line (names are tokens, no CR/NUL
+        # inside values, each line within the limit), one findall extracts the pairs.
+        if _valid_fields(self.max_line_size).fullmatch(text):
+            pairs: list[tuple[str, str]] = _FIELD.findall(text)
+        else:
+            pairs = [
+                (name.decode("ascii"), value.decode("utf-8", "surrogateescape"))
+                for name, value in _fields_slowly(fields, self.max_line_size)
+            ]
+        if len(pairs) > self.max_header_count:
             raise ProtocolError(f"More than {self.max_header_count} response headers")
-        pairs = [
-            (name.decode("ascii"), value.decode("utf-8", "surrogateescape")) for name, value in raw
-        ]
-        return raw, pairs
+        return pairs
 
     def _begin_body(self, head: ResponseHead) -> None:
         if head.upgraded:
@@ -412,9 +398,50 @@ class ResponseParser:
             self._tail = data[pos:]
             return -1
         # Trailers are validated but not merged into the headers (RFC 9110 §6.5.1).
-        self._parse_fields(data[pos : blank + 1].split(b"\n")[:-1], 0)
+        self._parse_fields(data[pos : blank + 1])
         self._finish()
         return after
+
+
+_TCHAR = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
+# name ":" OWS value OWS, the value with no leading/trailing blanks (RFC 9112 §5.1).
+_FIELD = re.compile("(" + _TCHAR + r"+):[ \t]*((?:[^\r\n]*[^ \t\r\n])?)[ \t]*\r?\n")
+
+
+@functools.lru_cache(maxsize=8)
+def _valid_fields(max_line: int) -> re.Pattern[str]:
+    line = rf"(?=[^\n]{{0,{max_line + 1}}}\n){_TCHAR}+:[^\r\n\x00]*\r?\n"
+    return re.compile(f"(?:{line})*")
+
+
+def _fields_slowly(fields: bytes, max_line: int) -> list[tuple[bytes, bytes]]:
+    """Line by line: handles obs-fold and says exactly what is wrong with a bad line."""
+    raw: list[tuple[bytes, bytes]] = []
+    for line in fields.split(b"\n")[:-1]:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if len(line) > max_line:
+            raise ProtocolError(f"Header line longer than {max_line} bytes")
+        if line[:1] in (b" ", b"\t"):
+            # obs-fold: RFC 9112 §5.2 lets a user agent replace it with a space.
+            if not raw:
+                raise ProtocolError("Continuation line before the first header")
+            name, value = raw[-1]
+            raw[-1] = (name, value + b" " + line.strip(b" \t"))
+            continue
+        name, sep, value = line.partition(b":")
+        if not sep or not _TOKEN.fullmatch(name):
+            raise ProtocolError(f"Invalid header line {line[:100]!r}")
+        value = value.strip(b" \t")
+        if b"\r" in value or b"\x00" in value:
+            raise ProtocolError(f"Invalid character in header {name.decode()!r}")
+        raw.append((name, value))
+    return raw
+
+
+def raw_header_pairs(fields: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    """The header lines exactly as received (original case and order), as byte pairs."""
+    return tuple(_fields_slowly(fields, len(fields) + 1))
 
 
 def _has_no_body(status: int, method: str) -> bool:
@@ -426,7 +453,7 @@ def _framing(
     status: int,
     reason: str,
     headers: CIMultiDictProxy[str],
-    raw: tuple[tuple[bytes, bytes], ...],
+    raw: bytes,
     method: str,
 ) -> ResponseHead:
     """How the body is delimited, and whether the connection survives (RFC 9112 §6.3, §9.3)."""

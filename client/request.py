@@ -46,6 +46,7 @@ class ClientRequest:
         "body",
         "chunked",
         "compress",
+        "deadline",
         "expect100",
         "headers",
         "method",
@@ -91,6 +92,7 @@ class ClientRequest:
         self.proxy_headers = proxy_headers
         self.traces = traces
         self.auth: BasicAuth | None = None
+        self.deadline: float | None = None  # the total timeout, in loop time
         self._body_task: asyncio.Task[None] | None = None
         self.body = self._prepare_body(body)
 

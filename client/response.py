@@ -28,7 +28,7 @@ from .exceptions import (
     ContentTypeError,
     ServerTimeoutError,
 )
-from .http1 import HttpVersion, ResponseHead
+from .http1 import HttpVersion, ResponseHead, raw_header_pairs
 from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class ClientResponse:
         self.status: int = head.status
         self.reason: str = head.reason
         self._headers = head.headers
-        self._raw_headers = head.raw_headers
+        self._raw_headers: tuple[tuple[bytes, bytes], ...] | None = None
         self._request_info = request_info
         self._connection = connection
         self.content = content
@@ -132,6 +132,9 @@ class ClientResponse:
 
     @property
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """Header lines as received: original case and order, as bytes."""
+        if self._raw_headers is None:
+            self._raw_headers = raw_header_pairs(self._head.raw_fields)
         return self._raw_headers
 
     @property

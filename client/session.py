@@ -35,7 +35,6 @@ from .decoders import ACCEPT_ENCODING
 from .exceptions import (
     ClientConnectionError,
     ClientConnectionResetError,
-    ConnectionTimeoutError,
     InvalidUrlClientError,
     MalformedResponseError,
     NonHttpUrlClientError,
@@ -495,23 +494,16 @@ class ClientSession:
                     traces=traces,
                     original_url=url,
                 )
-                try:
-                    async with asyncio.timeout_at(deadline) as total_scope:
-                        resp = await self._send(
-                            connector,
-                            req,
-                            timeout,
-                            deadline,
-                            history,
-                            read_bufsize or self._read_bufsize,
-                            auto_decompress,
-                        )
-                except TimeoutError as exc:
-                    if total_scope.expired():
-                        raise ServerTimeoutError(
-                            f"Total timeout of {timeout.total} s expired for {url}"
-                        ) from exc
-                    raise
+                req.deadline = deadline
+                resp = await self._send(
+                    connector,
+                    req,
+                    timeout,
+                    deadline,
+                    history,
+                    read_bufsize or self._read_bufsize,
+                    auto_decompress,
+                )
                 self._store_cookies(resp)
                 if resp.status not in redirects.REDIRECT_STATUSES or not allow_redirects:
                     break
@@ -586,7 +578,7 @@ class ClientSession:
     ) -> ClientResponse:
         """One hop: a connection, the request, the response head. Retries a stale reuse once."""
         for attempt in (1, 2):
-            conn = await self._connect(connector, req, timeout)
+            conn = await connector.connect(req, req.traces, timeout)
             peername = conn.protocol.peername if conn.protocol is not None else None
             try:
                 head, stream = await self._exchange(
@@ -630,19 +622,6 @@ class ClientSession:
             peername=peername,
         )
 
-    async def _connect(
-        self, connector: BaseConnector, req: ClientRequest, timeout: ClientTimeout
-    ) -> Connection:
-        try:
-            async with asyncio.timeout(timeout.connect or None):
-                return await connector.connect(req, req.traces, timeout)
-        except TimeoutError as exc:
-            if isinstance(exc, ServerTimeoutError):
-                raise
-            raise ConnectionTimeoutError(
-                f"Connection timeout to host {req.url.host}:{req.port}"
-            ) from exc
-
     async def _exchange(
         self,
         conn: Connection,
@@ -671,9 +650,14 @@ class ClientSession:
             on_idle=lambda _p: conn.release(),
         )
         await req.send(protocol, continue_event)
+        # One timer for the head: whichever comes first of sock_read and the total deadline.
         handle = None
-        if timeout.sock_read:
-            handle = self._loop.call_later(timeout.sock_read, _expire_head, head_fut, req)
+        when = self._loop.time() + timeout.sock_read if timeout.sock_read else None
+        total_first = req.deadline is not None and (when is None or req.deadline <= when)
+        if total_first:
+            when = req.deadline
+        if when is not None:
+            handle = self._loop.call_at(when, _expire_head, head_fut, req, total_first)
         try:
             head, stream = await head_fut
         finally:
@@ -686,11 +670,16 @@ class ClientSession:
         return head, stream
 
 
-def _expire_head(head_fut: asyncio.Future[Any], req: ClientRequest) -> None:
-    if not head_fut.done():
-        head_fut.set_exception(
-            SocketTimeoutError(f"Timeout on reading the response head from {req.url.host}")
+def _expire_head(head_fut: asyncio.Future[Any], req: ClientRequest, total: bool) -> None:
+    if head_fut.done():
+        return
+    if total:
+        exc: ServerTimeoutError = ServerTimeoutError(
+            f"Total timeout expired waiting for the response from {req.url.host}"
         )
+    else:
+        exc = SocketTimeoutError(f"Timeout on reading the response head from {req.url.host}")
+    head_fut.set_exception(exc)
 
 
 async def _drain(resp: ClientResponse) -> None:
