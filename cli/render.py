@@ -88,7 +88,7 @@ def body(msg: Message, out: OutputSpec) -> Text:
         return Text(decoded)
     from rich.syntax import Syntax
 
-    syntax = Syntax(decoded, lexer, theme=out.style, background_color="default")
+    syntax = Syntax(decoded, lexer, theme=out.style)
     highlighted = syntax.highlight(decoded)
     highlighted.rstrip()
     return highlighted

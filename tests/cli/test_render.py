@@ -77,7 +77,9 @@ def test_raw_headers() -> None:
 
 def test_json_body_indented_and_highlighted() -> None:
     text, styled = printed(body(JSON, STYLED))
-    assert text.rstrip("\n") == '{\n    "name": "pie",\n    "n": [\n        1,\n        2\n    ]\n}'
+    assert (
+        text.rstrip("\n") == '{\n    "name": "pie",\n    "n": [\n        1,\n        2\n    ]\n}'
+    )
     assert styled.count("\x1b[") > 4
 
 
@@ -120,7 +122,11 @@ def test_whole_exchange_blocks_are_separated() -> None:
     assert lines[4] == "HTTP/1.1 200 OK"
     assert lines[7] == ""
     assert lines[8] == "{"
-    assert lines[-3:] == ["Elapsed time: 0.500000s", "Remote address: 127.0.0.1:9", "Connection: reused"]
+    assert lines[-3:] == [
+        "Elapsed time: 0.500000s",
+        "Remote address: 127.0.0.1:9",
+        "Connection: reused",
+    ]
 
 
 def test_for_stream_leaves_the_stream_open() -> None:
