@@ -6,9 +6,7 @@ names, so a new flag is one option in ``main`` plus one field here) and calls ``
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import traceback
 from typing import BinaryIO
 
 from cli.env import Environment
@@ -103,6 +101,8 @@ def _run(env: Environment, opts: Options) -> int:
         renderer.message(planned_request(spec))
         renderer.close()
         return ExitCode.OK
+    import asyncio  # only now: --offline and usage errors never pay for it
+
     report = _open_report(opts.report, env)
     try:
         return asyncio.run(_exchange(env, opts, spec, out, report))
@@ -157,6 +157,8 @@ def _failed(env: Environment, opts: Options, spec: RequestSpec, exc: Exception) 
 
     failure = describe(exc, where(spec.url))
     if opts.traceback:
+        import traceback
+
         env.stderr.write(traceback.format_exc().encode("utf-8", "replace"))
     env.error(failure.message)
     return failure.code

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,7 +43,10 @@ def encode_multipart(
     fields: list[tuple[str, str]], uploads: list[Upload], boundary: str | None = None
 ) -> tuple[bytes, str]:
     """The body and its Content-Type (RFC 7578), fields first, then files."""
-    boundary = boundary or secrets.token_hex(16)
+    if boundary is None:
+        import secrets
+
+        boundary = secrets.token_hex(16)
     out = bytearray()
     for name, value in fields:
         disposition = f'form-data; name="{_quote(name)}"'

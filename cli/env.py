@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
-import shutil
 import stat
 import sys
 from typing import BinaryIO
@@ -37,6 +36,18 @@ def _binary(stream: object) -> BinaryIO:
     return buffer if buffer is not None else io.BytesIO()
 
 
+def _columns() -> int:
+    # shutil.get_terminal_size without importing shutil: $COLUMNS, then the terminal.
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, OSError, ValueError):
+        return 80
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Environment:
     """Binary streams plus what they are connected to."""
@@ -61,7 +72,7 @@ class Environment:
             stdin_has_data=_is_data(sys.stdin),
             stdout_isatty=_isatty(sys.stdout),
             stderr_isatty=_isatty(sys.stderr),
-            columns=shutil.get_terminal_size().columns,
+            columns=_columns(),
             colors="none" if os.environ.get("NO_COLOR") else "auto",
         )
 
