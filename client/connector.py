@@ -35,11 +35,13 @@ from .exceptions import (
     ClientConnectorDNSError,
     ClientConnectorError,
     ClientConnectorSSLError,
+    ClientProxyConnectionError,
     ConnectionTimeoutError,
     ServerFingerprintMismatch,
     ServerTimeoutError,
     UnixClientConnectorError,
 )
+from .proxy import open_tunnel
 from .resolver import AbstractResolver, DefaultResolver, ResolveResult
 from .tls import SSLValue, context_for
 
@@ -525,6 +527,8 @@ class TCPConnector(BaseConnector):
         self, req: Any, traces: Sequence[Trace], timeout: ClientTimeout
     ) -> ResponseProtocol:
         key: ConnectionKey = req.connection_key
+        if req.proxy is not None:
+            return await self._create_proxy_connection(req, traces, timeout)
         host: str = req.host
         port: int = req.port
         try:
@@ -534,6 +538,40 @@ class TCPConnector(BaseConnector):
         protocol = await self._connect_tcp(key, host, port, addrs, traces, timeout)
         if req.is_ssl():
             await self._start_tls(key, protocol, req, traces, timeout)
+        return protocol
+
+    async def _create_proxy_connection(
+        self, req: Any, traces: Sequence[Trace], timeout: ClientTimeout
+    ) -> ResponseProtocol:
+        """To the proxy (TLS to it for https://), then a CONNECT tunnel for TLS targets."""
+        key: ConnectionKey = req.connection_key
+        proxy = req.proxy
+        proxy_host: str = proxy.raw_host
+        proxy_port: int = proxy.port or (443 if proxy.scheme == "https" else 80)
+        try:
+            addrs = await self._resolve_host(proxy_host, proxy_port, traces)
+            protocol = await self._connect_tcp(key, proxy_host, proxy_port, addrs, traces, timeout)
+        except ClientConnectorError as exc:
+            raise ClientProxyConnectionError(key, exc.os_error) from exc
+        except OSError as exc:
+            raise ClientProxyConnectionError(key, exc) from exc
+        try:
+            if proxy.scheme == "https":
+                # The proxy is verified like the target (same CA settings), but a pin names
+                # the target's certificate, so the proxy then gets default verification.
+                target_ssl = req.ssl if req.ssl is not True else self._ssl
+                proxy_ssl = True if isinstance(target_ssl, Fingerprint) else target_ssl
+                if proxy_ssl is True:
+                    proxy_ssl = context_for(True)
+                await self._start_tls(
+                    key, protocol, _ProxyTarget(proxy_host, proxy_port, proxy_ssl), traces, timeout
+                )
+            if req.is_ssl():
+                await open_tunnel(protocol, req, timeout)
+                await self._start_tls(key, protocol, req, traces, timeout)
+        except BaseException:
+            protocol.abort()
+            raise
         return protocol
 
     async def _connect_tcp(
@@ -629,6 +667,16 @@ class TCPConnector(BaseConnector):
                 ssl_object.cipher()[0] if ssl_object is not None else None,
                 der,
             )
+
+
+class _ProxyTarget:
+    """What ``_start_tls`` needs to verify an https:// proxy itself."""
+
+    def __init__(self, host: str, port: int, ssl: SSLValue) -> None:
+        self.host = host
+        self.port = port
+        self.ssl = ssl
+        self.server_hostname: str | None = None
 
 
 class UnixConnector(BaseConnector):

@@ -46,6 +46,7 @@ from .exceptions import (
 )
 from .http1 import HttpVersion11, ResponseHead
 from .payload import Payload, payload_from_data
+from .proxy import resolve_proxy
 from .request import IDEMPOTENT_METHODS, ClientRequest
 from .response import ClientResponse, default_charset_resolver
 from .streams import StreamReader
@@ -478,6 +479,17 @@ class ClientSession:
         try:
             while True:
                 hop_headers = self._hop_headers(base_headers, url, skip, auth, cookies)
+                hop_proxy, hop_proxy_auth = (None, None)
+                if proxy_url is not None or self._trust_env:
+                    hop_proxy, hop_proxy_auth = resolve_proxy(
+                        url, proxy_url, proxy_auth, self._trust_env
+                    )
+                if hop_proxy is not None and url.scheme in ("http", "ws"):
+                    # Absolute-form through the proxy: its headers ride on the request.
+                    if proxy_headers_md:
+                        hop_headers.extend(proxy_headers_md)
+                    if hop_proxy_auth is not None:
+                        hop_headers["Proxy-Authorization"] = hop_proxy_auth.encode()
                 req = ClientRequest(
                     method,
                     url.with_fragment(None),
@@ -488,8 +500,8 @@ class ClientSession:
                     expect100=expect100,
                     ssl=ssl,
                     server_hostname=server_hostname,
-                    proxy=proxy_url,
-                    proxy_auth=proxy_auth,
+                    proxy=hop_proxy,
+                    proxy_auth=hop_proxy_auth,
                     proxy_headers=proxy_headers_md,
                     traces=traces,
                     original_url=url,

@@ -30,6 +30,7 @@ import trustme
 from tests.servers import tls
 from tests.servers.gunicorn import GunicornServer, start_gunicorn_httpbin
 from tests.servers.keepalive import KeepAliveServer, KeepAliveServerFactory
+from tests.servers.proxy import ProxyServer, running_proxy
 from tests.servers.raw import RawServer, RawServerFactory, Script
 
 GunicornFactory = Callable[..., GunicornServer]
@@ -180,3 +181,31 @@ def _write_cert(cert: trustme.LeafCert, directory: Path) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def gunicorn_httpbin(gunicorn_httpbin_factory: GunicornFactory) -> GunicornServer:
     return gunicorn_httpbin_factory()
+
+
+# -- proxies ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def proxy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyServer]:
+    """proxy.py without authentication."""
+    with running_proxy(tmp_path_factory.mktemp("proxy-open")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def auth_proxy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyServer]:
+    """proxy.py requiring Basic credentials user:pass (407 otherwise)."""
+    with running_proxy(tmp_path_factory.mktemp("proxy-auth"), auth=True) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def tls_proxy_server(
+    tls_cert: trustme.LeafCert, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ProxyServer]:
+    """proxy.py speaking TLS itself (an https:// proxy) with the test CA's certificate."""
+    directory = tmp_path_factory.mktemp("proxy-tls")
+    cert = tls.write_cert_files(tls_cert, directory)
+    with running_proxy(directory, cert=cert) as server:
+        yield server

@@ -1,0 +1,193 @@
+"""Proxies through a real proxy server (proxy.py) on loopback: plain, CONNECT, auth, env."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+import pytest
+import trustme
+
+import client
+from tests.servers import tls
+from tests.servers.gunicorn import GunicornServer
+from tests.servers.keepalive import KeepAliveServerFactory
+from tests.servers.proxy import ProxyServer
+from tests.servers.raw import RawServerFactory
+
+pytestmark = pytest.mark.timeout(30)
+
+
+async def test_plain_http_goes_through_the_proxy_in_absolute_form(
+    proxy_server: ProxyServer, raw_server: RawServerFactory
+) -> None:
+    target = await raw_server([b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"])
+    async with client.ClientSession() as session:
+        async with session.get(target.url + "/path?q=1", proxy=proxy_server.url) as resp:
+            assert resp.status == 200
+            assert await resp.text() == "hi"
+    # The proxy rewrote the absolute-form target into origin form for the server.
+    assert target.received[0].startswith(b"GET /path?q=1 HTTP/1.1\r\n")
+
+
+async def test_https_through_connect_verifies_the_target(
+    proxy_server: ProxyServer,
+    gunicorn_httpbin_factory: object,
+    client_ssl_context: ssl.SSLContext,
+) -> None:
+    server: GunicornServer = gunicorn_httpbin_factory(tls=True)  # type: ignore[operator]
+    async with client.ClientSession() as session:
+        async with session.get(
+            server.url + "/get", proxy=proxy_server.url, ssl=client_ssl_context
+        ) as resp:
+            assert resp.status == 200
+            assert (await resp.json())["url"].startswith("https://")
+        # Without the test CA the target's certificate does not verify, tunnel or not.
+        with pytest.raises(client.ClientConnectorCertificateError):
+            await session.get(server.url + "/get", proxy=proxy_server.url)
+
+
+async def test_https_through_connect_with_a_fingerprint_pin(
+    proxy_server: ProxyServer, gunicorn_httpbin_factory: object, tls_cert: trustme.LeafCert
+) -> None:
+    server: GunicornServer = gunicorn_httpbin_factory(tls=True)  # type: ignore[operator]
+    good = client.Fingerprint(tls.fingerprint_sha256(tls_cert))
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/get", proxy=proxy_server.url, ssl=good) as resp:
+            assert resp.status == 200
+        with pytest.raises(client.ServerFingerprintMismatch) as info:
+            await session.get(
+                server.url + "/get", proxy=proxy_server.url, ssl=client.Fingerprint(b"\0" * 32)
+            )
+    assert info.value.got == tls.fingerprint_sha256(tls_cert)
+
+
+async def test_proxy_credentials_right_and_wrong(
+    auth_proxy_server: ProxyServer, gunicorn_httpbin: GunicornServer
+) -> None:
+    async with client.ClientSession() as session:
+        async with session.get(
+            gunicorn_httpbin.url + "/headers",
+            proxy=auth_proxy_server.url,
+            proxy_auth=client.BasicAuth("user", "pass"),
+        ) as resp:
+            assert resp.status == 200
+            seen = (await resp.json())["headers"]
+        # The target never sees the proxy's credentials.
+        assert "Proxy-Authorization" not in seen
+        async with session.get(
+            gunicorn_httpbin.url + "/get", proxy=auth_proxy_server.url_with_credentials
+        ) as resp:
+            assert resp.status == 200
+        async with session.get(
+            gunicorn_httpbin.url + "/get",
+            proxy=auth_proxy_server.url,
+            proxy_auth=client.BasicAuth("user", "wrong"),
+        ) as resp:
+            assert resp.status == 407
+
+
+async def test_connect_refused_by_the_proxy_is_http_proxy_error(
+    auth_proxy_server: ProxyServer, gunicorn_httpbin_factory: object
+) -> None:
+    server: GunicornServer = gunicorn_httpbin_factory(tls=True)  # type: ignore[operator]
+    async with client.ClientSession() as session:
+        with pytest.raises(client.ClientHttpProxyError) as info:
+            await session.get(server.url + "/get", proxy=auth_proxy_server.url, ssl=False)
+    assert info.value.status == 407
+
+
+async def test_connect_never_carries_the_target_authorization(
+    raw_server: RawServerFactory,
+) -> None:
+    # A scripted "proxy" that records the CONNECT it receives, then refuses it.
+    proxy = await raw_server([b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"])
+    async with client.ClientSession() as session:
+        with pytest.raises(client.ClientHttpProxyError):
+            await session.get(
+                "https://example.test/",
+                proxy=proxy.url,
+                proxy_auth=client.BasicAuth("puser", "ppass"),
+                auth=client.BasicAuth("target", "secret"),
+                headers={"Cookie": "a=b"},
+            )
+    connect = proxy.received[0].decode()
+    assert connect.startswith("CONNECT example.test:443 HTTP/1.1\r\n")
+    assert "Proxy-Authorization: Basic " in connect
+    assert "Authorization: Basic dGFyZ2V0" not in connect
+    assert "Cookie" not in connect
+
+
+async def test_unreachable_proxy_is_proxy_connection_error(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    server = await keepalive_server()
+    async with client.ClientSession() as session:
+        with pytest.raises(client.ClientProxyConnectionError):
+            await session.get(server.url, proxy=f"http://127.0.0.1:{dead_port}")
+
+
+async def test_https_proxy_carries_https_request_tls_in_tls(
+    tls_proxy_server: ProxyServer,
+    gunicorn_httpbin_factory: object,
+    client_ssl_context: ssl.SSLContext,
+) -> None:
+    server: GunicornServer = gunicorn_httpbin_factory(tls=True)  # type: ignore[operator]
+    async with client.ClientSession() as session:
+        async with session.get(
+            server.url + "/get", proxy=tls_proxy_server.url, ssl=client_ssl_context
+        ) as resp:
+            assert resp.status == 200
+            assert resp.connection is None or resp.connection.transport is not None
+
+
+async def test_env_proxy_with_trust_env_and_no_proxy(
+    proxy_server: ProxyServer,
+    raw_server: RawServerFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    target = await raw_server([b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"])
+    monkeypatch.setenv("HTTP_PROXY", proxy_server.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("http_proxy", raising=False)
+    async with client.ClientSession(trust_env=True) as session:
+        async with session.get(target.url + "/via-proxy") as resp:
+            assert resp.status == 200
+    # proxy.py adds its own Via-less hop; what shows it went through the proxy is that the
+    # proxy's log names the request.
+    assert "/via-proxy" in proxy_server.log()
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    async with client.ClientSession(trust_env=True) as session:
+        async with session.get(target.url + "/direct") as resp:
+            assert resp.status == 200
+    assert "/direct" not in proxy_server.log()
+    # trust_env=False (the default) ignores the environment entirely.
+    monkeypatch.delenv("NO_PROXY")
+    async with client.ClientSession() as session:
+        async with session.get(target.url + "/ignored") as resp:
+            assert resp.status == 200
+    assert "/ignored" not in proxy_server.log()
+
+
+async def test_netrc_supplies_proxy_credentials(
+    auth_proxy_server: ProxyServer,
+    gunicorn_httpbin: GunicornServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login user password pass\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HTTP_PROXY", auth_proxy_server.url)
+    for name in ("http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    async with client.ClientSession(trust_env=True) as session:
+        async with session.get(gunicorn_httpbin.url + "/get") as resp:
+            assert resp.status == 200
