@@ -1,0 +1,496 @@
+"""The connection pool against real loopback servers: reuse, limits, waiters, staleness."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import ssl
+from collections.abc import AsyncIterator
+
+import pytest
+
+import client
+from tests.servers.keepalive import KeepAliveServer, KeepAliveServerFactory
+from tests.servers.raw import RawConnection, RawServerFactory
+
+pytestmark = pytest.mark.timeout(30)
+
+OK_KEEPALIVE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+async def get_text(session: client.ClientSession, url: str, **kwargs: object) -> str:
+    async with session.get(url, **kwargs) as resp:  # type: ignore[arg-type]
+        return await resp.text()
+
+
+async def wait_until(predicate: object, timeout: float = 5.0) -> None:
+    """Poll ``predicate`` (a callable) until true; the bound keeps a broken case finite."""
+    async with asyncio.timeout(timeout):
+        while not predicate():  # type: ignore[operator]
+            await asyncio.sleep(0.01)
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- reuse --------------------------------------------------------------------------------
+
+
+async def test_hundred_sequential_requests_one_connection(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    async with client.ClientSession() as session:
+        for i in range(100):
+            async with session.get(f"{server.url}/echo?i={i}") as resp:
+                assert (await resp.json())["query"] == [["i", str(i)]]
+    assert server.requests == 100
+    assert server.connections_opened == 1
+    assert len(server.peers) == 1
+
+
+async def test_reuse_over_tls(
+    keepalive_server: KeepAliveServerFactory,
+    server_ssl_context: ssl.SSLContext,
+    client_ssl_context: ssl.SSLContext,
+) -> None:
+    server = await keepalive_server(ssl=server_ssl_context)
+    connector = client.TCPConnector(ssl=client_ssl_context)
+    async with client.ClientSession(connector=connector) as session:
+        for _ in range(10):
+            assert await get_text(session, server.url + "/") == "ok"
+    assert server.connections_opened == 1
+
+
+async def test_response_reports_reused_connection(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/") as first:
+            await first.read()
+        async with session.get(server.url + "/") as second:
+            await second.read()
+    assert first.reused_connection is False
+    assert second.reused_connection is True
+
+
+async def test_connection_close_response_is_not_reused(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    async with client.ClientSession() as session:
+        for _ in range(3):
+            assert await get_text(session, server.url + "/close") == "ok"
+    assert server.connections_opened == 3
+
+
+async def test_server_max_requests_opens_new_connections(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server(max_requests=2)
+    async with client.ClientSession() as session:
+        for _ in range(5):
+            assert await get_text(session, server.url + "/") == "ok"
+    assert server.requests == 5
+    assert server.connections_opened == 3
+
+
+async def test_chunked_body_connection_reused(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server()
+    async with client.ClientSession() as session:
+        for _ in range(5):
+            text = await get_text(session, server.url + "/chunked/3")
+            assert text == "chunk 0\nchunk 1\nchunk 2\n"
+    assert server.connections_opened == 1
+
+
+# -- limits -------------------------------------------------------------------------------
+
+
+async def test_limit_three_never_exceeded(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector(limit=3)
+    async with client.ClientSession(connector=connector) as session:
+        results = await asyncio.gather(
+            *(get_text(session, server.url + "/delay/0.05") for _ in range(15))
+        )
+    assert results == ["ok"] * 15
+    assert server.max_active == 3
+    assert server.connections_opened == 3
+
+
+async def test_limit_zero_means_no_limit(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector(limit=0)
+    async with client.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(get_text(session, server.url + "/delay/0.3") for _ in range(12)))
+    assert server.max_active == 12
+
+
+async def test_default_limit_is_100() -> None:
+    connector = client.TCPConnector()
+    try:
+        assert connector.limit == 100
+        assert connector.limit_per_host == 0
+    finally:
+        await connector.close()
+
+
+async def test_limit_per_host_two_hosts(keepalive_server: KeepAliveServerFactory) -> None:
+    first = await keepalive_server()
+    second = await keepalive_server()
+    connector = client.TCPConnector(limit_per_host=2)
+    async with client.ClientSession(connector=connector) as session:
+        jobs = [
+            get_text(session, server.url + "/delay/0.05")
+            for _ in range(8)
+            for server in (first, second)
+        ]
+        assert await asyncio.gather(*jobs) == ["ok"] * 16
+    assert first.max_active == 2
+    assert second.max_active == 2
+
+
+async def test_limit_per_host_names_differ_on_one_server(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    """127.0.0.1 and localhost are two pool keys: 2 each, so the server sees up to 4."""
+    server = await keepalive_server()
+    connector = client.TCPConnector(limit_per_host=2)
+    urls = [
+        f"http://127.0.0.1:{server.port}/delay/0.1",
+        f"http://localhost:{server.port}/delay/0.1",
+    ]
+    async with client.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(get_text(session, url) for _ in range(6) for url in urls))
+    assert server.max_active == 4
+
+
+async def test_global_limit_evicts_idle_connection_of_another_host(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    first = await keepalive_server()
+    second = await keepalive_server()
+    connector = client.TCPConnector(limit=1)
+    timeout = client.ClientTimeout(connect=5)
+    async with client.ClientSession(connector=connector, timeout=timeout) as session:
+        assert await get_text(session, first.url + "/") == "ok"
+        assert await get_text(session, second.url + "/") == "ok"
+        await wait_until(lambda: first.active == 0)
+        assert await get_text(session, first.url + "/") == "ok"
+
+
+async def test_waiters_served_in_fifo_order(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector(limit=1)
+    async with client.ClientSession(connector=connector) as session:
+        holder = asyncio.ensure_future(get_text(session, server.url + "/delay/0.2"))
+        await wait_until(lambda: server.requests == 1)
+        waiters = []
+        for i in range(6):
+            waiters.append(asyncio.ensure_future(get_text(session, f"{server.url}/echo?i={i}")))
+            await asyncio.sleep(0.01)
+        await holder
+        await asyncio.gather(*waiters)
+    targets = [target for _index, _method, target in server.log[1:]]
+    assert targets == [f"/echo?i={i}" for i in range(6)]
+
+
+async def test_pool_wait_honours_connect_timeout(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector(limit=1)
+    async with client.ClientSession(connector=connector) as session:
+        holder = asyncio.ensure_future(get_text(session, server.url + "/delay/3"))
+        await wait_until(lambda: server.requests == 1)
+        with pytest.raises(client.ConnectionTimeoutError) as info:
+            await session.get(server.url + "/", timeout=client.ClientTimeout(connect=0.2))
+        assert isinstance(info.value, asyncio.TimeoutError)
+        assert isinstance(info.value, client.ServerTimeoutError)
+        holder.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await holder
+        # The cancelled holder and the timed-out waiter both gave their slot back.
+        assert await get_text(session, server.url + "/") == "ok"
+
+
+async def test_cancelled_waiter_gives_its_place_back(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector(limit=1)
+    async with client.ClientSession(connector=connector) as session:
+        holder = asyncio.ensure_future(get_text(session, server.url + "/delay/0.2"))
+        await wait_until(lambda: server.requests == 1)
+        waiter = asyncio.ensure_future(get_text(session, server.url + "/"))
+        await asyncio.sleep(0.02)
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        assert await holder == "ok"
+        async with asyncio.timeout(5):
+            assert await get_text(session, server.url + "/") == "ok"
+
+
+# -- stale and expiring connections -------------------------------------------------------
+
+
+async def stale_second_request(conn: RawConnection) -> None:
+    """Connection 0 answers once, then reads the next request and closes unanswered."""
+    if conn.index == 0:
+        await conn.read_request()
+        conn.write(OK_KEEPALIVE)
+        await conn.read_request()
+        conn.close()
+    else:
+        while await conn.read_request():
+            conn.write(OK_KEEPALIVE)
+
+
+async def test_stale_connection_get_retried_silently(raw_server: RawServerFactory) -> None:
+    server = await raw_server(stale_second_request)
+    async with client.ClientSession() as session:
+        assert await get_text(session, server.url + "/one") == "ok"
+        assert await get_text(session, server.url + "/two") == "ok"
+    assert server.connections_opened == 2
+    assert server.received[1].startswith(b"GET /two ")
+
+
+async def test_stale_connection_post_with_body_not_retried(raw_server: RawServerFactory) -> None:
+    server = await raw_server(stale_second_request)
+    async with client.ClientSession() as session:
+        assert await get_text(session, server.url + "/one") == "ok"
+        with pytest.raises(client.ServerDisconnectedError):
+            await session.post(server.url + "/two", data=b"payload")
+    assert server.connections_opened == 1, "a POST is never sent twice"
+
+
+async def stale_reset(conn: RawConnection) -> None:
+    """Like ``stale_second_request`` but the second request is answered with an RST."""
+    if conn.index == 0:
+        await conn.read_request()
+        conn.write(OK_KEEPALIVE)
+        await conn.read_request()
+        conn.abort()
+    else:
+        while await conn.read_request():
+            conn.write(OK_KEEPALIVE)
+
+
+async def test_stale_connection_reset_get_retried(raw_server: RawServerFactory) -> None:
+    server = await raw_server(stale_reset)
+    async with client.ClientSession() as session:
+        assert await get_text(session, server.url + "/one") == "ok"
+        assert await get_text(session, server.url + "/two") == "ok"
+    assert server.connections_opened == 2
+
+
+async def test_stale_connection_put_with_one_shot_stream_not_retried(
+    raw_server: RawServerFactory,
+) -> None:
+    server = await raw_server(stale_second_request)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"once"
+
+    async with client.ClientSession() as session:
+        assert await get_text(session, server.url + "/one") == "ok"
+        with pytest.raises(client.ClientConnectionError):
+            await session.put(server.url + "/two", data=body())
+    assert server.connections_opened == 1, "a consumed stream cannot be sent again"
+
+
+async def test_stale_connection_put_with_bytes_retried(raw_server: RawServerFactory) -> None:
+    server = await raw_server(stale_second_request)
+    async with client.ClientSession() as session:
+        assert await get_text(session, server.url + "/one") == "ok"
+        async with session.put(server.url + "/two", data=b"again") as resp:
+            assert await resp.text() == "ok"
+    assert server.connections_opened == 2
+    assert server.received[1].endswith(b"\r\n\r\nagain")
+
+
+async def test_drop_on_reused_connection_retried_once(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    """/drop closes without answering: a GET on a reused connection is resent exactly once."""
+    server = await keepalive_server()
+    async with client.ClientSession() as session:
+        assert await get_text(session, server.url + "/") == "ok"
+        with pytest.raises(client.ServerDisconnectedError):
+            await session.get(server.url + "/drop")
+    drops = [(index, target) for index, _m, target in server.log if target == "/drop"]
+    assert drops == [(0, "/drop"), (1, "/drop")]
+
+
+async def test_drop_on_fresh_connection_not_retried(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    async with client.ClientSession() as session:
+        with pytest.raises(client.ServerDisconnectedError):
+            await session.get(server.url + "/drop")
+    assert server.requests == 1
+
+
+async def test_server_idle_timeout_closed_connection_replaced(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server(idle_timeout=0.1)
+    async with client.ClientSession() as session:
+        assert await get_text(session, server.url + "/") == "ok"
+        await wait_until(lambda: server.active == 0)
+        assert await get_text(session, server.url + "/") == "ok"
+        post = await session.post(server.url + "/echo", data=b"body")
+        assert (await post.json())["body"] == "body"
+    assert server.connections_opened == 2
+
+
+async def test_force_close_opens_a_connection_per_request(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector(force_close=True)
+    assert connector.force_close
+    async with client.ClientSession(connector=connector) as session:
+        for _ in range(4):
+            assert await get_text(session, server.url + "/") == "ok"
+        await wait_until(lambda: server.active == 0)
+    assert server.connections_opened == 4
+
+
+async def test_force_close_and_keepalive_timeout_conflict() -> None:
+    with pytest.raises(ValueError):
+        client.TCPConnector(force_close=True, keepalive_timeout=10)
+
+
+async def test_keepalive_timeout_expiry_closes_idle_connection(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector(keepalive_timeout=0.1)
+    async with client.ClientSession(connector=connector) as session:
+        assert await get_text(session, server.url + "/") == "ok"
+        await wait_until(lambda: server.active == 0)  # the client closed it
+        assert await get_text(session, server.url + "/") == "ok"
+    assert server.connections_opened == 2
+
+
+async def test_idle_connection_within_keepalive_timeout_reused(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector(keepalive_timeout=30)
+    async with client.ClientSession(connector=connector) as session:
+        assert await get_text(session, server.url + "/") == "ok"
+        await asyncio.sleep(0.2)
+        assert await get_text(session, server.url + "/") == "ok"
+    assert server.connections_opened == 1
+
+
+# -- ownership and closing ----------------------------------------------------------------
+
+
+async def test_connector_owner_false_leaves_connector_open(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector()
+    try:
+        async with client.ClientSession(connector=connector, connector_owner=False) as first:
+            assert await get_text(first, server.url + "/") == "ok"
+        assert first.closed
+        assert not connector.closed
+        async with client.ClientSession(connector=connector, connector_owner=False) as second:
+            assert await get_text(second, server.url + "/") == "ok"
+        assert server.connections_opened == 1, "the second session reused the first's connection"
+    finally:
+        await connector.close()
+    assert connector.closed
+    await wait_until(lambda: server.active == 0)
+
+
+async def test_session_close_closes_owned_connector(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector()
+    session = client.ClientSession(connector=connector)
+    assert await get_text(session, server.url + "/") == "ok"
+    await session.close()
+    assert connector.closed
+    assert session.closed
+    await wait_until(lambda: server.active == 0)
+    with pytest.raises(RuntimeError):
+        await session.get(server.url + "/")
+
+
+async def test_closing_connector_fails_waiters(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector(limit=1)
+    session = client.ClientSession(connector=connector)
+    holder = asyncio.ensure_future(get_text(session, server.url + "/delay/2"))
+    await wait_until(lambda: server.requests == 1)
+    waiter = asyncio.ensure_future(get_text(session, server.url + "/"))
+    await asyncio.sleep(0.02)
+    await connector.close()
+    with pytest.raises(client.ClientConnectionError):
+        await waiter
+    with pytest.raises(client.ClientError):
+        await holder
+    await session.close()
+
+
+# -- connect errors -----------------------------------------------------------------------
+
+
+async def test_refused_port_is_connector_error() -> None:
+    port = closed_port()
+    async with client.ClientSession() as session:
+        with pytest.raises(client.ClientConnectorError) as info:
+            await session.get(f"http://127.0.0.1:{port}/")
+    error = info.value
+    assert error.host == "127.0.0.1"
+    assert error.port == port
+    assert isinstance(error.os_error, ConnectionRefusedError)
+    assert error.errno == errno.ECONNREFUSED
+    assert isinstance(error, OSError)
+    assert isinstance(error, client.ClientOSError)
+    assert f"127.0.0.1:{port}" in str(error)
+
+
+# -- unix sockets and named pipes ---------------------------------------------------------
+
+
+async def test_unix_connector(
+    keepalive_server: KeepAliveServerFactory, unix_socket_path: str
+) -> None:
+    server: KeepAliveServer = await keepalive_server(unix_path=unix_socket_path)
+    connector = client.UnixConnector(path=unix_socket_path)
+    assert connector.path == unix_socket_path
+    async with client.ClientSession(connector=connector) as session:
+        for _ in range(3):
+            async with session.get("http://localhost/echo") as resp:
+                echo = await resp.json()
+            assert echo["headers"]["Host"] == "localhost"
+    assert server.connections_opened == 1
+
+
+async def test_unix_connector_missing_socket(unix_socket_path: str) -> None:
+    connector = client.UnixConnector(path=unix_socket_path)
+    async with client.ClientSession(connector=connector) as session:
+        with pytest.raises(client.UnixClientConnectorError) as info:
+            await session.get("http://localhost/")
+    assert info.value.path == unix_socket_path
+    assert isinstance(info.value, client.ClientConnectorError)
+    assert isinstance(info.value.os_error, FileNotFoundError)
+
+
+async def test_named_pipe_connector_refused_on_linux() -> None:
+    with pytest.raises(RuntimeError):
+        client.NamedPipeConnector(path=r"\\.\pipe\zurl-test")
