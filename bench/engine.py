@@ -17,8 +17,10 @@ its own fresh subprocess per round; rounds are interleaved and the client order 
 each round, so drift on this shared machine hits every client alike. Inside a subprocess
 a short untimed warm-up (imports, first connections) precedes the timed loop; the figure is
 requests per second of the timed loop. The table shows the median over rounds (httpx, at
-~30 s a conc round, takes part in 3 of the 5 rounds, spread out: --httpx-rounds), and the
-ratios zurl/aiohttp and zurl/httpx against the targets (>= 1.2x and >= 3x, both workloads).
+~30 s a conc round, takes part in 3 of the 7 rounds, spread out: --httpx-rounds), and the
+ratios zurl/aiohttp and zurl/httpx against the targets (>= 1.2x and >= 3x, both workloads):
+the ratio of the medians, and in brackets the median of the per-round ratios (steadier when
+other work on the machine comes and goes between rounds).
 """
 
 from __future__ import annotations
@@ -167,7 +169,7 @@ def bench(args: argparse.Namespace, url: str) -> None:
     if "zurl" in clients and (why := zurl_available(py)):
         unavailable["zurl"] = why
         clients.remove("zurl")
-    rps: dict[tuple[str, str], list[float]] = {}
+    rps: dict[tuple[str, str], dict[int, float]] = {}  # (client, workload) -> round -> req/s
     httpx_rounds = spread(min(args.httpx_rounds, args.rounds), args.rounds)
     for rnd in range(args.rounds):
         order = clients[rnd % len(clients):] + clients[:rnd % len(clients)]
@@ -180,22 +182,28 @@ def bench(args: argparse.Namespace, url: str) -> None:
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
                     unavailable.setdefault(client, f"failed: {exc}")
                     continue
-                rps.setdefault((client, workload), []).append(rate)
+                rps.setdefault((client, workload), {})[rnd] = rate
                 print(f"round {rnd + 1}/{args.rounds} {workload:4} {client:8} {rate:9.0f} req/s "
                       f"({conns} connections)",
                       file=sys.stderr, flush=True)
     report(args, rps, unavailable)
 
 
-def report(args: argparse.Namespace, rps: dict[tuple[str, str], list[float]],
+def paired(mine: dict[int, float], peer: dict[int, float]) -> float:
+    """Median of the per-round ratios mine/peer, over the rounds both ran in."""
+    return statistics.median(mine[r] / peer[r] for r in mine.keys() & peer.keys())
+
+
+def report(args: argparse.Namespace, rps: dict[tuple[str, str], dict[int, float]],
            unavailable: dict[str, str]) -> None:
-    med = {key: statistics.median(vals) for key, vals in rps.items()}
-    print(f"\nengine: median req/s over {args.rounds} rounds ({args.httpx_rounds} for httpx); "
+    med = {key: statistics.median(vals.values()) for key, vals in rps.items()}
+    print(f"\nengine: median req/s over {args.rounds} rounds "
+          f"({min(args.httpx_rounds, args.rounds)} for httpx); "
           f"seq = {args.seq} sequential GETs, conc = {args.conc} GETs {args.inflight} in flight")
-    print(f"{'client':10} {'seq req/s':>12} {'conc req/s':>12}")
+    print(f"{'client':10} {'seq req/s':>12} {'conc req/s':>20}")
     for client in args.clients:
-        cells = [f"{med[(client, w)]:12.0f}" if (client, w) in med else f"{'n/a':>12}"
-                 for w in WORKLOADS]
+        cells = [f"{med[(client, w)]:{width}.0f}" if (client, w) in med else f"{'n/a':>{width}}"
+                 for w, width in zip(WORKLOADS, (12, 20), strict=True)]
         print(f"{client:10} {' '.join(cells)}")
     for client, why in unavailable.items():
         print(f"  {client}: not available ({why})")
@@ -204,10 +212,13 @@ def report(args: argparse.Namespace, rps: dict[tuple[str, str], list[float]],
         for w in WORKLOADS:
             if ("zurl", w) in med and (peer, w) in med:
                 ratio = med[("zurl", w)] / med[(peer, w)]
-                cells.append(f"{ratio:6.2f}x {'ok' if ratio >= target else 'MISS':4}")
+                pair = paired(rps[("zurl", w)], rps[(peer, w)])
+                cells.append(f"{ratio:6.2f}x {'ok' if ratio >= target else 'MISS':4} "
+                             f"({pair:.2f}x)")
             else:
-                cells.append(f"{'n/a':>11}")
+                cells.append(f"{'n/a':>19}")
         print(f"zurl/{peer:7} {'  '.join(cells)}   (target >= {target}x)")
+    print("ratios: of the medians; in brackets the median of per-round ratios")
 
 
 def profile(args: argparse.Namespace, url: str) -> None:
@@ -222,7 +233,7 @@ def profile(args: argparse.Namespace, url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--httpx-rounds", type=int, default=3,
                         help="rounds that include httpx (it takes ~30 s per conc round)")
     parser.add_argument("--seq", type=int, default=5_000, help="sequential GETs")

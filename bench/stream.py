@@ -20,6 +20,7 @@ Figures, medians over rounds, MB = 10^6 bytes:
   start-up is not counted. Engine targets: >= 0.9x curl and >= 4x aiohttp.
 - "wall MB/s": bytes / wall time of the whole process. `zurl -o` target: >= 0.8x curl.
 - "peak RSS": the process's ru_maxrss (os.wait4). Target: < 60 MB for zurl's rows.
+Ratios are of the medians; "per-round median" is the median of the ratios within a round.
 """
 
 from __future__ import annotations
@@ -139,9 +140,9 @@ def bench(args: argparse.Namespace, base: str, size: int) -> None:
     url = f"{base}/files/big.bin"
     missing = {c: why for c in CLIENTS if (why := available(c, f"{base}/small"))}
     clients = [c for c in CLIENTS if c not in missing]
-    xfer: dict[str, list[float]] = {c: [] for c in clients}
-    wall: dict[str, list[float]] = {c: [] for c in clients}
-    rss: dict[str, list[int]] = {c: [] for c in clients}
+    xfer: dict[str, dict[int, float]] = {c: {} for c in clients}  # client -> round -> MB/s
+    wall: dict[str, dict[int, float]] = {c: {} for c in clients}
+    rss: dict[str, dict[int, float]] = {c: {} for c in clients}  # client -> round -> KiB
     run_measured(command("curl", url))  # untimed: warms nginx and the page cache
     for rnd in range(args.rounds):
         for client in clients[rnd % len(clients):] + clients[:rnd % len(clients)]:
@@ -149,23 +150,25 @@ def bench(args: argparse.Namespace, base: str, size: int) -> None:
             if code != 0:
                 missing.setdefault(client, f"failed: {text.strip()[-120:]}")
                 continue
-            wall[client].append(size / seconds / 1e6)
-            rss[client].append(peak_kib)
+            wall[client][rnd] = size / seconds / 1e6
+            rss[client][rnd] = peak_kib
             if client != "zurl -o":
                 result = json.loads(text.strip().splitlines()[-1])
                 if result["bytes"] != size:
                     missing.setdefault(client, f"got {result['bytes']} of {size} bytes")
-                xfer[client].append(size / result["seconds"] / 1e6)
+                xfer[client][rnd] = size / result["seconds"] / 1e6
             print(f"round {rnd + 1}/{args.rounds} {client:8} {size / seconds / 1e6:8.0f} MB/s "
                   f"wall, peak RSS {peak_kib / 1024:.0f} MiB", file=sys.stderr, flush=True)
     report(args, size, xfer, wall, rss, missing)
 
 
-def report(args: argparse.Namespace, size: int, xfer: dict[str, list[float]],
-           wall: dict[str, list[float]], rss: dict[str, list[int]],
+Table = dict[str, dict[int, float]]
+
+
+def report(args: argparse.Namespace, size: int, xfer: Table, wall: Table, rss: Table,
            missing: dict[str, str]) -> None:
-    def med(d: dict[str, list[Any]], c: str) -> float | None:
-        return statistics.median(d[c]) if d.get(c) else None
+    def med(d: Table, c: str) -> float | None:
+        return statistics.median(d[c].values()) if d.get(c) else None
 
     def cell(v: float | None, fmt: str) -> str:
         return f"{v:{fmt}}" if v is not None else f"{'n/a':>10}"
@@ -185,8 +188,10 @@ def report(args: argparse.Namespace, size: int, xfer: dict[str, list[float]],
         kind = "xfer" if table is xfer else "wall"
         if a is not None and b is not None:
             ratio = a / b
+            both = table[mine].keys() & table[peer].keys()
+            pair = statistics.median(table[mine][r] / table[peer][r] for r in both)
             print(f"target {mine}/{peer} ({kind}) >= {target}x: {ratio:.2f}x "
-                  f"{'ok' if ratio >= target else 'MISS'}")
+                  f"{'ok' if ratio >= target else 'MISS'} (per-round median {pair:.2f}x)")
         else:
             print(f"target {mine}/{peer} ({kind}) >= {target}x: n/a")
     for c in ("engine", "zurl -o"):
