@@ -41,7 +41,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.PROXY: "the proxy could not be reached or refused the request",
     ExitCode.MALFORMED: "malformed response: broken status line, headers or body framing",
     ExitCode.NETWORK: "other connection failure (reset, closed early)",
-    ExitCode.OUTPUT: "the output or the --report file could not be written",
+    ExitCode.OUTPUT: "standard output could not be written (the reader went away)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }
 

@@ -139,7 +139,7 @@ def test_anything_else_is_an_internal_error() -> None:
 @pytest.mark.parametrize(
     ("exc", "code"),
     [
-        (asyncio.TimeoutError(), ExitCode.TIMEOUT),
+        (TimeoutError(), ExitCode.TIMEOUT),
         (ConnectionRefusedError(111, "Connection refused"), ExitCode.CONNECT),
         (ssl.SSLError(1, "bad"), ExitCode.TLS),
     ],

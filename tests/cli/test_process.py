@@ -1,0 +1,138 @@
+"""zurl as a real process: the console script and ``python -m cli``, real pipes, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from typing import Any
+
+from cli import __version__
+from cli.exitcodes import ExitCode
+from tests.cli.conftest import ROOT, ZURL, run_process
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return bytes(resp.read())
+
+
+def test_console_script_pipes_the_body_byte_for_byte(httpbin: Any) -> None:
+    url = f"{httpbin.url}/bytes/4096?seed=3"
+    proc = run_process([url])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == fetch(url)
+    assert proc.stderr == b""
+
+
+def test_python_dash_m_cli(httpbin: Any) -> None:
+    version = run_process(["--version"], module=True)
+    assert version.stdout.decode() == f"zurl {__version__}\n"
+    proc = run_process([f"{httpbin.url}/anything", "a=1"], module=True)
+    assert json.loads(proc.stdout)["json"] == {"a": "1"}
+
+
+def test_an_open_stdin_pipe_is_not_waited_for(httpbin: Any) -> None:
+    """``sleep 60 | zurl URL``: the writer never closes, zurl must not read."""
+    read_end, write_end = os.pipe()
+    try:
+        proc = run_process([f"{httpbin.url}/get"], stdin=read_end, timeout=30)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["url"].endswith("/get")
+
+
+def test_a_closed_stdin_pipe_gives_an_empty_body(httpbin: Any) -> None:
+    read_end, write_end = os.pipe()
+    os.close(write_end)
+    try:
+        proc = run_process(["POST", f"{httpbin.url}/anything"], stdin=read_end)
+    finally:
+        os.close(read_end)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["data"] == ""
+
+
+def test_piped_stdin_becomes_the_body(httpbin: Any) -> None:
+    proc = subprocess.run(
+        [str(ZURL), "PUT", f"{httpbin.url}/anything"],
+        input=b"from a pipe",
+        capture_output=True,
+        timeout=30,
+        cwd=ROOT,
+        check=False,
+    )
+    assert json.loads(proc.stdout)["data"] == "from a pipe"
+
+
+def test_exit_codes_reach_the_shell(httpbin: Any, closed_port: int) -> None:
+    assert run_process(["--check-status", f"{httpbin.url}/status/404"]).returncode == 4
+    refused = run_process([f"http://127.0.0.1:{closed_port}/"])
+    assert refused.returncode == ExitCode.CONNECT
+    assert refused.stderr.decode().count("\n") == 1
+    bad = run_process(["example.org", "nonsense"])
+    assert bad.returncode == ExitCode.USAGE
+    assert bad.stderr.decode().startswith("zurl: error: ")
+    assert bad.stderr.decode().count("\n") == 1
+
+
+def test_plain_output_never_imports_rich(httpbin: Any) -> None:
+    code = (
+        "import sys\n"
+        "from cli.main import command\n"
+        "try:\n"
+        f"    command.main([{httpbin.url + '/json'!r}], standalone_mode=False)\n"
+        "finally:\n"
+        "    print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('rich', 'pygments')), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=30, cwd=ROOT, check=False
+    )
+    assert proc.stderr.decode().strip() == "[]"
+
+
+def test_offline_never_imports_the_engine() -> None:
+    code = (
+        "import sys\n"
+        "from cli.main import command\n"
+        "command.main(['--offline', 'example.org', 'a=1'], standalone_mode=False)\n"
+        "print([m for m in sys.modules if m == 'client' or m.startswith('client.')],"
+        " file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=30, cwd=ROOT, check=False
+    )
+    assert proc.stderr.decode().strip() == "[]"
+
+
+async def test_ctrl_c_exits_130(raw_server: Any) -> None:
+    server = await raw_server([60.0])
+    proc = await asyncio.create_subprocess_exec(
+        str(ZURL),
+        f"{server.url}/",
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    try:
+        async with asyncio.timeout(20):
+            while not server.received or b"\r\n\r\n" not in server.received[0]:
+                await asyncio.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        async with asyncio.timeout(20):
+            stdout, stderr = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == ExitCode.INTERRUPTED
+    assert stderr.decode() == "zurl: interrupted\n"
+    assert stdout == b""
