@@ -49,7 +49,13 @@ from .exceptions import (
 )
 from .http1 import HttpVersion, HttpVersion10, HttpVersion11
 from .payload import FormData, Payload
-from .resolver import AbstractResolver, AsyncResolver, DefaultResolver, StaticResolver, ThreadedResolver
+from .resolver import (
+    AbstractResolver,
+    AsyncResolver,
+    DefaultResolver,
+    StaticResolver,
+    ThreadedResolver,
+)
 from .response import ClientResponse
 from .session import ClientSession
 from .streams import EMPTY_PAYLOAD, StreamReader

@@ -6,7 +6,7 @@ import base64
 import binascii
 import dataclasses
 import hashlib
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from multidict import CIMultiDictProxy
 from yarl import URL
@@ -141,4 +141,3 @@ class RequestInfo:
     def __post_init__(self) -> None:
         if self.real_url is None:
             object.__setattr__(self, "real_url", self.url)
-

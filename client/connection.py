@@ -20,6 +20,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .decoders import make_decoder
 from .exceptions import (
     ClientConnectionResetError,
     ClientPayloadError,
@@ -27,12 +28,12 @@ from .exceptions import (
     ProtocolError,
     ServerDisconnectedError,
 )
-from .decoders import make_decoder
 from .http1 import ResponseHead, ResponseParser
 from .streams import StreamReader
 
 if TYPE_CHECKING:
     from .decoders import ContentDecoder
+    from .tls import TLSInfo
 
 __all__ = ["Connection", "ResponseProtocol"]
 
@@ -70,6 +71,7 @@ class ResponseProtocol(asyncio.Protocol):
         self._got_bytes = False
         self.tunnel_data = b""
         self.peername: Any = None
+        self.tls: TLSInfo | None = None  # set by the connector after a TLS handshake
         self.requests_served = 0
         self.last_used = loop.time()
 

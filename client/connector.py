@@ -43,7 +43,7 @@ from .exceptions import (
 )
 from .proxy import open_tunnel
 from .resolver import AbstractResolver, DefaultResolver, ResolveResult
-from .tls import SSLValue, context_for
+from .tls import SSLValue, context_for, tls_info
 
 if TYPE_CHECKING:
     from .tracing import Trace
@@ -537,7 +537,11 @@ class TCPConnector(BaseConnector):
             raise ClientConnectorDNSError(key, exc) from exc
         protocol = await self._connect_tcp(key, host, port, addrs, traces, timeout)
         if req.is_ssl():
-            await self._start_tls(key, protocol, req, traces, timeout)
+            try:
+                await self._start_tls(key, protocol, req, traces, timeout)
+            except BaseException:
+                protocol.abort()  # a pin or a trace handler refused: drop the transport
+                raise
         return protocol
 
     async def _create_proxy_connection(
@@ -659,13 +663,11 @@ class TCPConnector(BaseConnector):
             if got != ssl_value.fingerprint:
                 tls_transport.abort()
                 raise ServerFingerprintMismatch(ssl_value.fingerprint, got, req.host, req.port)
+        info = tls_info(ssl_object, server_hostname)
+        protocol.tls = info
         for trace in traces:
             await trace.send_tls_handshake_end(
-                req.host,
-                req.port,
-                ssl_object.version() if ssl_object is not None else None,
-                ssl_object.cipher()[0] if ssl_object is not None else None,
-                der,
+                req.host, req.port, info.version, info.cipher, info.peer_certificate
             )
 
 

@@ -33,6 +33,7 @@ from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
     from .connection import Connection
+    from .tls import TLSInfo
     from .tracing import Trace
 
 __all__ = ["ClientResponse"]
@@ -75,6 +76,7 @@ class ClientResponse:
         charset_resolver: Callable[[ClientResponse, bytes], str] = default_charset_resolver,
         deadline: float | None = None,
         peername: Any = None,
+        tls: TLSInfo | None = None,
     ) -> None:
         self.method = method
         self._url = url
@@ -98,6 +100,7 @@ class ClientResponse:
         self._released = False
         self._timer: asyncio.TimerHandle | None = None
         self.peername = peername
+        self.tls_info = tls  # handshake details (version, cipher, peer certificate) or None
         self.reused_connection = False
         if connection is not None:
             self.reused_connection = connection.reused

@@ -591,7 +591,9 @@ class ClientSession:
         """One hop: a connection, the request, the response head. Retries a stale reuse once."""
         for attempt in (1, 2):
             conn = await connector.connect(req, req.traces, timeout)
-            peername = conn.protocol.peername if conn.protocol is not None else None
+            protocol = conn.protocol
+            peername = protocol.peername if protocol is not None else None
+            tls = protocol.tls if protocol is not None else None
             try:
                 head, stream = await self._exchange(
                     conn, req, timeout, read_bufsize, auto_decompress
@@ -632,6 +634,7 @@ class ClientSession:
             charset_resolver=self._resolve_charset,
             deadline=deadline,
             peername=peername,
+            tls=tls,
         )
 
     async def _exchange(

@@ -7,12 +7,14 @@ corporate CA verify (DESIGN.md, deliberate difference 5). OpenSSL itself honours
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ssl
+from typing import Any
 
 from .config import Fingerprint
 
-__all__ = ["SSLValue", "context_for", "default_context", "insecure_context"]
+__all__ = ["SSLValue", "TLSInfo", "context_for", "default_context", "insecure_context", "tls_info"]
 
 SSLValue = bool | ssl.SSLContext | Fingerprint | None
 
@@ -43,3 +45,33 @@ def context_for(value: SSLValue) -> ssl.SSLContext:
     if value is False or isinstance(value, Fingerprint):
         return insecure_context()
     return default_context()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TLSInfo:
+    """What a handshake settled, kept on the connection for responses, traces and the CLI.
+
+    ``peer_certificate`` is the server's DER certificate as received, verified or not:
+    ``getpeercert()`` returns nothing for unverified connections, so the bytes are kept.
+    """
+
+    version: str | None
+    cipher: str | None
+    alpn: str | None
+    server_hostname: str | None
+    peer_certificate: bytes | None
+    verified: bool
+
+
+def tls_info(ssl_object: Any, server_hostname: str | None) -> TLSInfo:
+    if ssl_object is None:
+        return TLSInfo(None, None, None, server_hostname, None, False)
+    cipher = ssl_object.cipher()
+    return TLSInfo(
+        version=ssl_object.version(),
+        cipher=cipher[0] if cipher else None,
+        alpn=ssl_object.selected_alpn_protocol(),
+        server_hostname=server_hostname,
+        peer_certificate=ssl_object.getpeercert(binary_form=True),
+        verified=ssl_object.context.verify_mode != ssl.CERT_NONE,
+    )

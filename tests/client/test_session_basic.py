@@ -13,14 +13,13 @@ from tests.servers.raw import RawServerFactory
 
 async def test_get_text_and_headers(keepalive_server: KeepAliveServerFactory) -> None:
     server = await keepalive_server()
-    async with client.ClientSession() as session:
-        async with session.get(server.url + "/") as resp:
-            assert resp.status == 200
-            assert resp.reason == "OK"
-            assert resp.ok
-            assert await resp.text() == "ok"
-            assert resp.headers["content-length"] == "2"
-            assert resp.version == client.HttpVersion11
+    async with client.ClientSession() as session, session.get(server.url + "/") as resp:
+        assert resp.status == 200
+        assert resp.reason == "OK"
+        assert resp.ok
+        assert await resp.text() == "ok"
+        assert resp.headers["content-length"] == "2"
+        assert resp.version == client.HttpVersion11
 
 
 async def test_hundred_requests_use_one_connection(
@@ -47,10 +46,9 @@ async def test_post_json_echo(keepalive_server: KeepAliveServerFactory) -> None:
 
 async def test_truncated_body_is_payload_error(raw_server: RawServerFactory) -> None:
     server = await raw_server([b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"])
-    async with client.ClientSession() as session:
-        async with session.get(server.url) as resp:
-            with pytest.raises(client.ClientPayloadError):
-                await resp.read()
+    async with client.ClientSession() as session, session.get(server.url) as resp:
+        with pytest.raises(client.ClientPayloadError):
+            await resp.read()
 
 
 async def test_stall_in_head_is_socket_timeout(raw_server: RawServerFactory) -> None:
