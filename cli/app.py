@@ -7,13 +7,16 @@ names, so a new flag is one option in ``main`` plus one field here) and calls ``
 from __future__ import annotations
 
 import dataclasses
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from cli.env import Environment
 from cli.exitcodes import ExitCode, status_exit_code
 from cli.messages import RequestMessage, ResponseMessage
 from cli.output import OutputError, OutputSpec, choose_output, make_renderer
 from cli.spec import Inputs, RequestSpec, UsageError, build_spec
+
+if TYPE_CHECKING:
+    from cli.failures import Failure
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -63,6 +66,23 @@ def run(env: Environment, opts: Options) -> int:
     except KeyboardInterrupt:
         env.error("interrupted")
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``zurl URL | head``): stop quietly. Point stdout at
+        # /dev/null so the interpreter's final flush does not complain again.
+        _silence(env.stdout)
+        return ExitCode.OUTPUT
+
+
+def _silence(stream: BinaryIO) -> None:
+    import os
+
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _run(env: Environment, opts: Options) -> int:
@@ -130,28 +150,36 @@ async def _exchange(
     renderer = make_renderer(env.stdout, out, env.columns)
     pending: RequestMessage | None = None
     hops: list[tuple[RequestMessage, ResponseMessage]] = []
-    final: ResponseMessage | None = None
+    messages = exchange.run(spec)
     try:
-        async for msg in exchange.run(spec):
+        while True:
+            # Only the exchange's failures become network exit codes; a failure to write
+            # the output (a closed pipe) propagates to main.
+            try:
+                msg = await anext(messages)
+            except StopAsyncIteration:
+                break
+            except Exception as exc:  # every engine failure becomes an exit code
+                failure = _failed(env, opts, spec, exc)
+                _report_failure(report, spec, failure)
+                return failure.code
             renderer.message(msg)
             if isinstance(msg, RequestMessage):
                 pending = msg
             elif pending is not None:
                 hops.append((pending, msg))
-                final = msg
-    except Exception as exc:  # every failure becomes an exit code
-        return _failed(env, opts, spec, exc)
     finally:
+        await messages.aclose()
         renderer.close()
     if report is not None and hops:
         from cli import report as reporting
 
         request, response = hops[-1]
         reporting.write(report, reporting.record(request, response, hops[:-1]))
-    return _status_code(env, opts, final)
+    return _status_code(env, opts, hops[-1][1] if hops else None)
 
 
-def _failed(env: Environment, opts: Options, spec: RequestSpec, exc: Exception) -> int:
+def _failed(env: Environment, opts: Options, spec: RequestSpec, exc: Exception) -> Failure:
     from cli.exchange import where
     from cli.failures import describe
 
@@ -161,7 +189,15 @@ def _failed(env: Environment, opts: Options, spec: RequestSpec, exc: Exception) 
 
         env.stderr.write(traceback.format_exc().encode("utf-8", "replace"))
     env.error(failure.message)
-    return failure.code
+    return failure
+
+
+def _report_failure(report: BinaryIO | None, spec: RequestSpec, failure: Failure) -> None:
+    if report is None:
+        return
+    from cli import report as reporting
+
+    reporting.write(report, reporting.failure_record(spec.method, spec.url, failure))
 
 
 def _status_code(env: Environment, opts: Options, final: ResponseMessage | None) -> int:

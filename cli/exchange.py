@@ -12,7 +12,7 @@ Rules:
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -121,7 +121,7 @@ def _request_options(spec: RequestSpec) -> dict[str, Any]:
     return options
 
 
-async def run(spec: RequestSpec) -> AsyncIterator[Message]:
+async def run(spec: RequestSpec) -> AsyncGenerator[Message, None]:
     """Send ``spec``; yield the request as sent, then the response, for every hop."""
     import client
 

@@ -7,7 +7,6 @@ A new flag is one ``click.option`` in ``OPTIONS`` plus one field of ``app.Option
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -130,8 +129,6 @@ class ZurlCommand(click.Command):
         except (click.Abort, KeyboardInterrupt):
             _error(extra.get("obj"), "interrupted")
             code = ExitCode.INTERRUPTED
-        except BrokenPipeError:
-            code = _broken_pipe()
         if not standalone_mode:
             return code
         sys.exit(int(code) if isinstance(code, int) else 0)
@@ -145,14 +142,6 @@ def _error(env: object, line: str) -> None:
         env.error(line)
     else:
         click.echo(f"{PROG}: {line}", err=True)
-
-
-def _broken_pipe() -> int:
-    # The reader went away (``zurl URL | head``): stop quietly, and keep Python from
-    # complaining again when it flushes stdout at exit.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    return ExitCode.OUTPUT
 
 
 @click.command(

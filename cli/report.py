@@ -6,9 +6,12 @@ Later options add keys in ``record`` (timings, certificate); a key is never rena
 from __future__ import annotations
 
 import json
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cli.messages import Headers, RequestMessage, ResponseMessage
+
+if TYPE_CHECKING:
+    from cli.failures import Failure
 
 
 def headers_object(headers: Headers) -> dict[str, str | list[str]]:
@@ -43,6 +46,17 @@ def record(
             {"method": req.method, "url": req.url, "status": resp.status}
             for req, resp in hops or []
         ],
+    }
+
+
+def failure_record(method: str, url: str, failure: Failure) -> dict[str, Any]:
+    """The record of a request that got no response: the status is null."""
+    return {
+        "method": method,
+        "url": url,
+        "status": None,
+        "error": failure.message,
+        "exit_code": int(failure.code),
     }
 
 

@@ -146,3 +146,16 @@ def test_anything_else_is_an_internal_error() -> None:
 )
 def test_stdlib_exceptions(exc: BaseException, code: ExitCode) -> None:
     assert describe(exc, "h:80").code == code
+
+
+def test_failure_in_the_report(closed_port: int, tmp_path: Any) -> None:
+    import json
+
+    report = tmp_path / "r.jsonl"
+    result = zurl("--report", str(report), f"http://127.0.0.1:{closed_port}/x")
+    assert result.code == ExitCode.CONNECT
+    obj = json.loads(report.read_text())
+    assert obj["status"] is None
+    assert obj["exit_code"] == ExitCode.CONNECT
+    assert f"127.0.0.1:{closed_port}" in obj["error"]
+    assert obj["url"] == f"http://127.0.0.1:{closed_port}/x"

@@ -136,3 +136,23 @@ async def test_ctrl_c_exits_130(raw_server: Any) -> None:
     assert proc.returncode == ExitCode.INTERRUPTED
     assert stderr.decode() == "zurl: interrupted\n"
     assert stdout == b""
+
+
+def test_a_reader_that_goes_away_is_not_an_error_message(httpbin: Any) -> None:
+    """``zurl URL | head -c 0``: the pipe's reader is gone; stop quietly with exit 18."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [str(ZURL), f"{httpbin.url}/bytes/1024"],
+            stdin=subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == ExitCode.OUTPUT
+    assert proc.stderr == b""
