@@ -1,0 +1,175 @@
+"""Redirect following and cookies across hops, against real loopback servers."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from yarl import URL
+
+import client
+from tests.servers.keepalive import KeepAliveServer, KeepAliveServerFactory
+from tests.servers.raw import RawServerFactory
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def redirect(server: KeepAliveServer, to: str, status: int = 302) -> str:
+    return f"{server.url}/redirect?to={quote(to, safe='')}&status={status}"
+
+
+@pytest.mark.parametrize(
+    ("status", "method", "expected"),
+    [
+        (301, "POST", "GET"),
+        (302, "POST", "GET"),
+        (303, "POST", "GET"),
+        (303, "PUT", "GET"),
+        (307, "POST", "POST"),
+        (308, "PUT", "PUT"),
+        (302, "PUT", "PUT"),
+    ],
+)
+async def test_method_and_body_per_status(
+    keepalive_server: KeepAliveServerFactory, status: int, method: str, expected: str
+) -> None:
+    server = await keepalive_server()
+    async with client.ClientSession() as session:
+        async with session.request(
+            method, redirect(server, server.url + "/echo", status), data=b"payload"
+        ) as resp:
+            echo = await resp.json()
+    assert echo["method"] == expected
+    if expected == "GET":
+        assert echo["body"] == ""
+        assert "Content-Length" not in echo["headers"] or echo["headers"]["Content-Length"] == "0"
+    else:
+        assert echo["body"] == "payload"
+    assert [r.status for r in resp.history] == [status]
+    assert resp.url.path == "/echo"
+
+
+async def test_history_urls_and_real_url(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server()
+    second = redirect(server, server.url + "/echo")
+    first = redirect(server, second)
+    async with client.ClientSession() as session:
+        async with session.get(first) as resp:
+            await resp.read()
+    assert resp.status == 200
+    assert len(resp.history) == 2
+    assert resp.history[0].url == URL(first)
+    assert all(r.headers.get("Location") for r in resp.history)
+    assert resp.url == URL(server.url + "/echo")
+
+
+async def test_allow_redirects_false_and_head(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server()
+    async with client.ClientSession() as session:
+        async with session.get(redirect(server, "/echo"), allow_redirects=False) as resp:
+            assert resp.status == 302
+            assert resp.history == ()
+        async with session.head(redirect(server, "/echo")) as resp:
+            assert resp.status == 302  # HEAD is not followed unless asked
+
+
+async def test_redirect_loop_is_too_many_redirects(raw_server: RawServerFactory) -> None:
+    loop = b"HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n"
+
+    async def handler(conn: object) -> None:
+        while True:
+            request = await conn.read_request()  # type: ignore[attr-defined]
+            if not request:
+                return
+            conn.write(loop)  # type: ignore[attr-defined]
+
+    server = await raw_server(handler)
+    async with client.ClientSession() as session:
+        with pytest.raises(client.TooManyRedirects) as info:
+            await session.get(server.url + "/start", max_redirects=3)
+    assert len(info.value.history) == 4
+    assert info.value.status == 302
+
+
+async def test_cross_origin_hop_drops_credentials_and_cookies(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    origin = await keepalive_server()
+    other = await keepalive_server()
+    target = other.url.replace("127.0.0.1", "localhost") + "/echo"
+    auth = client.BasicAuth("user", "secret")
+    async with client.ClientSession(cookie_jar=client.CookieJar(unsafe=True)) as session:
+        session.cookie_jar.update_cookies({"sid": "1"}, URL(origin.url))
+        async with session.get(origin.url + "/echo", auth=auth) as resp:
+            sent_to_origin = (await resp.json())["headers"]
+        async with session.get(
+            redirect(origin, target), auth=auth, headers={"X-Hint": "kept"}
+        ) as resp:
+            sent_to_other = (await resp.json())["headers"]
+    assert sent_to_origin["Cookie"] == "sid=1"
+    assert sent_to_origin["Authorization"] == auth.encode()
+    assert "Authorization" not in sent_to_other
+    assert "Cookie" not in sent_to_other
+    assert sent_to_other["X-Hint"] == "kept"
+
+
+async def test_same_origin_hop_keeps_credentials(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server()
+    async with client.ClientSession(cookie_jar=client.CookieJar(unsafe=True)) as session:
+        async with session.get(
+            redirect(server, server.url + "/echo"), auth=client.BasicAuth("user", "secret")
+        ) as resp:
+            echo = await resp.json()
+    assert echo["headers"]["Authorization"].startswith("Basic ")
+
+
+async def test_cookies_from_an_intermediate_hop_are_sent_onwards(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    async with client.ClientSession(cookie_jar=client.CookieJar(unsafe=True)) as session:
+        async with session.get(server.url + "/set-cookie?first=1") as resp:
+            await resp.read()
+            assert resp.cookies["first"].value == "1"
+        async with session.get(redirect(server, server.url + "/set-cookie?second=2")) as resp:
+            await resp.read()
+            # resp.cookies is this response's Set-Cookie only; the jar has them all.
+            assert set(resp.cookies) == {"second"}
+        names = {m.key for m in session.cookie_jar}
+        assert {"first", "second"} <= names
+        async with session.get(server.url + "/echo") as resp:
+            echo = await resp.json()
+    assert "first=1" in echo["headers"]["Cookie"]
+    assert "second=2" in echo["headers"]["Cookie"]
+
+
+async def test_non_http_location_is_refused(raw_server: RawServerFactory) -> None:
+    server = await raw_server(
+        [b"HTTP/1.1 302 Found\r\nLocation: ftp://files.test/x\r\nContent-Length: 0\r\n\r\n"]
+    )
+    async with client.ClientSession() as session:
+        with pytest.raises(client.NonHttpUrlRedirectClientError):
+            await session.get(server.url)
+
+
+async def test_307_with_a_one_shot_stream_is_a_clear_error(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+
+    async def stream():  # type: ignore[no-untyped-def]
+        yield b"part"
+
+    async with client.ClientSession() as session:
+        with pytest.raises(client.NonReplayableBodyError):
+            await session.post(redirect(server, server.url + "/echo", 307), data=stream())
+
+
+async def test_fragment_is_kept_across_a_redirect(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    async with client.ClientSession() as session:
+        async with session.get(redirect(server, server.url + "/echo") + "#frag") as resp:
+            await resp.read()
+    assert resp.real_url.fragment == "frag"
