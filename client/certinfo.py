@@ -10,9 +10,10 @@ Rules / theory of operation:
 - The reader knows the one shape of RFC 5280 §4.1 and walks it with hand-written steps, each
   a fixed depth; SEQUENCE OF loops advance at least two bytes per item. So hostile input can
   neither recurse nor loop: every failure is a ``ValueError`` naming the byte offset.
-- Structure is checked strictly (DER, X.690 §10: definite lengths, no trailing bytes, tags in
-  order); semantics are not (no signature check, no path building, no policy): this module
-  describes a certificate, it never decides whether to trust it.
+- Structure is checked strictly (X.690 §10: definite lengths, no trailing bytes, tags in
+  order; only a long-form length that could have been shorter is let pass). Semantics are
+  not (no signature check, no path building, no policy): this module describes a
+  certificate, it never decides whether to trust it.
 - Names keep DER order in ``subject``/``issuer`` (as OpenSSL and ``getpeercert()`` list
   them) with their values as decoded; ``*_text`` is RFC 4514 §2 (last RDN first, special
   characters escaped) and also escapes control and format characters, so it is safe to
@@ -119,7 +120,7 @@ _ALGORITHM_NAMES = {
     "1.3.101.112": "Ed25519",
     "1.3.101.113": "Ed448",
 }
-_RSA = "1.2.840.113549.1.1.1"
+_RSA_KEYS = ("1.2.840.113549.1.1.1", "1.2.840.113549.1.1.10")  # rsaEncryption, RSASSA-PSS
 _EC = "1.2.840.10045.2.1"
 # Named curves (RFC 5480 §2.1.1.1) with their sizes; fixed sizes of RFC 8410 keys.
 _CURVES = {
@@ -185,8 +186,10 @@ class CertificateInfo:
         return self.issuer == self.subject
 
     def days_left(self, now: datetime.datetime | None = None) -> int:
-        """Whole days until notAfter, rounded down: negative once expired."""
-        return (self.not_after - _now(now)) // datetime.timedelta(days=1)
+        """Whole days until notAfter, truncated toward zero: 0 in the last day before and the
+        first day after it (``is_expired`` tells them apart), -N once N whole days past."""
+        left = self.not_after - _now(now)
+        return left.days if left >= datetime.timedelta(0) else -(-left).days
 
     def is_expired(self, now: datetime.datetime | None = None) -> bool:
         return _now(now) > self.not_after
@@ -412,7 +415,7 @@ def _public_key(der: bytes, pos: int, end: int) -> tuple[str, str | None, int | 
         curve_start, curve_stop = _expect(der, params, alg_stop, _OID, "namedCurve")
         curve_oid = _oid(der, curve_start, curve_stop)
         curve, bits = _CURVES.get(curve_oid, (curve_oid, None))
-    elif oid == _RSA:  # RSAPublicKey ::= SEQUENCE { modulus, publicExponent } (RFC 3279)
+    elif oid in _RSA_KEYS:  # RSAPublicKey ::= SEQUENCE { modulus, publicExponent } (RFC 3279)
         rsa_start, rsa_stop = _expect(der, key_start + 1, key_stop, _SEQUENCE, "RSAPublicKey")
         mod_start, mod_stop = _expect(der, rsa_start, rsa_stop, _INTEGER, "RSA modulus")
         bits = _integer(der, mod_start, mod_stop).bit_length()
@@ -472,7 +475,7 @@ def _alt_names(der: bytes, start: int, stop: int, dns: list[str], ips: list[str]
 # -- Certificate (RFC 5280 §4.1) ------------------------------------------------------------
 
 
-def parse_certificate(der: bytes) -> CertificateInfo:
+def parse_certificate(der: bytes | bytearray | memoryview) -> CertificateInfo:
     """Read one DER certificate; ``ValueError`` with the byte offset when it is malformed."""
     der = bytes(der)
     cert_start, cert_stop = _expect(der, 0, len(der), _SEQUENCE, "Certificate")
