@@ -16,11 +16,12 @@ Every request reads the whole body and checks the status. Each (client, workload
 its own fresh subprocess per round; rounds are interleaved and the client order rotates
 each round, so drift on this shared machine hits every client alike. Inside a subprocess
 a short untimed warm-up (imports, first connections) precedes the timed loop; the figure is
-requests per second of the timed loop. The table shows the median over rounds (httpx, at
-~30 s a conc round, takes part in 3 of the 7 rounds, spread out: --httpx-rounds), and the
-ratios zurl/aiohttp and zurl/httpx against the targets (>= 1.2x and >= 3x, both workloads):
-the ratio of the medians, and in brackets the median of the per-round ratios (steadier when
-other work on the machine comes and goes between rounds).
+requests per second of the timed loop (wall clock); the client's CPU time per request
+(time.process_time, the server's excluded) is shown too, as it drifts less. The table
+shows the median over rounds (httpx, at ~30 s a conc round, takes part in 3 of the 7
+rounds, spread out: --httpx-rounds), and the ratios zurl/aiohttp and zurl/httpx against
+the targets (>= 1.2x and >= 3x, both workloads): the ratio of the medians, and in brackets
+the median of the per-round ratios (steadier when other work comes and goes).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ PROFILER: cProfile.Profile | None = None  # set in a --profile worker: profiles 
 # ---------------------------------------------------------------- worker side (subprocess)
 
 
-async def _aiohttp_like(mod: Any, url: str, workload: str, n: int, inflight: int) -> float:
+async def _aiohttp_like(mod: Any, url: str, workload: str, n: int,
+                        inflight: int) -> tuple[float, float]:
     """The workload for aiohttp's API; zurl's `client` is the same API."""
     async with mod.ClientSession() as session:
 
@@ -64,7 +66,7 @@ async def _aiohttp_like(mod: Any, url: str, workload: str, n: int, inflight: int
         return await _drive(get, workload, n, inflight)
 
 
-async def _httpx(url: str, workload: str, n: int, inflight: int) -> float:
+async def _httpx(url: str, workload: str, n: int, inflight: int) -> tuple[float, float]:
     import httpx
 
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
@@ -78,8 +80,8 @@ async def _httpx(url: str, workload: str, n: int, inflight: int) -> float:
         return await _drive(get, workload, n, inflight)
 
 
-async def _drive(get: Any, workload: str, n: int, inflight: int) -> float:
-    """Warm up untimed, then time `n` calls of `get`; returns seconds."""
+async def _drive(get: Any, workload: str, n: int, inflight: int) -> tuple[float, float]:
+    """Warm up untimed, then time `n` calls of `get`: (wall seconds, CPU seconds)."""
 
     async def workers(count: int, width: int) -> None:
         left = count
@@ -96,15 +98,16 @@ async def _drive(get: Any, workload: str, n: int, inflight: int) -> float:
     await workers(max(width * 4, 100), width)
     if PROFILER:
         PROFILER.enable()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     await workers(n, width)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     if PROFILER:
         PROFILER.disable()
-    return elapsed
+    return elapsed, cpu
 
 
-def run_worker(client: str, url: str, workload: str, n: int, inflight: int) -> float:
+def run_worker(client: str, url: str, workload: str, n: int,
+               inflight: int) -> tuple[float, float]:
     if client == "httpx":
         return asyncio.run(_httpx(url, workload, n, inflight))
     if client == "zurl":
@@ -143,8 +146,8 @@ def zurl_available(py: str) -> str | None:
 
 
 def run_cell(py: str, client: str, url: str, workload: str,
-             args: argparse.Namespace) -> tuple[float, int]:
-    """(requests per second, TCP connections the client opened) of one fresh subprocess."""
+             args: argparse.Namespace) -> tuple[float, float, int]:
+    """(req/s, CPU µs per request, TCP connections opened) of one fresh subprocess."""
     n = args.seq if workload == "seq" else args.conc
     base = url.rsplit("/", 1)[0]
     before = accepted_connections(base)
@@ -153,8 +156,9 @@ def run_cell(py: str, client: str, url: str, workload: str,
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
-    seconds: float = json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
-    return n / seconds, accepted_connections(base) - before - 1
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    conns = accepted_connections(base) - before - 1
+    return n / result["seconds"], 1e6 * result["cpu"] / n, conns
 
 
 def spread(k: int, rounds: int) -> set[int]:
@@ -170,6 +174,7 @@ def bench(args: argparse.Namespace, url: str) -> None:
         unavailable["zurl"] = why
         clients.remove("zurl")
     rps: dict[tuple[str, str], dict[int, float]] = {}  # (client, workload) -> round -> req/s
+    cpu: dict[tuple[str, str], list[float]] = {}  # CPU µs per request of each run
     httpx_rounds = spread(min(args.httpx_rounds, args.rounds), args.rounds)
     for rnd in range(args.rounds):
         order = clients[rnd % len(clients):] + clients[:rnd % len(clients)]
@@ -178,15 +183,16 @@ def bench(args: argparse.Namespace, url: str) -> None:
         for workload in WORKLOADS:
             for client in order:
                 try:
-                    rate, conns = run_cell(py, client, url, workload, args)
+                    rate, cpu_us, conns = run_cell(py, client, url, workload, args)
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
                     unavailable.setdefault(client, f"failed: {exc}")
                     continue
                 rps.setdefault((client, workload), {})[rnd] = rate
+                cpu.setdefault((client, workload), []).append(cpu_us)
                 print(f"round {rnd + 1}/{args.rounds} {workload:4} {client:8} {rate:9.0f} req/s "
-                      f"({conns} connections)",
+                      f"{cpu_us:6.0f} CPU µs/req ({conns} connections)",
                       file=sys.stderr, flush=True)
-    report(args, rps, unavailable)
+    report(args, rps, cpu, unavailable)
 
 
 def paired(mine: dict[int, float], peer: dict[int, float]) -> float:
@@ -195,16 +201,18 @@ def paired(mine: dict[int, float], peer: dict[int, float]) -> float:
 
 
 def report(args: argparse.Namespace, rps: dict[tuple[str, str], dict[int, float]],
-           unavailable: dict[str, str]) -> None:
+           cpu: dict[tuple[str, str], list[float]], unavailable: dict[str, str]) -> None:
     med = {key: statistics.median(vals.values()) for key, vals in rps.items()}
     print(f"\nengine: median req/s over {args.rounds} rounds "
           f"({min(args.httpx_rounds, args.rounds)} for httpx); "
           f"seq = {args.seq} sequential GETs, conc = {args.conc} GETs {args.inflight} in flight")
-    print(f"{'client':10} {'seq req/s':>12} {'conc req/s':>20}")
+    print(f"{'client':10} {'seq req/s':>12} {'conc req/s':>20}   CPU µs/req: seq  conc")
     for client in args.clients:
         cells = [f"{med[(client, w)]:{width}.0f}" if (client, w) in med else f"{'n/a':>{width}}"
                  for w, width in zip(WORKLOADS, (12, 20), strict=True)]
-        print(f"{client:10} {' '.join(cells)}")
+        cpus = [f"{statistics.median(cpu[(client, w)]):5.0f}" if (client, w) in cpu else "  n/a"
+                for w in WORKLOADS]
+        print(f"{client:10} {' '.join(cells)}   {' ' * 11}{' '.join(cpus)}")
     for client, why in unavailable.items():
         print(f"  {client}: not available ({why})")
     for peer, target in TARGETS.items():
@@ -252,12 +260,12 @@ def main() -> None:
         if args.profile:
             global PROFILER
             PROFILER = cProfile.Profile()
-            seconds = run_worker(args.worker, args.url, args.workload, args.n, args.inflight)
+            seconds, _ = run_worker(args.worker, args.url, args.workload, args.n, args.inflight)
             print(f"\n{args.workload}: {args.n / seconds:.0f} req/s under the profiler")
             print_profile(PROFILER, f"{args.worker} {args.workload}, timed loop of {args.n} GETs")
             return
-        seconds = run_worker(args.worker, args.url, args.workload, args.n, args.inflight)
-        print(json.dumps({"seconds": seconds}))
+        seconds, cpu = run_worker(args.worker, args.url, args.workload, args.n, args.inflight)
+        print(json.dumps({"seconds": seconds, "cpu": cpu}))
         return
     with nginx_server() as base:
         url = f"{base}/small"

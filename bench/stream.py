@@ -19,6 +19,7 @@ Figures, medians over rounds, MB = 10^6 bytes:
   clients measured inside the process, for curl its own `%{time_total}`), so interpreter
   start-up is not counted. Engine targets: >= 0.9x curl and >= 4x aiohttp.
 - "wall MB/s": bytes / wall time of the whole process. `zurl -o` target: >= 0.8x curl.
+- "CPU s": user + system time of the whole process (os.wait4), start-up included.
 - "peak RSS": the process's ru_maxrss (os.wait4). Target: < 60 MB for zurl's rows.
 Ratios are of the medians; "per-round median" is the median of the ratios within a round.
 """
@@ -108,8 +109,8 @@ def command(client: str, url: str) -> list[str]:
     return [python(), __file__, "--worker", client, "--url", url]
 
 
-def run_measured(cmd: list[str]) -> tuple[float, int, str, int]:
-    """Run `cmd`; (wall seconds, peak RSS in KiB, stdout, exit code). Killed after TIMEOUT."""
+def run_measured(cmd: list[str]) -> tuple[float, float, int, str, int]:
+    """Run `cmd`: (wall s, CPU s, peak RSS KiB, stdout, exit code). Killed after TIMEOUT."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err)
@@ -124,12 +125,12 @@ def run_measured(cmd: list[str]) -> tuple[float, int, str, int]:
         text = out.read().decode(errors="replace")
         if proc.returncode != 0:
             text = err.read().decode(errors="replace")
-        return wall, usage.ru_maxrss, text, proc.returncode
+        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, text, proc.returncode
 
 
 def available(client: str, url: str) -> str | None:
     """None if `client` fetches the small resource fine, else why not."""
-    _wall, _, text, code = run_measured(command(client, url))
+    *_, text, code = run_measured(command(client, url))
     if code != 0:
         lines = text.strip().splitlines() or [f"exit {code}"]
         return f"exit {code}: {lines[-1][:120]}"
@@ -143,15 +144,17 @@ def bench(args: argparse.Namespace, base: str, size: int) -> None:
     xfer: dict[str, dict[int, float]] = {c: {} for c in clients}  # client -> round -> MB/s
     wall: dict[str, dict[int, float]] = {c: {} for c in clients}
     rss: dict[str, dict[int, float]] = {c: {} for c in clients}  # client -> round -> KiB
+    cpu: dict[str, dict[int, float]] = {c: {} for c in clients}  # client -> round -> CPU s
     run_measured(command("curl", url))  # untimed: warms nginx and the page cache
     for rnd in range(args.rounds):
         for client in clients[rnd % len(clients):] + clients[:rnd % len(clients)]:
-            seconds, peak_kib, text, code = run_measured(command(client, url))
+            seconds, cpu_s, peak_kib, text, code = run_measured(command(client, url))
             if code != 0:
                 missing.setdefault(client, f"failed: {text.strip()[-120:]}")
                 continue
             wall[client][rnd] = size / seconds / 1e6
             rss[client][rnd] = peak_kib
+            cpu[client][rnd] = cpu_s
             if client != "zurl -o":
                 result = json.loads(text.strip().splitlines()[-1])
                 if result["bytes"] != size:
@@ -159,14 +162,14 @@ def bench(args: argparse.Namespace, base: str, size: int) -> None:
                 xfer[client][rnd] = size / result["seconds"] / 1e6
             print(f"round {rnd + 1}/{args.rounds} {client:8} {size / seconds / 1e6:8.0f} MB/s "
                   f"wall, peak RSS {peak_kib / 1024:.0f} MiB", file=sys.stderr, flush=True)
-    report(args, size, xfer, wall, rss, missing)
+    report(args, size, xfer, wall, rss, cpu, missing)
 
 
 Table = dict[str, dict[int, float]]
 
 
 def report(args: argparse.Namespace, size: int, xfer: Table, wall: Table, rss: Table,
-           missing: dict[str, str]) -> None:
+           cpu: Table, missing: dict[str, str]) -> None:
     def med(d: Table, c: str) -> float | None:
         return statistics.median(d[c].values()) if d.get(c) else None
 
@@ -174,11 +177,11 @@ def report(args: argparse.Namespace, size: int, xfer: Table, wall: Table, rss: T
         return f"{v:{fmt}}" if v is not None else f"{'n/a':>10}"
 
     print(f"\nstream: {size / 2**20:.0f} MiB download, medians over {args.rounds} rounds")
-    print(f"{'client':10} {'xfer MB/s':>10} {'wall MB/s':>10} {'peak RSS MiB':>13}")
+    print(f"{'client':10} {'xfer MB/s':>10} {'wall MB/s':>10} {'CPU s':>10} {'peak RSS MiB':>13}")
     for c in CLIENTS:
         peak = med(rss, c)
         print(f"{c:10} {cell(med(xfer, c), '10.0f')} {cell(med(wall, c), '10.0f')} "
-              f"{cell(peak / 1024 if peak else None, '13.1f')}")
+              f"{cell(med(cpu, c), '10.2f')} {cell(peak / 1024 if peak else None, '13.1f')}")
     for c, why in missing.items():
         print(f"  {c}: not available ({why})")
     checks = [("engine", "curl", xfer, 0.9), ("engine", "aiohttp", xfer, 4.0),
@@ -203,7 +206,7 @@ def report(args: argparse.Namespace, size: int, xfer: Table, wall: Table, rss: T
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--mib", type=int, default=1024, help="download size in MiB")
     parser.add_argument("--worker", choices=CLIENTS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
