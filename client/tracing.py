@@ -36,10 +36,11 @@ Signal order (``SIGNALS``): request_start; connection_queued_start/end (only whe
 is full); connection_reuseconn *or* connection_create_start, dns_cache_hit *or*
 dns_cache_miss, dns_resolvehost_start/end (no DNS signals for an IP literal),
 tcp_connect_start/end, tls_handshake_start/end (https only), connection_create_end;
-request_headers_sent; request_chunk_sent…; response_first_byte; request_redirect (a redirect
-hop, which then starts again at connection acquiring) *or* request_end (after the response
-head); response_chunk_received…; response_end. request_exception replaces the rest of the
-sequence when the request fails.
+request_headers_sent; request_chunk_sent…; response_first_byte; request_redirect *or*
+request_end (after the response head); response_chunk_received…; response_end (the body is
+complete). A redirect hop runs this order up to its own response_end, then the next hop starts
+again at connection acquiring; request_start is sent once per request. request_exception
+replaces the rest of the sequence when the request fails.
 """
 
 from __future__ import annotations
