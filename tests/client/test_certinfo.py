@@ -120,7 +120,8 @@ def openssl_view(pem: Path) -> dict[str, str]:
     for line in text.splitlines():
         key, sep, value = line.partition("=")
         if sep and not line.startswith(" "):
-            fields[key] = value
+            # "sha256 Fingerprint" in OpenSSL 3, "SHA256 Fingerprint" in 1.1
+            fields["fingerprint" if key.lower() == "sha256 fingerprint" else key] = value
     sans = [
         item for line in text.splitlines() if line.startswith(" ") for item in line.split(", ")
     ]
@@ -152,7 +153,7 @@ def test_every_field_matches_openssl(made: dict[str, Made], name: str) -> None:
     cert = made[name]
     info = parse_certificate(cert.der)
     view = openssl_view(cert.pem)
-    assert view["sha256 Fingerprint"] == info.fingerprint_hex_colons
+    assert view["fingerprint"] == info.fingerprint_hex_colons
     assert info.sha256_fingerprint == hashlib.sha256(cert.der).digest()
     assert view["subject"] == info.subject_text
     assert view["issuer"] == info.issuer_text
@@ -775,7 +776,7 @@ async def test_real_handshake(tmp_path: Path, key_type: trustme.KeyType) -> None
     assert info.sha256_fingerprint == hashlib.sha256(der).digest()
     pem = tmp_path / "leaf.pem"
     leaf.cert_chain_pems[0].write_to_path(str(pem))
-    assert openssl_view(pem)["sha256 Fingerprint"] == info.fingerprint_hex_colons
+    assert openssl_view(pem)["fingerprint"] == info.fingerprint_hex_colons
     assert info.spki_sha256 == openssl_spki_sha256(pem)
     assert info.san_dns == ("localhost",) and info.san_ip == ("127.0.0.1", "::1")
     issuer = parse_certificate(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode()))
