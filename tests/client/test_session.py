@@ -1,0 +1,599 @@
+"""ClientSession: what goes on the wire, status checks, timeouts and broken servers."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import socket
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import client
+from tests.servers.keepalive import KeepAliveServer, KeepAliveServerFactory
+from tests.servers.raw import RawConnection, RawServerFactory, parse_head
+
+pytestmark = pytest.mark.timeout(30)
+
+
+async def echo(
+    session: client.ClientSession, method: str, url: str, **kwargs: Any
+) -> dict[str, Any]:
+    async with session.request(method, url, **kwargs) as resp:
+        assert resp.status == 200
+        return await resp.json()  # type: ignore[no-any-return]
+
+
+def header_names(document: dict[str, Any]) -> list[str]:
+    return [name.lower() for name, _ in document["header_list"]]
+
+
+@pytest.fixture
+async def server(keepalive_server: KeepAliveServerFactory) -> KeepAliveServer:
+    return await keepalive_server()
+
+
+# -- headers ------------------------------------------------------------------------------
+
+
+async def test_auto_headers(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        document = await echo(session, "GET", server.url + "/echo")
+    headers = document["headers"]
+    assert headers["Host"] == f"127.0.0.1:{server.port}"
+    assert headers["Accept"] == "*/*"
+    assert "gzip" in headers["Accept-Encoding"] and "deflate" in headers["Accept-Encoding"]
+    assert headers["User-Agent"]
+    assert "Content-Length" not in headers, "a GET without a body sends no length"
+
+
+async def test_session_and_request_headers(server: KeepAliveServer) -> None:
+    async with client.ClientSession(headers={"X-Session": "s", "X-Both": "session"}) as session:
+        document = await echo(
+            session, "GET", server.url + "/echo", headers={"X-Both": "request", "X-Req": "r"}
+        )
+        again = await echo(session, "GET", server.url + "/echo")
+    assert document["headers"]["X-Session"] == "s"
+    assert document["headers"]["X-Req"] == "r"
+    assert document["headers"]["X-Both"] == "request", "a per-request header replaces"
+    assert again["headers"]["X-Both"] == "session", "the session default is unchanged"
+    assert "X-Req" not in again["headers"]
+
+
+async def test_request_header_overrides_auto_header(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        document = await echo(
+            session, "GET", server.url + "/echo", headers={"User-Agent": "mine/1", "Accept": "x/y"}
+        )
+    assert document["headers"]["User-Agent"] == "mine/1"
+    assert document["headers"]["Accept"] == "x/y"
+
+
+async def test_skip_auto_headers_session_and_request(server: KeepAliveServer) -> None:
+    async with client.ClientSession(skip_auto_headers=["User-Agent"]) as session:
+        first = await echo(session, "GET", server.url + "/echo")
+        second = await echo(
+            session, "GET", server.url + "/echo", skip_auto_headers=["Accept-Encoding", "accept"]
+        )
+    assert "user-agent" not in header_names(first)
+    assert "accept-encoding" in header_names(first)
+    assert "user-agent" not in header_names(second)
+    assert "accept-encoding" not in header_names(second)
+    assert "accept" not in header_names(second)
+    assert "host" in header_names(second)
+
+
+async def test_multidict_headers_keep_duplicates(server: KeepAliveServer) -> None:
+    from multidict import CIMultiDict
+
+    headers = CIMultiDict([("X-Dup", "1"), ("X-Dup", "2")])
+    async with client.ClientSession() as session:
+        document = await echo(session, "GET", server.url + "/echo", headers=headers)
+    assert [v for n, v in document["header_list"] if n == "X-Dup"] == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Evil": "a\r\nInjected: 1"}, {"X-Evil": "a\nb"}, {"X\r\nEvil": "v"}, {"X-Nul": "a\x00"}],
+)
+async def test_header_injection_refused_before_sending(
+    raw_server: RawServerFactory, headers: dict[str, str]
+) -> None:
+    server = await raw_server([b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"])
+    async with client.ClientSession() as session:
+        with pytest.raises(client.InvalidRequestHeaderError) as info:
+            await session.get(server.url + "/", headers=headers)
+    assert isinstance(info.value, ValueError)
+    assert all(received == b"" for received in server.received), "nothing was sent"
+
+
+async def test_method_injection_refused_before_sending(raw_server: RawServerFactory) -> None:
+    server = await raw_server([b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"])
+    async with client.ClientSession() as session:
+        with pytest.raises(ValueError):
+            await session.request("GET / HTTP/1.1\r\nX:", server.url + "/")
+    assert all(received == b"" for received in server.received)
+
+
+# -- URL, params, base_url ----------------------------------------------------------------
+
+
+async def test_params_dict_and_pairs(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        first = await echo(session, "GET", server.url + "/echo", params={"a": "1", "b": "x y"})
+        second = await echo(
+            session, "GET", server.url + "/echo?keep=1", params=[("k", "1"), ("k", "2")]
+        )
+    assert first["query"] == [["a", "1"], ["b", "x y"]]
+    assert second["query"] == [["keep", "1"], ["k", "1"], ["k", "2"]]
+
+
+async def test_base_url(server: KeepAliveServer) -> None:
+    async with client.ClientSession(base_url=server.url) as session:
+        document = await echo(session, "GET", "/echo", params={"q": "v"})
+        async with session.get("/bytes/3") as resp:
+            assert await resp.read() == b"\x00\x01\x02"
+            assert str(resp.url) == server.url + "/bytes/3"
+    assert document["path"] == "/echo"
+
+
+async def test_relative_url_without_base_url_is_invalid() -> None:
+    async with client.ClientSession() as session:
+        with pytest.raises(client.InvalidURL):
+            await session.get("/no/base")
+
+
+async def test_non_http_scheme_refused() -> None:
+    async with client.ClientSession() as session:
+        with pytest.raises(client.InvalidURL):
+            await session.get("ftp://127.0.0.1/file")
+
+
+# -- auth ---------------------------------------------------------------------------------
+
+
+def basic(login: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
+
+
+async def test_session_auth_and_request_auth(server: KeepAliveServer) -> None:
+    async with client.ClientSession(auth=client.BasicAuth("user", "pass")) as session:
+        first = await echo(session, "GET", server.url + "/echo")
+        second = await echo(
+            session, "GET", server.url + "/echo", auth=client.BasicAuth("other", "pw")
+        )
+    assert first["headers"]["Authorization"] == basic("user", "pass")
+    assert second["headers"]["Authorization"] == basic("other", "pw")
+
+
+async def test_url_credentials(server: KeepAliveServer) -> None:
+    url = f"http://us%40er:p%3Ass@127.0.0.1:{server.port}/echo"
+    async with client.ClientSession() as session:
+        document = await echo(session, "GET", url)
+    assert document["headers"]["Authorization"] == basic("us@er", "p:ss")
+    assert document["headers"]["Host"] == f"127.0.0.1:{server.port}"
+
+
+async def test_url_credentials_and_auth_conflict(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        with pytest.raises(ValueError):
+            await session.get(
+                f"http://u:p@127.0.0.1:{server.port}/", auth=client.BasicAuth("a", "b")
+            )
+
+
+async def test_basic_auth_against_httpbin(httpbin: Any) -> None:
+    async with client.ClientSession() as session:
+        async with session.get(
+            httpbin.url + "/basic-auth/alice/s3cret", auth=client.BasicAuth("alice", "s3cret")
+        ) as resp:
+            assert resp.status == 200
+            assert (await resp.json()) == {"authenticated": True, "user": "alice"}
+        async with session.get(
+            httpbin.url + "/basic-auth/alice/s3cret", auth=client.BasicAuth("alice", "wrong")
+        ) as resp:
+            assert resp.status == 401
+
+
+# -- bodies -------------------------------------------------------------------------------
+
+
+async def test_data_bytes(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        document = await echo(session, "POST", server.url + "/echo", data=b"\x00raw\xff")
+    assert document["body_length"] == 5
+    assert document["headers"]["Content-Length"] == "5"
+    assert document["headers"]["Content-Type"] == "application/octet-stream"
+
+
+async def test_data_str(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        document = await echo(session, "POST", server.url + "/echo", data="Привет, Мир!")
+    assert document["body"] == "Привет, Мир!"
+    assert document["headers"]["Content-Type"] == "text/plain; charset=utf-8"
+    assert document["headers"]["Content-Length"] == str(len("Привет, Мир!".encode()))
+
+
+async def test_data_dict_is_urlencoded_form(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        document = await echo(
+            session, "POST", server.url + "/echo", data={"name": "a b", "x": "&="}
+        )
+    assert document["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
+    assert document["body"] == "name=a+b&x=%26%3D"
+
+
+async def test_data_file(server: KeepAliveServer, tmp_path: Path) -> None:
+    path = tmp_path / "upload.bin"
+    content = b"0123456789abcdef" * 4096
+    path.write_bytes(content)
+    async with client.ClientSession() as session:
+        with path.open("rb") as file:
+            async with session.post(server.url + "/echo", data=file) as resp:
+                document = await resp.json()
+    assert document["body_length"] == len(content)
+    assert document["headers"]["Content-Length"] == str(len(content))
+    assert document["body"] == content.decode()
+
+
+async def count_body(conn: RawConnection) -> None:
+    """Read one request and answer with the length of its body."""
+    request = await conn.read_request()
+    body_length = len(request) - (request.find(b"\r\n\r\n") + 4)
+    answer = str(body_length).encode()
+    conn.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(answer), answer))
+
+
+async def test_large_file_upload(raw_server: RawServerFactory, tmp_path: Path) -> None:
+    """Bigger than any socket buffer: the writer must wait for the peer (back-pressure)."""
+    path = tmp_path / "big.bin"
+    content = bytes(range(256)) * (20 * 1024)  # 5 MiB
+    path.write_bytes(content)
+    server = await raw_server(count_body)
+    async with client.ClientSession() as session:
+        with path.open("rb") as file:
+            async with session.put(server.url + "/upload", data=file) as resp:
+                assert await resp.text() == str(len(content))
+    assert server.received[0].endswith(content[-1000:])
+
+
+async def test_data_async_generator_is_chunked(server: KeepAliveServer) -> None:
+    async def produce() -> AsyncIterator[bytes]:
+        for i in range(5):
+            yield b"part%d;" % i
+            await asyncio.sleep(0)
+
+    async with client.ClientSession() as session:
+        document = await echo(session, "POST", server.url + "/echo", data=produce())
+    assert document["headers"]["Transfer-Encoding"] == "chunked"
+    assert "Content-Length" not in document["headers"]
+    assert document["body"] == "part0;part1;part2;part3;part4;"
+
+
+async def test_json_body(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        document = await echo(session, "POST", server.url + "/echo", json={"example": "text"})
+    assert document["headers"]["Content-Type"] == "application/json"
+    assert document["body"] == '{"example": "text"}'
+
+
+async def test_json_serialize(server: KeepAliveServer) -> None:
+    def dumps(value: Any) -> str:
+        return "custom:" + repr(sorted(value))
+
+    async with client.ClientSession(json_serialize=dumps) as session:
+        document = await echo(session, "POST", server.url + "/echo", json={"b": 1, "a": 2})
+    assert document["body"] == "custom:['a', 'b']"
+
+
+async def test_data_and_json_together_refused(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        with pytest.raises(ValueError):
+            await session.post(server.url + "/echo", data=b"x", json={"a": 1})
+
+
+async def test_post_without_body_sends_zero_length(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        document = await echo(session, "POST", server.url + "/echo")
+    assert document["headers"]["Content-Length"] == "0"
+
+
+async def test_chunked_true_with_bytes(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        document = await echo(session, "POST", server.url + "/echo", data=b"abc", chunked=True)
+    assert document["headers"]["Transfer-Encoding"] == "chunked"
+    assert document["body"] == "abc"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+async def test_verbs(server: KeepAliveServer, method: str) -> None:
+    async with client.ClientSession() as session:
+        verb = getattr(session, method.lower())
+        async with verb(server.url + "/echo") as resp:
+            assert (await resp.json())["method"] == method
+
+
+async def test_head_request(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        async with session.head(server.url + "/bytes/100") as resp:
+            assert resp.status == 200
+            assert resp.headers["Content-Length"] == "100"
+            assert await resp.read() == b""
+        assert await (await session.get(server.url + "/")).text() == "ok"
+    assert server.connections_opened == 1, "a HEAD response leaves the connection reusable"
+
+
+async def test_await_without_context_manager(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        resp = await session.get(server.url + "/bytes/10")
+        assert len(await resp.read()) == 10
+        resp.release()
+
+
+# -- redirects (the plain cases) ----------------------------------------------------------
+
+
+async def test_allow_redirects_false_returns_the_redirect(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/redirect?to=/echo", allow_redirects=False) as resp:
+            assert resp.status == 302
+            assert resp.headers["Location"] == "/echo"
+            assert resp.history == ()
+
+
+async def test_plain_redirect_followed(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/redirect?to=/bytes/4") as resp:
+            assert resp.status == 200
+            assert await resp.read() == b"\x00\x01\x02\x03"
+            assert [r.status for r in resp.history] == [302]
+            assert str(resp.url) == server.url + "/bytes/4"
+
+
+# -- raise_for_status ---------------------------------------------------------------------
+
+
+async def test_raise_for_status_session(server: KeepAliveServer) -> None:
+    async with client.ClientSession(raise_for_status=True) as session:
+        with pytest.raises(client.ClientResponseError) as info:
+            await session.get(server.url + "/status/404")
+        async with session.get(server.url + "/status/201") as resp:
+            assert resp.status == 201
+        async with session.get(server.url + "/status/503", raise_for_status=False) as resp:
+            assert resp.status == 503
+    error = info.value
+    assert error.status == 404
+    assert error.message == "Not Found"
+    assert error.request_info.method == "GET"
+    assert str(error.request_info.url) == server.url + "/status/404"
+    assert error.headers is not None and error.headers["Content-Length"] == "0"
+    assert error.history == ()
+
+
+async def test_raise_for_status_per_request(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/status/500") as resp:
+            assert resp.status == 500
+            assert not resp.ok
+        with pytest.raises(client.ClientResponseError) as info:
+            await session.get(server.url + "/status/500", raise_for_status=True)
+    assert info.value.status == 500
+
+
+async def test_raise_for_status_callable(server: KeepAliveServer) -> None:
+    seen: list[int] = []
+
+    async def check(resp: client.ClientResponse) -> None:
+        seen.append(resp.status)
+        if resp.status == 418:
+            raise RuntimeError("teapot")
+
+    async with client.ClientSession(raise_for_status=check) as session:
+        async with session.get(server.url + "/status/200"):
+            pass
+        with pytest.raises(RuntimeError, match="teapot"):
+            await session.get(server.url + "/status/418")
+    assert seen == [200, 418]
+
+
+async def test_raise_for_status_keeps_the_pool_healthy(server: KeepAliveServer) -> None:
+    async with client.ClientSession(raise_for_status=True) as session:
+        for _ in range(5):
+            with pytest.raises(client.ClientResponseError):
+                await session.get(server.url + "/status/404")
+        async with session.get(server.url + "/") as resp:
+            assert await resp.text() == "ok"
+    assert server.connections_opened == 1
+
+
+# -- timeouts -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def full_backlog() -> Iterator[int]:
+    """A listening socket that never accepts, its backlog already full: a SYN is ignored."""
+    listener = socket.socket()
+    fillers: list[socket.socket] = []
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = int(listener.getsockname()[1])
+        for _ in range(8):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect_ex(("127.0.0.1", port))
+            fillers.append(filler)
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+async def test_sock_connect_timeout_on_unaccepted_connection() -> None:
+    with full_backlog() as port:
+        timeout = client.ClientTimeout(sock_connect=0.3)
+        async with client.ClientSession(timeout=timeout) as session:
+            with pytest.raises(client.ConnectionTimeoutError) as info:
+                await session.get(f"http://127.0.0.1:{port}/")
+    assert isinstance(info.value, client.ServerTimeoutError)
+    assert isinstance(info.value, asyncio.TimeoutError)
+
+
+async def test_sock_connect_timeout_on_stalled_tls_handshake(
+    raw_server: RawServerFactory, client_ssl_context: ssl.SSLContext
+) -> None:
+    async def silent(conn: RawConnection) -> None:
+        await conn.sleep(10)
+
+    server = await raw_server(silent)
+    url = f"https://127.0.0.1:{server.port}/"
+    timeout = client.ClientTimeout(sock_connect=0.3)
+    async with client.ClientSession(timeout=timeout) as session:
+        with pytest.raises(client.ConnectionTimeoutError):
+            await session.get(url, ssl=client_ssl_context)
+
+
+async def test_connect_timeout_covers_tls_handshake(
+    raw_server: RawServerFactory, client_ssl_context: ssl.SSLContext
+) -> None:
+    async def silent(conn: RawConnection) -> None:
+        await conn.sleep(10)
+
+    server = await raw_server(silent)
+    timeout = client.ClientTimeout(connect=0.3)
+    async with client.ClientSession(timeout=timeout) as session:
+        with pytest.raises(client.ConnectionTimeoutError):
+            await session.get(f"https://127.0.0.1:{server.port}/", ssl=client_ssl_context)
+
+
+async def test_sock_read_stall_in_head(raw_server: RawServerFactory) -> None:
+    server = await raw_server([b"HTTP/1.1 200 OK\r\n", 10.0])
+    timeout = client.ClientTimeout(sock_read=0.3)
+    async with client.ClientSession(timeout=timeout) as session:
+        with pytest.raises(client.SocketTimeoutError) as info:
+            await session.get(server.url + "/")
+    assert isinstance(info.value, asyncio.TimeoutError)
+
+
+async def test_sock_read_stall_in_body(raw_server: RawServerFactory) -> None:
+    server = await raw_server([b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 10.0])
+    timeout = client.ClientTimeout(sock_read=0.3)
+    async with client.ClientSession(timeout=timeout) as session:
+        async with session.get(server.url + "/") as resp:
+            assert resp.status == 200
+            with pytest.raises(client.SocketTimeoutError):
+                await resp.read()
+
+
+async def test_sock_read_is_per_read_not_total(raw_server: RawServerFactory) -> None:
+    script: list[bytes | float] = [b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n"]
+    for piece in (b"ab", b"cd", b"ef"):
+        script += [0.15, piece]
+    server = await raw_server(script)
+    timeout = client.ClientTimeout(sock_read=1.0)
+    async with client.ClientSession(timeout=timeout) as session:
+        async with session.get(server.url + "/") as resp:
+            assert await resp.read() == b"abcdef"
+
+
+async def test_total_timeout_in_head(raw_server: RawServerFactory) -> None:
+    server = await raw_server([10.0])
+    async with client.ClientSession(timeout=client.ClientTimeout(total=0.3)) as session:
+        with pytest.raises(client.ServerTimeoutError) as info:
+            await session.get(server.url + "/")
+    assert isinstance(info.value, asyncio.TimeoutError)
+
+
+async def test_total_timeout_while_reading_body(raw_server: RawServerFactory) -> None:
+    server = await raw_server([b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 10.0])
+    async with client.ClientSession(timeout=client.ClientTimeout(total=0.5)) as session:
+        async with session.get(server.url + "/") as resp:
+            with pytest.raises(client.ServerTimeoutError) as info:
+                await resp.read()
+    assert isinstance(info.value, asyncio.TimeoutError)
+
+
+async def test_per_request_timeout_overrides_session(raw_server: RawServerFactory) -> None:
+    server = await raw_server([10.0])
+    async with client.ClientSession(timeout=client.ClientTimeout(total=60)) as session:
+        with pytest.raises(asyncio.TimeoutError):
+            await session.get(server.url + "/", timeout=client.ClientTimeout(sock_read=0.2))
+
+
+# -- broken servers -----------------------------------------------------------------------
+
+
+async def test_server_closes_before_responding(raw_server: RawServerFactory) -> None:
+    server = await raw_server([])
+    async with client.ClientSession() as session:
+        with pytest.raises(client.ServerDisconnectedError):
+            await session.get(server.url + "/")
+    assert server.received[0].startswith(b"GET / HTTP/1.1\r\n")
+
+
+async def test_server_resets_before_responding(raw_server: RawServerFactory) -> None:
+    async def reset(conn: RawConnection) -> None:
+        await conn.read_request()
+        conn.abort()
+
+    server = await raw_server(reset)
+    async with client.ClientSession() as session:
+        with pytest.raises(client.ClientConnectionError):
+            await session.get(server.url + "/")
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        b"HTTP/1.1 abc OK\r\n\r\n",
+        b"NOT HTTP AT ALL\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nBad Header Line\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        b"HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n",
+    ],
+    ids=["status-code", "status-line", "header-line", "conflicting-length", "bad-length"],
+)
+async def test_malformed_head_is_malformed_response_error(
+    raw_server: RawServerFactory, response: bytes
+) -> None:
+    server = await raw_server([response])
+    async with client.ClientSession() as session:
+        with pytest.raises(client.MalformedResponseError) as info:
+            await session.get(server.url + "/path")
+    assert isinstance(info.value, client.ClientResponseError)
+    assert info.value.request_info is not None
+    assert str(info.value.request_info.url) == server.url + "/path"
+
+
+async def test_connection_closed_mid_head(raw_server: RawServerFactory) -> None:
+    server = await raw_server([b"HTTP/1.1 200 OK\r\nContent-Le"])
+    async with client.ClientSession() as session:
+        with pytest.raises((client.MalformedResponseError, client.ServerDisconnectedError)):
+            await session.get(server.url + "/")
+
+
+async def test_bad_chunk_is_payload_error(raw_server: RawServerFactory) -> None:
+    server = await raw_server(
+        [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n"]
+    )
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/") as resp:
+            assert resp.status == 200
+            with pytest.raises(client.ClientPayloadError):
+                await resp.read()
+
+
+async def test_request_line_on_the_wire(raw_server: RawServerFactory) -> None:
+    server = await raw_server([b"HTTP/1.1 204 No Content\r\n\r\n"])
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/a%20b/c?x=1&y=%26") as resp:
+            assert resp.status == 204
+    method, target, headers = parse_head(server.received[0])
+    assert (method, target) == ("GET", "/a%20b/c?x=1&y=%26")
+    assert ("Host", f"127.0.0.1:{server.port}") in headers
