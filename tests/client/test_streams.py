@@ -327,3 +327,24 @@ async def test_readline_and_iter_chunked_resume_reading() -> None:
     assert flow.calls == ["pause"], "9 bytes left: over the low-water mark of 8"
     assert await stream.readline() == b"line one\n"
     assert flow.calls == ["pause", "resume"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: read() waits for EOF without draining the buffer, so a paused transport "
+    "is never resumed and a body over 2 x read_bufsize never ends (streams.py read)",
+)
+async def test_read_all_keeps_a_paused_transport_flowing() -> None:
+    flow = FlowRecorder()
+    stream = make_stream(limit=10, flow=flow)
+    reader = asyncio.ensure_future(stream.read())
+    await asyncio.sleep(0)
+    stream.feed_data(b"x" * 30)  # over the high-water mark: the transport is paused
+    for _ in range(5):
+        await asyncio.sleep(0)
+    try:
+        # A real transport sends nothing more while paused: EOF can only come after resume.
+        assert "resume" in flow.calls, "read() must consume what it buffers"
+    finally:
+        stream.feed_eof()
+        assert await reader == b"x" * 30
