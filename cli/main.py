@@ -144,13 +144,29 @@ def _error(env: object, line: str) -> None:
         click.echo(f"{PROG}: {line}", err=True)
 
 
+def _complete_request(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[click.shell_completion.CompletionItem]:
+    """Method names for the first word (URLs and items are the user's own)."""
+    from click.shell_completion import CompletionItem
+
+    from cli.spec import KNOWN_METHODS
+
+    if ctx.params.get("request"):
+        return []
+    upper = incomplete.upper()
+    return [CompletionItem(m) for m in sorted(KNOWN_METHODS) if m.startswith(upper)]
+
+
 @click.command(
     PROG,
     cls=ZurlCommand,
     epilog=EPILOG,
     context_settings={"help_option_names": ["--help"], "max_content_width": 100},
 )
-@click.argument("request", nargs=-1, metavar="[METHOD] URL [ITEM]...")
+@click.argument(
+    "request", nargs=-1, metavar="[METHOD] URL [ITEM]...", shell_complete=_complete_request
+)
 @_with_options
 @click.pass_context
 def command(ctx: click.Context, /, **params: Any) -> int:

@@ -29,3 +29,9 @@ def test_option_names_complete() -> None:
     env = {"_ZURL_COMPLETE": "bash_complete", "COMP_WORDS": "zurl --che", "COMP_CWORD": "1"}
     result = CliRunner().invoke(command, [], prog_name="zurl", env=env)
     assert "--check-status" in result.output
+
+
+def test_methods_complete_as_the_first_word() -> None:
+    env = {"_ZURL_COMPLETE": "bash_complete", "COMP_WORDS": "zurl p", "COMP_CWORD": "1"}
+    result = CliRunner().invoke(command, [], prog_name="zurl", env=env)
+    assert result.output.split() == ["plain,PATCH", "plain,POST", "plain,PUT"]
