@@ -71,6 +71,13 @@ def run(env: Environment, opts: Options) -> int:
         # /dev/null so the interpreter's final flush does not complain again.
         _silence(env.stdout)
         return ExitCode.OUTPUT
+    except Exception as exc:  # a bug in zurl: one line, or the traceback when asked
+        if opts.traceback:
+            import traceback
+
+            env.stderr.write(traceback.format_exc().encode("utf-8", "replace"))
+        env.error(f"internal error: {type(exc).__name__}: {exc} (a bug; --traceback shows where)")
+        return ExitCode.INTERNAL
 
 
 def _silence(stream: BinaryIO) -> None:
@@ -154,7 +161,7 @@ async def _exchange(
     try:
         while True:
             # Only the exchange's failures become network exit codes; a failure to write
-            # the output (a closed pipe) propagates to main.
+            # the output (a closed pipe) propagates to run().
             try:
                 msg = await anext(messages)
             except StopAsyncIteration:
