@@ -156,8 +156,8 @@ def test_parse_never_crashes(word: str) -> None:
 
 @given(key=text, sep=st.sampled_from(sorted(SEPARATORS)), value=text)
 def test_separator_is_the_earliest(key: str, sep: str, value: str) -> None:
-    """With an escaped key, the split happens exactly after the key."""
-    word = escape(key) + sep + value
+    """With an escaped key and value, the split happens exactly after the key."""
+    word = escape(key) + sep + escape(value)
     try:
         item = parse_item(word)
     except ItemError:
