@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from .certinfo import CertificateInfo, parse_certificate, parse_fingerprint, parse_pins
 from .config import BasicAuth, ClientTimeout, ConnectionKey, Fingerprint, RequestInfo
 from .connector import BaseConnector, NamedPipeConnector, TCPConnector, UnixConnector
 from .cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
@@ -59,6 +60,7 @@ from .resolver import (
 from .response import ClientResponse
 from .session import ClientSession
 from .streams import EMPTY_PAYLOAD, StreamReader
+from .tls import TLSInfo
 from .tracing import (
     TraceConfig,
     TraceConnectionCreateEndParams,
@@ -85,6 +87,7 @@ from .tracing import (
     TraceTlsHandshakeStartParams,
 )
 from .websocket import WSCloseCode, WSMessage, WSMsgType
+from .ws import ClientWebSocketResponse, ClientWSTimeout
 
 __version__ = "0.1.0"
 
@@ -95,6 +98,7 @@ __all__ = [
     "AsyncResolver",
     "BaseConnector",
     "BasicAuth",
+    "CertificateInfo",
     "ClientConnectionError",
     "ClientConnectionResetError",
     "ClientConnectorCertificateError",
@@ -111,6 +115,8 @@ __all__ = [
     "ClientSSLError",
     "ClientSession",
     "ClientTimeout",
+    "ClientWSTimeout",
+    "ClientWebSocketResponse",
     "ConnectionKey",
     "ConnectionTimeoutError",
     "ContentTypeError",
@@ -145,6 +151,7 @@ __all__ = [
     "StaticResolver",
     "StreamReader",
     "TCPConnector",
+    "TLSInfo",
     "ThreadedResolver",
     "TooManyRedirects",
     "TraceConfig",
@@ -178,4 +185,7 @@ __all__ = [
     "WSMsgType",
     "WSServerHandshakeError",
     "WebSocketError",
+    "parse_certificate",
+    "parse_fingerprint",
+    "parse_pins",
 ]

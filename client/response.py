@@ -98,6 +98,7 @@ class ClientResponse:
         self._cookies: SimpleCookie | None = None
         self._closed = False
         self._released = False
+        self._end_sent = False
         self._timer: asyncio.TimerHandle | None = None
         self.peername = peername
         self.tls_info = tls  # handshake details (version, cipher, peer certificate) or None
@@ -216,7 +217,7 @@ class ClientResponse:
                 raise
             for trace in self._traces:
                 await trace.send_response_chunk_received(self.method, self._url, self._body)
-                await trace.send_response_end(self.method, self._url, len(self._body))
+            await self._send_end_traces()
         elif self._released and self._body is None:
             raise ClientConnectionError("Connection closed")
         return self._body
@@ -321,7 +322,17 @@ class ClientResponse:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        await self._send_end_traces()
         self.release()
+
+    async def _send_end_traces(self) -> None:
+        """``on_response_end`` once the body is in, however it was consumed."""
+        if not self._traces or self._end_sent or not self.content.is_eof():
+            return
+        self._end_sent = True
+        size = len(self._body) if self._body is not None else self.content.total_bytes
+        for trace in self._traces:
+            await trace.send_response_end(self.method, self._url, size)
 
     @staticmethod
     def empty_stream() -> StreamReader:

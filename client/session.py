@@ -89,12 +89,13 @@ class _RequestContextManager(Generic[_T]):
         resp: Any = self._resp
         if resp is None:
             return
-        if exc_type is not None and hasattr(resp, "close") and not hasattr(resp, "send_str"):
-            resp.close()
-        elif hasattr(resp, "send_str"):
+        if isinstance(resp, ClientResponse):
+            if exc_type is not None:
+                resp.close()  # the body may be half read: the connection cannot be reused
+            else:
+                await resp.__aexit__(exc_type, exc, tb)
+        else:  # a WebSocket response
             await resp.close()
-        else:
-            resp.release()
 
 
 class ClientSession:

@@ -17,11 +17,7 @@ from collections.abc import AsyncIterator, Callable
 
 from .exceptions import SocketTimeoutError
 
-__all__ = ["EMPTY_PAYLOAD", "EofStream", "StreamReader"]
-
-
-class EofStream(Exception):
-    """Raised internally by ``readchunk``-style helpers at the end of the stream."""
+__all__ = ["EMPTY_PAYLOAD", "StreamReader"]
 
 
 class StreamReader:
@@ -167,11 +163,18 @@ class StreamReader:
         if self._exception is not None:
             raise self._exception
         if n < 0:
-            while not self._eof:
+            # Drain as we go: a paused transport resumes once the buffer is taken, so a
+            # body larger than the high-water mark still reaches its end.
+            parts: list[bytes] = []
+            while True:
+                if self._buffer:
+                    parts.append(self._take_all())
+                if self._eof:
+                    break
                 await self._wait()
             if self._exception is not None:
                 raise self._exception
-            return self._take_all() if self._buffer else b""
+            return parts[0] if len(parts) == 1 else b"".join(parts)
         if n == 0:
             return b""
         while not self._buffer and not self._eof:

@@ -329,11 +329,6 @@ async def test_readline_and_iter_chunked_resume_reading() -> None:
     assert flow.calls == ["pause", "resume"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: read() waits for EOF without draining the buffer, so a paused transport "
-    "is never resumed and a body over 2 x read_bufsize never ends (streams.py read)",
-)
 async def test_read_all_keeps_a_paused_transport_flowing() -> None:
     flow = FlowRecorder()
     stream = make_stream(limit=10, flow=flow)

@@ -200,11 +200,6 @@ async def test_first_byte_marks_the_wait_for_the_server(raw_server: RawServerFac
     assert times["on_response_end"] >= times["on_response_first_byte"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on_response_end is not emitted for a body streamed through resp.content "
-    "(only ClientResponse.read() sends it)",
-)
 async def test_streamed_body_emits_response_end(
     server: KeepAliveServer, session: client.ClientSession, recorder: Recorder
 ) -> None:
@@ -216,11 +211,6 @@ async def test_streamed_body_emits_response_end(
     assert recorder.one("on_response_end").body_size == 70000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on_response_end is not emitted when a response is released without read() "
-    "(here an empty 204 body)",
-)
 async def test_unread_empty_body_emits_response_end(
     server: KeepAliveServer, session: client.ClientSession, recorder: Recorder
 ) -> None:
