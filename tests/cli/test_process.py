@@ -82,7 +82,8 @@ def test_exit_codes_reach_the_shell(httpbin: Any, closed_port: int) -> None:
     assert bad.stderr.decode().count("\n") == 1
 
 
-def test_plain_output_never_imports_rich(httpbin: Any) -> None:
+def test_plain_http_run_skips_rich_and_tls_setup(httpbin: Any) -> None:
+    """Piped output needs no rich/pygments; an http:// URL loads no CA bundle (certifi)."""
     code = (
         "import sys\n"
         "from cli.main import command\n"
@@ -90,7 +91,7 @@ def test_plain_output_never_imports_rich(httpbin: Any) -> None:
         f"    command.main([{httpbin.url + '/json'!r}], standalone_mode=False)\n"
         "finally:\n"
         "    print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('rich', 'pygments')), file=sys.stderr)\n"
+        "('rich', 'pygments', 'certifi')), file=sys.stderr)\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, timeout=30, cwd=ROOT, check=False
@@ -156,3 +157,20 @@ def test_a_reader_that_goes_away_is_not_an_error_message(httpbin: Any) -> None:
         os.close(write_end)
     assert proc.returncode == ExitCode.OUTPUT
     assert proc.stderr == b""
+
+
+def test_terminal_binary_body_skips_highlighting(httpbin: Any) -> None:
+    """A binary body on a terminal is a note: pygments is never imported for it."""
+    code = (
+        "import io, sys\n"
+        "from cli.env import Environment\n"
+        "from cli.main import command\n"
+        "env = Environment(io.BytesIO(), io.BytesIO(), io.BytesIO(), stdout_isatty=True)\n"
+        f"command.main([{httpbin.url + '/image/png'!r}], obj=env, standalone_mode=False)\n"
+        "assert b'binary data not shown' in env.stdout.getvalue()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pygments'), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=30, cwd=ROOT, check=False
+    )
+    assert proc.stderr.decode().strip() == "[]"
