@@ -70,17 +70,24 @@ def split_args(args: tuple[str, ...]) -> tuple[str | None, str, tuple[str, ...]]
     """``[METHOD] URL [ITEM ...]`` → (method or None, url, items).
 
     The first word is a method when it is letters only and either a known method, all
-    capitals, or followed by a word that is not an item (``zurl purge example.org``);
-    ``zurl localhost a=1`` is a URL with an item, unlike httpie's guess.
+    capitals, or followed by a URL with a scheme or a word that is not an item
+    (``zurl purge example.org``); ``zurl localhost a=1`` is a URL with an item, where
+    httpie would take ``localhost`` for a method.
     """
     if not args:
         raise UsageError("missing URL (usage: zurl [METHOD] URL [ITEM ...])")
     first = args[0]
     if len(args) >= 2 and first.isascii() and first.isalpha():
         upper = first.upper()
-        if upper in KNOWN_METHODS or first.isupper() or not looks_like_item(args[1]):
+        nxt = args[1]
+        if upper in KNOWN_METHODS or first.isupper() or _looks_like_url(nxt):
             return upper, args[1], args[2:]
     return None, first, args[1:]
+
+
+def _looks_like_url(word: str) -> bool:
+    """A word after a would-be method that must be the URL, not an item."""
+    return bool(_SCHEME.match(word)) or not looks_like_item(word)
 
 
 def normalize_url(url: str) -> str:

@@ -35,6 +35,7 @@ def headers(s: RequestSpec) -> dict[str, str]:
         (("post", "example.org", "a=1"), "POST", "example.org", ("a=1",)),
         (("PURGE", "example.org"), "PURGE", "example.org", ()),
         (("purge", "example.org"), "PURGE", "example.org", ()),
+        (("purge", "http://h/x"), "PURGE", "http://h/x", ()),
         (("localhost", "a=1"), None, "localhost", ("a=1",)),
         (("localhost", "X-A:1"), None, "localhost", ("X-A:1",)),
         ((":8080/x", "q==1"), None, ":8080/x", ("q==1",)),
