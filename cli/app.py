@@ -191,12 +191,29 @@ def _failed(env: Environment, opts: Options, spec: RequestSpec, exc: Exception) 
     from cli.failures import describe
 
     failure = describe(exc, where(spec.url))
+    if failure.code == ExitCode.TIMEOUT:
+        failure = _with_limits(failure, spec)
     if opts.traceback:
         import traceback
 
         env.stderr.write(traceback.format_exc().encode("utf-8", "replace"))
     env.error(failure.message)
     return failure
+
+
+def _with_limits(failure: Failure, spec: RequestSpec) -> Failure:
+    """Say which limits were in force, so the user knows which one to raise."""
+    limits = [
+        f"{flag} {value:g}s"
+        for flag, value in (
+            ("--timeout", spec.timeout),
+            ("--connect-timeout", spec.connect_timeout),
+        )
+        if value is not None
+    ]
+    if not limits:
+        return failure
+    return dataclasses.replace(failure, message=f"{failure.message} ({', '.join(limits)})")
 
 
 def _report_failure(report: BinaryIO | None, spec: RequestSpec, failure: Failure) -> None:

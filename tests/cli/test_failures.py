@@ -48,7 +48,7 @@ async def test_timeout_on_a_stalling_server(raw_server: Any) -> None:
     server = await raw_server([b"HTTP/1.1 200 OK\r\n", 30.0])
     result = await in_thread("--timeout", "0.3", f"{server.url}/")
     assert result.code == ExitCode.TIMEOUT
-    one_line(result, f"127.0.0.1:{server.port}", "timed out")
+    one_line(result, f"127.0.0.1:{server.port}", "timed out", "(--timeout 0.3s)")
 
 
 async def test_malformed_status_line(raw_server: Any) -> None:
