@@ -8,6 +8,7 @@ issues add, so those come from the engine itself and go through ``describe``.
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from typing import Any
 
@@ -49,6 +50,25 @@ async def test_timeout_on_a_stalling_server(raw_server: Any) -> None:
     result = await in_thread("--timeout", "0.3", f"{server.url}/")
     assert result.code == ExitCode.TIMEOUT
     one_line(result, f"127.0.0.1:{server.port}", "timed out", "(--timeout 0.3s)")
+
+
+def test_connect_timeout_on_a_full_accept_queue() -> None:
+    """A listener that never accepts, its queue filled: the kernel drops further SYNs."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        try:
+            for filler in fillers:
+                filler.setblocking(False)
+                filler.connect_ex(("127.0.0.1", port))
+            result = zurl("--connect-timeout", "0.3", f"http://127.0.0.1:{port}/")
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert result.code == ExitCode.TIMEOUT
+    one_line(result, f"127.0.0.1:{port}", "while connecting", "(--connect-timeout 0.3s)")
 
 
 async def test_malformed_status_line(raw_server: Any) -> None:
