@@ -174,3 +174,32 @@ def test_terminal_binary_body_skips_highlighting(httpbin: Any) -> None:
         [sys.executable, "-c", code], capture_output=True, timeout=30, cwd=ROOT, check=False
     )
     assert proc.stderr.decode().strip() == "[]"
+
+
+def test_auth_prompts_for_the_password_on_a_terminal(httpbin: Any) -> None:
+    """``-a user`` on a terminal asks for the password (on the tty, not echoed)."""
+    spawn = "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))"
+    url = f"{httpbin.url}/basic-auth/u/secret"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", spawn, str(ZURL), "-a", "u", "--check-status", "-q", url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        seen = b""
+        while b"password for u: " not in seen:
+            chunk = os.read(proc.stdout.fileno(), 1024)
+            assert chunk, seen
+            seen += chunk
+        proc.stdin.write(b"secret\n")
+        proc.stdin.flush()
+        rest, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0  # with --check-status: the server accepted the password
+    assert b"secret" not in seen + rest  # never echoed
