@@ -4,10 +4,13 @@ Run (peers env, see bench/README.md):
 
     bench/.peers/bin/python bench/engine.py              # full run, ~2-3 minutes
     bench/.peers/bin/python bench/engine.py --rounds 1   # quick look
+    bench/.peers/bin/python bench/engine.py --rev HEAD   # committed code, not the working tree
     bench/.peers/bin/python bench/engine.py --profile    # zurl's workloads under cProfile
     bench/.peers/bin/python bench/engine.py --profile aiohttp   # the same for a peer
 
-A private nginx (bench/_nginx.py) serves a fixed 12-byte body on 127.0.0.1. Two workloads:
+zurl's client/ is copied once per run (bench/_tree.py), so edits made meanwhile by others
+do not change the code under test. A private nginx (bench/_nginx.py) serves a fixed 12-byte
+body on 127.0.0.1. Two workloads:
 
 - seq:  5,000 sequential keep-alive GETs on one session
 - conc: 20,000 GETs with 64 in flight (64 worker tasks sharing one session)
@@ -39,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from _nginx import accepted_connections, nginx_server
+from _tree import describe, snapshot, worker_env
 
 HERE = Path(__file__).resolve().parent
 PEERS_PY = HERE / ".peers" / "bin" / "python"
@@ -136,24 +140,26 @@ def python_for_workers() -> str:
     return str(PEERS_PY) if PEERS_PY.exists() else sys.executable
 
 
-def zurl_available(py: str) -> str | None:
+def zurl_available(py: str, env: dict[str, str]) -> str | None:
     """None when zurl's engine imports with a ClientSession, else why not."""
     probe = "import client; client.ClientSession"
-    done = subprocess.run([py, "-c", probe], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([py, "-P", "-c", probe], capture_output=True, text=True, timeout=60,
+                          env=env)
     if done.returncode == 0:
         return None
     return (done.stderr.strip().splitlines() or ["import failed"])[-1]
 
 
 def run_cell(py: str, client: str, url: str, workload: str,
-             args: argparse.Namespace) -> tuple[float, float, int]:
+             args: argparse.Namespace, env: dict[str, str]) -> tuple[float, float, int]:
     """(req/s, CPU µs per request, TCP connections opened) of one fresh subprocess."""
     n = args.seq if workload == "seq" else args.conc
     base = url.rsplit("/", 1)[0]
     before = accepted_connections(base)
     cmd = [py, __file__, "--worker", client, "--url", url, "--workload", workload,
            "--n", str(n), "--inflight", str(args.inflight)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=WORKER_TIMEOUT,
+                          env=env)
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -166,11 +172,11 @@ def spread(k: int, rounds: int) -> set[int]:
     return {round(i * (rounds - 1) / max(k - 1, 1)) for i in range(k)}
 
 
-def bench(args: argparse.Namespace, url: str) -> None:
+def bench(args: argparse.Namespace, url: str, env: dict[str, str]) -> None:
     py = python_for_workers()
     clients = list(args.clients)
     unavailable: dict[str, str] = {}
-    if "zurl" in clients and (why := zurl_available(py)):
+    if "zurl" in clients and (why := zurl_available(py, env)):
         unavailable["zurl"] = why
         clients.remove("zurl")
     rps: dict[tuple[str, str], dict[int, float]] = {}  # (client, workload) -> round -> req/s
@@ -183,7 +189,7 @@ def bench(args: argparse.Namespace, url: str) -> None:
         for workload in WORKLOADS:
             for client in order:
                 try:
-                    rate, cpu_us, conns = run_cell(py, client, url, workload, args)
+                    rate, cpu_us, conns = run_cell(py, client, url, workload, args, env)
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
                     unavailable.setdefault(client, f"failed: {exc}")
                     continue
@@ -205,7 +211,8 @@ def report(args: argparse.Namespace, rps: dict[tuple[str, str], dict[int, float]
     med = {key: statistics.median(vals.values()) for key, vals in rps.items()}
     print(f"\nengine: median req/s over {args.rounds} rounds "
           f"({min(args.httpx_rounds, args.rounds)} for httpx); "
-          f"seq = {args.seq} sequential GETs, conc = {args.conc} GETs {args.inflight} in flight")
+          f"seq = {args.seq} sequential GETs, conc = {args.conc} GETs {args.inflight} in flight"
+          f"; {describe(args.rev)}")
     print(f"{'client':10} {'seq req/s':>12} {'conc req/s':>20}   CPU µs/req: seq  conc")
     for client in args.clients:
         cells = [f"{med[(client, w)]:{width}.0f}" if (client, w) in med else f"{'n/a':>{width}}"
@@ -229,14 +236,14 @@ def report(args: argparse.Namespace, rps: dict[tuple[str, str], dict[int, float]
     print("ratios: of the medians; in brackets the median of per-round ratios")
 
 
-def profile(args: argparse.Namespace, url: str) -> None:
+def profile(args: argparse.Namespace, url: str, env: dict[str, str]) -> None:
     """Run one client's workloads in a subprocess under cProfile; print the hot functions."""
     py = python_for_workers()
     for workload in WORKLOADS:
         n = args.seq if workload == "seq" else args.conc
         cmd = [py, __file__, "--worker", args.profile, "--url", url, "--workload", workload,
                "--n", str(n), "--inflight", str(args.inflight), "--profile"]
-        subprocess.run(cmd, timeout=WORKER_TIMEOUT * 3, check=False)
+        subprocess.run(cmd, timeout=WORKER_TIMEOUT * 3, check=False, env=env)
 
 
 def main() -> None:
@@ -250,6 +257,7 @@ def main() -> None:
     parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
     parser.add_argument("--profile", nargs="?", const="zurl", choices=CLIENTS,
                         help="profile a client's workloads (default zurl; top 25 by tottime)")
+    parser.add_argument("--rev", help="measure this git revision (default: the working tree)")
     parser.add_argument("--worker", choices=CLIENTS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--workload", choices=WORKLOADS, help=argparse.SUPPRESS)
@@ -267,12 +275,12 @@ def main() -> None:
         seconds, cpu = run_worker(args.worker, args.url, args.workload, args.n, args.inflight)
         print(json.dumps({"seconds": seconds, "cpu": cpu}))
         return
-    with nginx_server() as base:
+    with snapshot(args.rev) as tree, nginx_server() as base:
         url = f"{base}/small"
         if args.profile:
-            profile(args, url)
+            profile(args, url, worker_env(tree))
         else:
-            bench(args, url)
+            bench(args, url, worker_env(tree))
 
 
 if __name__ == "__main__":

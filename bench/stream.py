@@ -4,15 +4,17 @@ Run (peers env, see bench/README.md):
 
     bench/.peers/bin/python bench/stream.py             # ~1 minute
     bench/.peers/bin/python bench/stream.py --rounds 1 --mib 256
+    bench/.peers/bin/python bench/stream.py --rev HEAD   # committed code, not the working tree
 
-A private nginx (bench/_nginx.py, sendfile on) serves a sparse 1 GiB file from a temp dir.
+A private nginx (bench/_nginx.py, sendfile on) serves a sparse 1 GiB file from a temp dir;
+zurl's code is a snapshot taken at the start (bench/_tree.py), run as in bench/cli.py.
 Each round downloads it once with each of, in a fresh process and a rotating order:
 
     engine    zurl's `client`: resp.content.iter_chunked(1 MiB), chunks discarded
     aiohttp   the same code with aiohttp
     httpx     httpx.AsyncClient.stream + aiter_raw(), chunks discarded
     curl      curl -s -o /dev/null URL
-    zurl -o   zurl -o /dev/null URL (the console script)
+    zurl -o   zurl -o /dev/null URL (the console script, in bench/.peers/cli-env)
 
 Figures, medians over rounds, MB = 10^6 bytes:
 - "xfer MB/s": bytes / time of the transfer itself (request sent to last byte; for the Python
@@ -40,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from _nginx import nginx_server
+from _tree import CLEAN_PY, describe, ensure_clean_env, snapshot, worker_env
 
 HERE = Path(__file__).resolve().parent
 PEERS_BIN = HERE / ".peers" / "bin"
@@ -98,22 +101,20 @@ def python() -> str:
     return str(PEERS_BIN / "python") if (PEERS_BIN / "python").exists() else sys.executable
 
 
-def command(client: str, url: str) -> list[str]:
+def command(client: str, url: str, tree: Path) -> list[str]:
     if client == "curl":
         return ["curl", "-s", "-o", "/dev/null", "-w", '{"bytes": %{size_download}, '
                 '"seconds": %{time_total}}', url]
     if client == "zurl -o":
-        zurl = PEERS_BIN / "zurl"
-        return [str(zurl if zurl.exists() else HERE.parent / ".venv/bin/zurl"),
-                "-o", "/dev/null", url]
+        return [str(CLEAN_PY), str(tree / "zurl"), "-o", "/dev/null", url]
     return [python(), __file__, "--worker", client, "--url", url]
 
 
-def run_measured(cmd: list[str]) -> tuple[float, float, int, str, int]:
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int, str, int]:
     """Run `cmd`: (wall s, CPU s, peak RSS KiB, stdout, exit code). Killed after TIMEOUT."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
         watchdog = threading.Timer(TIMEOUT, proc.kill)
         watchdog.start()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -128,27 +129,28 @@ def run_measured(cmd: list[str]) -> tuple[float, float, int, str, int]:
         return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, text, proc.returncode
 
 
-def available(client: str, url: str) -> str | None:
+def available(client: str, url: str, tree: Path) -> str | None:
     """None if `client` fetches the small resource fine, else why not."""
-    *_, text, code = run_measured(command(client, url))
+    *_, text, code = run_measured(command(client, url, tree), worker_env(tree))
     if code != 0:
         lines = text.strip().splitlines() or [f"exit {code}"]
         return f"exit {code}: {lines[-1][:120]}"
     return None
 
 
-def bench(args: argparse.Namespace, base: str, size: int) -> None:
+def bench(args: argparse.Namespace, base: str, size: int, tree: Path) -> None:
     url = f"{base}/files/big.bin"
-    missing = {c: why for c in CLIENTS if (why := available(c, f"{base}/small"))}
+    env = worker_env(tree)
+    missing = {c: why for c in CLIENTS if (why := available(c, f"{base}/small", tree))}
     clients = [c for c in CLIENTS if c not in missing]
     xfer: dict[str, dict[int, float]] = {c: {} for c in clients}  # client -> round -> MB/s
     wall: dict[str, dict[int, float]] = {c: {} for c in clients}
     rss: dict[str, dict[int, float]] = {c: {} for c in clients}  # client -> round -> KiB
     cpu: dict[str, dict[int, float]] = {c: {} for c in clients}  # client -> round -> CPU s
-    run_measured(command("curl", url))  # untimed: warms nginx and the page cache
+    run_measured(command("curl", url, tree), env)  # untimed: warms nginx and the page cache
     for rnd in range(args.rounds):
         for client in clients[rnd % len(clients):] + clients[:rnd % len(clients)]:
-            seconds, cpu_s, peak_kib, text, code = run_measured(command(client, url))
+            seconds, cpu_s, peak_kib, text, code = run_measured(command(client, url, tree), env)
             if code != 0:
                 missing.setdefault(client, f"failed: {text.strip()[-120:]}")
                 continue
@@ -176,7 +178,8 @@ def report(args: argparse.Namespace, size: int, xfer: Table, wall: Table, rss: T
     def cell(v: float | None, fmt: str) -> str:
         return f"{v:{fmt}}" if v is not None else f"{'n/a':>10}"
 
-    print(f"\nstream: {size / 2**20:.0f} MiB download, medians over {args.rounds} rounds")
+    print(f"\nstream: {size / 2**20:.0f} MiB download, medians over {args.rounds} rounds; "
+          f"{describe(args.rev)}")
     print(f"{'client':10} {'xfer MB/s':>10} {'wall MB/s':>10} {'CPU s':>10} {'peak RSS MiB':>13}")
     for c in CLIENTS:
         peak = med(rss, c)
@@ -208,6 +211,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--mib", type=int, default=1024, help="download size in MiB")
+    parser.add_argument("--rev", help="measure this git revision (default: the working tree)")
     parser.add_argument("--worker", choices=CLIENTS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -215,13 +219,15 @@ def main() -> None:
         run_worker(args.worker, args.url)
         return
     size = args.mib * 2**20
-    with tempfile.TemporaryDirectory(prefix="zurl-bench-files-") as tmp:
+    ensure_clean_env()
+    with tempfile.TemporaryDirectory(prefix="zurl-bench-files-") as tmp, \
+            snapshot(args.rev) as tree:
         big = Path(tmp) / "big.bin"
         with big.open("wb") as f:
             f.truncate(size)  # sparse: no disk space, served from the page cache
         os.chmod(tmp, 0o755)
         with nginx_server(Path(tmp)) as base:
-            bench(args, base, size)
+            bench(args, base, size, tree)
 
 
 if __name__ == "__main__":
