@@ -37,6 +37,7 @@ def zurl(
     stdin: bytes = b"",
     stdin_has_data: bool = False,
     stdin_isatty: bool = False,
+    colors: str = "auto",
 ) -> Result:
     """``zurl ARGS`` in this process; ``tty`` makes stdout and stderr look like terminals."""
     env = Environment(
@@ -48,6 +49,7 @@ def zurl(
         stdout_isatty=tty,
         stderr_isatty=tty,
         columns=100,
+        colors=colors,
     )
     code = command.main(list(args), obj=env, standalone_mode=False)
     assert isinstance(code, int)

@@ -142,6 +142,16 @@ def test_terminal_output(httpbin: Any) -> None:
     assert '\n{\n    "slideshow": {\n' in text
 
 
+def test_no_color_on_a_terminal(httpbin: Any) -> None:
+    """NO_COLOR keeps formatting but drops colours, unless --pretty asks for them."""
+    plain = zurl(f"{httpbin.url}/json", tty=True, colors="none")
+    assert b"\x1b[" not in plain.stdout
+    assert plain.stdout.startswith(b"HTTP/1.1 200 OK\n")
+    assert b'\n{\n    "slideshow"' in plain.stdout
+    forced = zurl("--pretty", "all", f"{httpbin.url}/json", tty=True, colors="none")
+    assert b"\x1b[" in forced.stdout
+
+
 def test_terminal_binary_body_is_not_dumped(httpbin: Any) -> None:
     result = zurl(f"{httpbin.url}/image/png", tty=True)
     text = ANSI.sub("", result.stdout.decode())
