@@ -5,89 +5,209 @@
 
 from __future__ import annotations
 
-from .certinfo import CertificateInfo, parse_certificate, parse_fingerprint, parse_pins
-from .config import BasicAuth, ClientTimeout, ConnectionKey, Fingerprint, RequestInfo
-from .connector import BaseConnector, NamedPipeConnector, TCPConnector, UnixConnector
-from .cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
-from .exceptions import (
-    ClientConnectionError,
-    ClientConnectionResetError,
-    ClientConnectorCertificateError,
-    ClientConnectorDNSError,
-    ClientConnectorError,
-    ClientConnectorSSLError,
-    ClientError,
-    ClientHttpProxyError,
-    ClientOSError,
-    ClientPayloadError,
-    ClientProxyConnectionError,
-    ClientResponseError,
-    ClientSSLError,
-    ConnectionTimeoutError,
-    ContentTypeError,
-    CookieFileError,
-    DecompressionLimitError,
-    FingerprintMismatch,
-    InvalidRequestHeaderError,
-    InvalidURL,
-    InvalidUrlClientError,
-    InvalidUrlRedirectClientError,
-    MalformedResponseError,
-    NonHttpUrlClientError,
-    NonHttpUrlRedirectClientError,
-    NonReplayableBodyError,
-    RedirectClientError,
-    ServerConnectionError,
-    ServerDisconnectedError,
-    ServerFingerprintMismatch,
-    ServerTimeoutError,
-    SocketTimeoutError,
-    TooManyRedirects,
-    UnixClientConnectorError,
-    WebSocketError,
-    WSMessageTypeError,
-    WSServerHandshakeError,
-)
-from .http1 import HttpVersion, HttpVersion10, HttpVersion11
-from .payload import FormData, Payload
-from .resolver import (
-    AbstractResolver,
-    AsyncResolver,
-    DefaultResolver,
-    StaticResolver,
-    ThreadedResolver,
-)
-from .response import ClientResponse
-from .session import ClientSession
-from .streams import EMPTY_PAYLOAD, StreamReader
-from .tls import TLSInfo
-from .tracing import (
-    TraceConfig,
-    TraceConnectionCreateEndParams,
-    TraceConnectionCreateStartParams,
-    TraceConnectionQueuedEndParams,
-    TraceConnectionQueuedStartParams,
-    TraceConnectionReuseconnParams,
-    TraceDnsCacheHitParams,
-    TraceDnsCacheMissParams,
-    TraceDnsResolveHostEndParams,
-    TraceDnsResolveHostStartParams,
-    TraceRequestChunkSentParams,
-    TraceRequestEndParams,
-    TraceRequestExceptionParams,
-    TraceRequestHeadersSentParams,
-    TraceRequestRedirectParams,
-    TraceRequestStartParams,
-    TraceResponseChunkReceivedParams,
-    TraceResponseEndParams,
-    TraceResponseFirstByteParams,
-    TraceTcpConnectEndParams,
-    TraceTcpConnectStartParams,
-    TraceTlsHandshakeEndParams,
-    TraceTlsHandshakeStartParams,
-)
-from .websocket import WSCloseCode, WSMessage, WSMsgType
-from .ws import ClientWebSocketResponse, ClientWSTimeout
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .certinfo import CertificateInfo, parse_certificate, parse_fingerprint, parse_pins
+    from .config import BasicAuth, ClientTimeout, ConnectionKey, Fingerprint, RequestInfo
+    from .connector import BaseConnector, NamedPipeConnector, TCPConnector, UnixConnector
+    from .cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
+    from .exceptions import (
+        ClientConnectionError,
+        ClientConnectionResetError,
+        ClientConnectorCertificateError,
+        ClientConnectorDNSError,
+        ClientConnectorError,
+        ClientConnectorSSLError,
+        ClientError,
+        ClientHttpProxyError,
+        ClientOSError,
+        ClientPayloadError,
+        ClientProxyConnectionError,
+        ClientResponseError,
+        ClientSSLError,
+        ConnectionTimeoutError,
+        ContentTypeError,
+        CookieFileError,
+        DecompressionLimitError,
+        FingerprintMismatch,
+        InvalidRequestHeaderError,
+        InvalidURL,
+        InvalidUrlClientError,
+        InvalidUrlRedirectClientError,
+        MalformedResponseError,
+        NonHttpUrlClientError,
+        NonHttpUrlRedirectClientError,
+        NonReplayableBodyError,
+        RedirectClientError,
+        ServerConnectionError,
+        ServerDisconnectedError,
+        ServerFingerprintMismatch,
+        ServerTimeoutError,
+        SocketTimeoutError,
+        TooManyRedirects,
+        UnixClientConnectorError,
+        WebSocketError,
+        WSMessageTypeError,
+        WSServerHandshakeError,
+    )
+    from .http1 import HttpVersion, HttpVersion10, HttpVersion11
+    from .payload import FormData, Payload
+    from .resolver import (
+        AbstractResolver,
+        AsyncResolver,
+        DefaultResolver,
+        StaticResolver,
+        ThreadedResolver,
+    )
+    from .response import ClientResponse
+    from .session import ClientSession
+    from .streams import EMPTY_PAYLOAD, StreamReader
+    from .tls import TLSInfo
+    from .tracing import (
+        TraceConfig,
+        TraceConnectionCreateEndParams,
+        TraceConnectionCreateStartParams,
+        TraceConnectionQueuedEndParams,
+        TraceConnectionQueuedStartParams,
+        TraceConnectionReuseconnParams,
+        TraceDnsCacheHitParams,
+        TraceDnsCacheMissParams,
+        TraceDnsResolveHostEndParams,
+        TraceDnsResolveHostStartParams,
+        TraceRequestChunkSentParams,
+        TraceRequestEndParams,
+        TraceRequestExceptionParams,
+        TraceRequestHeadersSentParams,
+        TraceRequestRedirectParams,
+        TraceRequestStartParams,
+        TraceResponseChunkReceivedParams,
+        TraceResponseEndParams,
+        TraceResponseFirstByteParams,
+        TraceTcpConnectEndParams,
+        TraceTcpConnectStartParams,
+        TraceTlsHandshakeEndParams,
+        TraceTlsHandshakeStartParams,
+    )
+    from .websocket import WSCloseCode, WSMessage, WSMsgType
+    from .ws import ClientWebSocketResponse, ClientWSTimeout
+
+# Public name -> the module that defines it. ``import client`` loads none of them: each
+# module is imported the first time one of its names is used (PEP 562), so a command
+# that makes one plain request never pays for WebSockets, certificates or tracing.
+_EXPORTS = {
+    "CertificateInfo": "certinfo",
+    "parse_certificate": "certinfo",
+    "parse_fingerprint": "certinfo",
+    "parse_pins": "certinfo",
+    "BasicAuth": "config",
+    "ClientTimeout": "config",
+    "ConnectionKey": "config",
+    "Fingerprint": "config",
+    "RequestInfo": "config",
+    "BaseConnector": "connector",
+    "NamedPipeConnector": "connector",
+    "TCPConnector": "connector",
+    "UnixConnector": "connector",
+    "AbstractCookieJar": "cookiejar",
+    "CookieJar": "cookiejar",
+    "DummyCookieJar": "cookiejar",
+    "ClientConnectionError": "exceptions",
+    "ClientConnectionResetError": "exceptions",
+    "ClientConnectorCertificateError": "exceptions",
+    "ClientConnectorDNSError": "exceptions",
+    "ClientConnectorError": "exceptions",
+    "ClientConnectorSSLError": "exceptions",
+    "ClientError": "exceptions",
+    "ClientHttpProxyError": "exceptions",
+    "ClientOSError": "exceptions",
+    "ClientPayloadError": "exceptions",
+    "ClientProxyConnectionError": "exceptions",
+    "ClientResponseError": "exceptions",
+    "ClientSSLError": "exceptions",
+    "ConnectionTimeoutError": "exceptions",
+    "ContentTypeError": "exceptions",
+    "CookieFileError": "exceptions",
+    "DecompressionLimitError": "exceptions",
+    "FingerprintMismatch": "exceptions",
+    "InvalidRequestHeaderError": "exceptions",
+    "InvalidURL": "exceptions",
+    "InvalidUrlClientError": "exceptions",
+    "InvalidUrlRedirectClientError": "exceptions",
+    "MalformedResponseError": "exceptions",
+    "NonHttpUrlClientError": "exceptions",
+    "NonHttpUrlRedirectClientError": "exceptions",
+    "NonReplayableBodyError": "exceptions",
+    "RedirectClientError": "exceptions",
+    "ServerConnectionError": "exceptions",
+    "ServerDisconnectedError": "exceptions",
+    "ServerFingerprintMismatch": "exceptions",
+    "ServerTimeoutError": "exceptions",
+    "SocketTimeoutError": "exceptions",
+    "TooManyRedirects": "exceptions",
+    "UnixClientConnectorError": "exceptions",
+    "WSMessageTypeError": "exceptions",
+    "WSServerHandshakeError": "exceptions",
+    "WebSocketError": "exceptions",
+    "HttpVersion": "http1",
+    "HttpVersion10": "http1",
+    "HttpVersion11": "http1",
+    "FormData": "payload",
+    "Payload": "payload",
+    "AbstractResolver": "resolver",
+    "AsyncResolver": "resolver",
+    "DefaultResolver": "resolver",
+    "StaticResolver": "resolver",
+    "ThreadedResolver": "resolver",
+    "ClientResponse": "response",
+    "ClientSession": "session",
+    "EMPTY_PAYLOAD": "streams",
+    "StreamReader": "streams",
+    "TLSInfo": "tls",
+    "TraceConfig": "tracing",
+    "TraceConnectionCreateEndParams": "tracing",
+    "TraceConnectionCreateStartParams": "tracing",
+    "TraceConnectionQueuedEndParams": "tracing",
+    "TraceConnectionQueuedStartParams": "tracing",
+    "TraceConnectionReuseconnParams": "tracing",
+    "TraceDnsCacheHitParams": "tracing",
+    "TraceDnsCacheMissParams": "tracing",
+    "TraceDnsResolveHostEndParams": "tracing",
+    "TraceDnsResolveHostStartParams": "tracing",
+    "TraceRequestChunkSentParams": "tracing",
+    "TraceRequestEndParams": "tracing",
+    "TraceRequestExceptionParams": "tracing",
+    "TraceRequestHeadersSentParams": "tracing",
+    "TraceRequestRedirectParams": "tracing",
+    "TraceRequestStartParams": "tracing",
+    "TraceResponseChunkReceivedParams": "tracing",
+    "TraceResponseEndParams": "tracing",
+    "TraceResponseFirstByteParams": "tracing",
+    "TraceTcpConnectEndParams": "tracing",
+    "TraceTcpConnectStartParams": "tracing",
+    "TraceTlsHandshakeEndParams": "tracing",
+    "TraceTlsHandshakeStartParams": "tracing",
+    "WSCloseCode": "websocket",
+    "WSMessage": "websocket",
+    "WSMsgType": "websocket",
+    "ClientWSTimeout": "ws",
+    "ClientWebSocketResponse": "ws",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'client' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
 
 __version__ = "0.1.0"
 

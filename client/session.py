@@ -21,16 +21,14 @@ import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
 from yarl import URL
 
-from . import redirects
 from .config import DEFAULT_TIMEOUT, BasicAuth, ClientTimeout
 from .connection import Connection
 from .connector import BaseConnector, TCPConnector
-from .cookiejar import AbstractCookieJar, CookieJar
 from .decoders import ACCEPT_ENCODING
 from .exceptions import (
     ClientConnectionError,
@@ -45,12 +43,14 @@ from .exceptions import (
     TooManyRedirects,
 )
 from .http1 import HttpVersion11, ResponseHead
-from .payload import Payload, payload_from_data
-from .proxy import resolve_proxy
 from .request import IDEMPOTENT_METHODS, ClientRequest
 from .response import ClientResponse, default_charset_resolver
 from .streams import StreamReader
-from .tracing import Trace, TraceConfig, make_traces
+
+if TYPE_CHECKING:
+    from .cookiejar import AbstractCookieJar
+    from .payload import Payload
+    from .tracing import Trace, TraceConfig
 
 __all__ = ["ClientSession"]
 
@@ -141,9 +141,11 @@ class ClientSession:
             connector = TCPConnector(loop=self._loop)
         self._connector: BaseConnector | None = connector
         self._connector_owner = connector_owner
-        self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
+        # The default jar is made when first needed: a run that never sees a cookie never
+        # imports the cookie machinery (start-up cost).
+        self._cookie_jar: AbstractCookieJar | None = cookie_jar
         if cookies is not None:
-            self._cookie_jar.update_cookies(cookies)
+            self.cookie_jar.update_cookies(cookies)
         self._default_headers: CIMultiDict[str] = CIMultiDict(headers or ())
         self._skip_auto_headers = frozenset(h.lower() for h in (skip_auto_headers or ()))
         self._default_auth = auth
@@ -188,6 +190,10 @@ class ClientSession:
 
     @property
     def cookie_jar(self) -> AbstractCookieJar:
+        if self._cookie_jar is None:
+            from .cookiejar import CookieJar
+
+            self._cookie_jar = CookieJar()
         return self._cookie_jar
 
     @property
@@ -371,7 +377,7 @@ class ClientSession:
     def _cookie_header(self, url: URL, cookies: Any, explicit: str | None) -> str:
         jar = self._cookie_jar
         pairs: dict[str, str] = {}
-        if len(jar):
+        if jar is not None and len(jar):
             for name, morsel in jar.filter_cookies(url).items():
                 pairs[name] = morsel.coded_value
         if cookies:
@@ -389,12 +395,12 @@ class ClientSession:
     def _make_body(self, data: Any, json: Any) -> Payload | None:
         if data is not None and json is not None:
             raise ValueError("data and json parameters can not be used at the same time")
-        if json is not None:
-            from .payload import JsonPayload
-
-            return JsonPayload(json, dumps=self._json_serialize)
-        if data is None:
+        if json is None and data is None:
             return None
+        from .payload import JsonPayload, payload_from_data
+
+        if json is not None:
+            return JsonPayload(json, dumps=self._json_serialize)
         return payload_from_data(data)
 
     async def _request(
@@ -464,11 +470,11 @@ class ClientSession:
         proxy_url = URL(proxy) if proxy is not None else self._default_proxy
         proxy_auth = proxy_auth if proxy_auth is not None else self._default_proxy_auth
         proxy_headers_md = CIMultiDict(proxy_headers) if proxy_headers else None
-        traces: list[Trace] = (
-            make_traces(self, self._trace_configs, trace_request_ctx)
-            if self._trace_configs
-            else []
-        )
+        traces: list[Trace] = []
+        if self._trace_configs:
+            from .tracing import make_traces
+
+            traces = make_traces(self, self._trace_configs, trace_request_ctx)
         loop = self._loop
         deadline = loop.time() + timeout.total if timeout.total else None
         if auto_decompress is None:
@@ -482,6 +488,8 @@ class ClientSession:
                 hop_headers = self._hop_headers(base_headers, url, skip, auth, cookies)
                 hop_proxy, hop_proxy_auth = (None, None)
                 if proxy_url is not None or self._trust_env:
+                    from .proxy import resolve_proxy
+
                     hop_proxy, hop_proxy_auth = resolve_proxy(
                         url, proxy_url, proxy_auth, self._trust_env
                     )
@@ -518,7 +526,11 @@ class ClientSession:
                     auto_decompress,
                 )
                 self._store_cookies(resp)
-                if resp.status not in redirects.REDIRECT_STATUSES or not allow_redirects:
+                if not allow_redirects or not 300 <= resp.status < 400:
+                    break
+                from . import redirects
+
+                if resp.status not in redirects.REDIRECT_STATUSES:
                     break
                 location = resp.headers.get("Location") or resp.headers.get("URI")
                 if location is None:
@@ -577,7 +589,7 @@ class ClientSession:
     def _store_cookies(self, resp: ClientResponse) -> None:
         set_cookies = resp.headers.getall("Set-Cookie", ())
         if set_cookies:
-            self._cookie_jar.update_cookies_from_headers(list(set_cookies), resp.url)
+            self.cookie_jar.update_cookies_from_headers(list(set_cookies), resp.url)
 
     async def _send(
         self,
