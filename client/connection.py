@@ -20,7 +20,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .decoders import make_decoder
+from .decoders import DEFAULT_MAX_DECOMPRESSED_SIZE, make_decoder
 from .exceptions import (
     ClientConnectionResetError,
     ClientPayloadError,
@@ -57,6 +57,7 @@ class ResponseProtocol(asyncio.Protocol):
         self._read_bufsize = 2**16
         self._sock_read: float | None = None
         self._decompress = True
+        self._max_decompressed: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE
         self._informational: Callable[[ResponseHead], None] | None = None
         self.stream: StreamReader | None = None
         self.decoder: ContentDecoder | None = None
@@ -155,10 +156,11 @@ class ResponseProtocol(asyncio.Protocol):
             sock_read=self._sock_read,
         )
         if self._decompress:
-            encoding = head.headers.get("Content-Encoding")
+            # Several Content-Encoding lines are one list (RFC 9110 §5.3).
+            encoding = ", ".join(head.headers.getall("Content-Encoding", ()))
             if encoding:
                 try:
-                    self.decoder = make_decoder(encoding)
+                    self.decoder = make_decoder(encoding, max_size=self._max_decompressed)
                 except Exception as exc:
                     self._fail(exc)
                     return
@@ -214,6 +216,7 @@ class ResponseProtocol(asyncio.Protocol):
         read_bufsize: int = 2**16,
         sock_read: float | None = None,
         decompress: bool = True,
+        max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
         on_idle: Callable[[ResponseProtocol], None] | None = None,
     ) -> asyncio.Future[tuple[ResponseHead, StreamReader]]:
         """Arm the parser for the response to ``method``; return the future of its head."""
@@ -222,6 +225,7 @@ class ResponseProtocol(asyncio.Protocol):
         self._read_bufsize = read_bufsize
         self._sock_read = sock_read
         self._decompress = decompress
+        self._max_decompressed = max_decompressed_size
         self.on_idle = on_idle
         self._got_bytes = False
         waiter = self._head_waiter = self._loop.create_future()

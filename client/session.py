@@ -29,7 +29,7 @@ from yarl import URL
 from .config import DEFAULT_TIMEOUT, BasicAuth, ClientTimeout
 from .connection import Connection
 from .connector import BaseConnector, TCPConnector
-from .decoders import ACCEPT_ENCODING
+from .decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECOMPRESSED_SIZE
 from .exceptions import (
     ClientConnectionError,
     ClientConnectionResetError,
@@ -129,6 +129,7 @@ class ClientSession:
             default_charset_resolver
         ),
         version: Any = HttpVersion11,
+        max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
     ) -> None:
         self._loop = loop or asyncio.get_running_loop()
         if base_url is None or isinstance(base_url, URL):
@@ -169,6 +170,8 @@ class ClientSession:
         self._max_field_size = max_field_size
         self._resolve_charset = fallback_charset_resolver
         self._version = version
+        # zurl's guard against decompression bombs (aiohttp has none): None lifts it.
+        self._max_decompressed_size = max_decompressed_size
         self._closed = False
 
     def __del__(self, _warnings: Any = warnings) -> None:
@@ -675,6 +678,7 @@ class ClientSession:
             read_bufsize=read_bufsize,
             sock_read=timeout.sock_read,
             decompress=auto_decompress,
+            max_decompressed_size=self._max_decompressed_size,
             on_idle=lambda _p: conn.release(),
         )
         await req.send(protocol, continue_event)
