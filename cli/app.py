@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from cli.env import Environment
 from cli.exitcodes import ExitCode, status_exit_code
-from cli.messages import RequestMessage, ResponseMessage
-from cli.output import OutputError, OutputSpec, choose_output, make_renderer
+from cli.messages import RequestMessage, ResponseEnd, ResponseMessage
+from cli.output import OutputError, OutputSpec, choose_output, feed, make_renderer
 from cli.spec import Inputs, RequestSpec, UsageError, build_spec
 
 if TYPE_CHECKING:
@@ -157,7 +157,8 @@ async def _exchange(
     renderer = make_renderer(env.stdout, out, env.columns)
     pending: RequestMessage | None = None
     hops: list[tuple[RequestMessage, ResponseMessage]] = []
-    messages = exchange.run(spec)
+    body_size: int | None = None
+    messages = exchange.run(spec, stream=renderer.streams)
     try:
         while True:
             # Only the exchange's failures become network exit codes; a failure to write
@@ -170,11 +171,15 @@ async def _exchange(
                 failure = _failed(env, opts, spec, exc)
                 _report_failure(report, spec, failure)
                 return failure.code
-            renderer.message(msg)
+            feed(renderer, msg)
             if isinstance(msg, RequestMessage):
                 pending = msg
-            elif pending is not None:
+            elif isinstance(msg, ResponseMessage) and pending is not None:
                 hops.append((pending, msg))
+            elif isinstance(msg, ResponseEnd) and hops:
+                request, response = hops[-1]
+                hops[-1] = (request, dataclasses.replace(response, elapsed=msg.elapsed))
+                body_size = msg.size
     finally:
         await messages.aclose()
         renderer.close()
@@ -182,7 +187,7 @@ async def _exchange(
         from cli import report as reporting
 
         request, response = hops[-1]
-        reporting.write(report, reporting.record(request, response, hops[:-1]))
+        reporting.write(report, reporting.record(request, response, hops[:-1], body_size))
     return _status_code(env, opts, hops[-1][1] if hops else None)
 
 

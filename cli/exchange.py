@@ -16,7 +16,14 @@ from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from cli.messages import Message, RequestMessage, ResponseMessage, format_address
+from cli.messages import (
+    BodyChunk,
+    Event,
+    RequestMessage,
+    ResponseEnd,
+    ResponseMessage,
+    format_address,
+)
 from cli.spec import RequestSpec
 
 if TYPE_CHECKING:
@@ -78,7 +85,9 @@ def _version(resp: Any) -> str:
     return f"{version[0]}.{version[1]}"
 
 
-def _response_message(resp: client.ClientResponse, body: bytes, elapsed: float) -> ResponseMessage:
+def _response_message(
+    resp: client.ClientResponse, body: bytes, elapsed: float, streamed: bool = False
+) -> ResponseMessage:
     raw = tuple((bytes(k), bytes(v)) for k, v in getattr(resp, "raw_headers", ()) or ())
     reused = getattr(resp, "reused_connection", None)
     return ResponseMessage(
@@ -92,6 +101,7 @@ def _response_message(resp: client.ClientResponse, body: bytes, elapsed: float) 
         elapsed=elapsed,
         remote_address=format_address(getattr(resp, "peername", None)),
         reused_connection=reused if isinstance(reused, bool) else None,
+        streamed=streamed,
     )
 
 
@@ -121,17 +131,28 @@ def _request_options(spec: RequestSpec) -> dict[str, Any]:
     return options
 
 
-async def run(spec: RequestSpec) -> AsyncGenerator[Message, None]:
-    """Send ``spec``; yield the request as sent, then the response, for every hop."""
+async def run(spec: RequestSpec, *, stream: bool = False) -> AsyncGenerator[Event, None]:
+    """Send ``spec``; yield the request as sent, then the response, for every hop.
+
+    With ``stream`` the final body is yielded in pieces as it arrives instead of being
+    held in memory (``zurl URL > big.iso``).
+    """
     import client
 
     async with client.ClientSession(**_session_options(spec)) as session:
         started = time.perf_counter()
         async with session.request(spec.method, spec.url, **_request_options(spec)) as resp:
-            body = await resp.read()
-            elapsed = time.perf_counter() - started
             for hop in resp.history:
                 yield _request_message(hop, None)
                 yield _response_message(hop, await hop.read(), 0.0)
             yield _request_message(resp, spec.body)
-            yield _response_message(resp, body, elapsed)
+            if not stream:
+                body = await resp.read()
+                yield _response_message(resp, body, time.perf_counter() - started)
+                return
+            yield _response_message(resp, b"", time.perf_counter() - started, streamed=True)
+            size = 0
+            async for data in resp.content.iter_any():
+                size += len(data)
+                yield BodyChunk(data)
+            yield ResponseEnd(time.perf_counter() - started, size)

@@ -1,6 +1,8 @@
 """Plain values for one HTTP exchange, shared by ``exchange``, ``render`` and ``report``.
 
-They hold no engine objects, so rendering and reporting never import ``client``.
+They hold no engine objects, so rendering and reporting never import ``client``. A
+response arrives whole (``body``) or streamed: a ``ResponseMessage`` with ``streamed``
+set, its ``BodyChunk`` events, then a ``ResponseEnd``.
 """
 
 from __future__ import annotations
@@ -36,13 +38,31 @@ class ResponseMessage:
     elapsed: float = 0.0
     remote_address: str | None = None
     reused_connection: bool | None = None
+    # True when the body follows as BodyChunk events and a ResponseEnd, not in ``body``.
+    streamed: bool = False
 
     @property
     def content_type(self) -> str:
         return header(self.headers, "Content-Type") or ""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class BodyChunk:
+    """A piece of a streamed response body, as it arrived (decoded)."""
+
+    data: bytes
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ResponseEnd:
+    """The end of a streamed body: the whole exchange's time and the body's size."""
+
+    elapsed: float
+    size: int
+
+
 Message = RequestMessage | ResponseMessage
+Event = Message | BodyChunk | ResponseEnd
 
 
 def header(headers: Headers, name: str) -> str | None:

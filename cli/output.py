@@ -13,7 +13,7 @@ import dataclasses
 from typing import BinaryIO, Literal, Protocol
 
 from cli.formatting import BINARY_NOTE, decode_body, format_body, head_text, meta_text
-from cli.messages import Message, RequestMessage, ResponseMessage
+from cli.messages import BodyChunk, Event, Message, RequestMessage, ResponseEnd, ResponseMessage
 
 PRINT_LETTERS = "HBhbm"
 Block = Literal["head", "body", "meta"]
@@ -84,7 +84,10 @@ def choose_output(
 
 
 def blocks_for(msg: Message, parts: str) -> list[Block]:
-    """The blocks of ``msg`` that ``parts`` asks for, in display order."""
+    """The blocks of ``msg`` that ``parts`` asks for, in display order.
+
+    For a streamed response only the head: its body and meta follow its ResponseEnd.
+    """
     if isinstance(msg, RequestMessage):
         wanted: list[Block] = []
         if "H" in parts:
@@ -95,6 +98,8 @@ def blocks_for(msg: Message, parts: str) -> list[Block]:
     wanted = []
     if "h" in parts:
         wanted.append("head")
+    if msg.streamed:
+        return wanted
     if "b" in parts and msg.body:
         wanted.append("body")
     if "m" in parts:
@@ -113,9 +118,26 @@ def body_of(msg: Message) -> tuple[bytes, str]:
 
 
 class Renderer(Protocol):
+    # True when the renderer writes bodies as they arrive (no formatting to do).
+    streams: bool
+
     def message(self, msg: Message) -> None: ...
 
+    def chunk(self, data: bytes) -> None: ...
+
+    def end(self, end: ResponseEnd) -> None: ...
+
     def close(self) -> None: ...
+
+
+def feed(renderer: Renderer, event: Event) -> None:
+    """Hand one exchange event to the renderer method for it."""
+    if isinstance(event, BodyChunk):
+        renderer.chunk(event.data)
+    elif isinstance(event, ResponseEnd):
+        renderer.end(event)
+    else:
+        renderer.message(event)
 
 
 class PlainRenderer:
@@ -126,11 +148,33 @@ class PlainRenderer:
         self._out = out
         self._written = 0
         self._ends_newline = True
+        self._streaming: ResponseMessage | None = None
+        self._body_open = False
+        self.streams = not out.format and not out.terminal
 
     def message(self, msg: Message) -> None:
         for block in blocks_for(msg, self._out.parts):
             self._separate()
             self._emit(self._block_bytes(block, msg))
+        if isinstance(msg, ResponseMessage) and msg.streamed:
+            self._streaming, self._body_open = msg, False
+
+    def chunk(self, data: bytes) -> None:
+        if "b" not in self._out.parts or not data:
+            return
+        if not self._body_open:
+            self._separate()
+            self._written += 1
+            self._body_open = True
+        self._stream.write(data)
+        self._ends_newline = data.endswith(b"\n")
+
+    def end(self, end: ResponseEnd) -> None:
+        if self._streaming is not None and "m" in self._out.parts:
+            done = dataclasses.replace(self._streaming, elapsed=end.elapsed)
+            self._separate()
+            self._emit(meta_text(done).encode())
+        self._streaming = None
 
     def close(self) -> None:
         if self._written and not self._ends_newline and (self._written > 1 or self._out.terminal):

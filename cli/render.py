@@ -6,6 +6,7 @@ body has a lexer. Never imports ``client``: it renders ``cli.messages`` values.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from typing import BinaryIO
 
@@ -19,7 +20,7 @@ from cli.formatting import (
     header_pairs,
     lexer_for,
 )
-from cli.messages import Message, RequestMessage, ResponseMessage
+from cli.messages import Message, RequestMessage, ResponseEnd, ResponseMessage
 from cli.output import Block, OutputSpec, blocks_for, body_of
 
 HEADER_NAME = "blue"
@@ -102,6 +103,10 @@ class RichRenderer:
         self._out = out
         self._wrapper = wrapper
         self._written = 0
+        self._streaming: ResponseMessage | None = None
+        self._chunks: list[bytes] = []
+        # Highlighting needs the whole body: a streamed one is gathered, then shown.
+        self.streams = False
 
     @classmethod
     def for_stream(cls, stream: BinaryIO, out: OutputSpec, columns: int) -> RichRenderer:
@@ -116,6 +121,24 @@ class RichRenderer:
             if self._written:
                 self._console.print()
             self._console.print(self._block(block, msg))
+            self._written += 1
+        if isinstance(msg, ResponseMessage) and msg.streamed:
+            self._streaming, self._chunks = msg, []
+
+    def chunk(self, data: bytes) -> None:
+        self._chunks.append(data)
+
+    def end(self, end: ResponseEnd) -> None:
+        if self._streaming is None:
+            return
+        whole = dataclasses.replace(
+            self._streaming, body=b"".join(self._chunks), elapsed=end.elapsed, streamed=False
+        )
+        self._streaming, self._chunks = None, []
+        for block in blocks_for(whole, self._out.parts.replace("h", "")):
+            if self._written:
+                self._console.print()
+            self._console.print(self._block(block, whole))
             self._written += 1
 
     def _block(self, block: Block, msg: Message) -> Text:

@@ -30,7 +30,9 @@ def record(
     request: RequestMessage,
     response: ResponseMessage,
     hops: list[tuple[RequestMessage, ResponseMessage]] | None = None,
+    body_size: int | None = None,
 ) -> dict[str, Any]:
+    """The report of one request; ``body_size`` for a body that was streamed, not kept."""
     return {
         "method": request.method,
         "url": request.url,
@@ -38,7 +40,7 @@ def record(
         "reason": response.reason,
         "http_version": response.http_version,
         "headers": headers_object(response.headers),
-        "body_size": len(response.body),
+        "body_size": len(response.body) if body_size is None else body_size,
         "elapsed": round(response.elapsed, 6),
         "remote_address": response.remote_address,
         "reused_connection": response.reused_connection,

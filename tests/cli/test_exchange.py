@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from cli.exchange import host_header, planned_request, run, target_of, where
-from cli.messages import RequestMessage, ResponseMessage
+from cli.messages import BodyChunk, RequestMessage, ResponseEnd, ResponseMessage
 from cli.spec import Inputs, build_spec
 
 
@@ -30,6 +30,20 @@ async def test_yields_request_then_response(httpbin: Any) -> None:
     assert response.elapsed > 0
     assert response.raw_headers  # as received, for --raw-headers
     assert response.reused_connection is False
+
+
+async def test_streamed_body(httpbin: Any) -> None:
+    spec = build_spec(Inputs(args=(f"{httpbin.url}/bytes/50000?seed=1",)))
+    events = [event async for event in run(spec, stream=True)]
+    head = events[1]
+    assert isinstance(head, ResponseMessage) and head.streamed and head.body == b""
+    chunks = [e.data for e in events[2:-1] if isinstance(e, BodyChunk)]
+    end = events[-1]
+    assert isinstance(end, ResponseEnd)
+    assert end.size == len(b"".join(chunks)) == 50000
+    whole = [e async for e in run(spec)][1]
+    assert isinstance(whole, ResponseMessage)
+    assert b"".join(chunks) == whole.body
 
 
 async def test_redirects_are_not_followed(httpbin: Any) -> None:

@@ -209,6 +209,7 @@ def test_report_file(httpbin: Any, tmp_path: Path) -> None:
     assert obj["headers"]["Content-Type"] == "application/json"
     assert obj["remote_address"].startswith("127.0.0.1:")
     assert obj["elapsed"] >= 0
+    assert obj["body_size"] == len(result.stdout) > 0
     assert obj["redirects"] == []
 
 

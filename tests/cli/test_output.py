@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import sys
 
 import pytest
 
 from cli.formatting import BINARY_NOTE
-from cli.messages import RequestMessage, ResponseMessage
+from cli.messages import RequestMessage, ResponseEnd, ResponseMessage
 from cli.output import OutputError, OutputSpec, PlainRenderer, choose_output, make_renderer
 
 REQUEST = RequestMessage(
@@ -112,6 +113,36 @@ def test_format_sorts_headers_and_indents_json() -> None:
 def test_raw_headers_as_received() -> None:
     out = render(choose(print_letters="h", raw_headers=True, pretty="format"), RESPONSE)
     assert out == b"HTTP/1.1 200 OK\ncontent-type: application/json\nB-Header: b\na-header: a\n"
+
+
+def test_streamed_body_is_written_as_it_arrives() -> None:
+    head = dataclasses.replace(RESPONSE, body=b"", streamed=True)
+    stream = io.BytesIO()
+    renderer = PlainRenderer(stream, choose(print_letters="hbm"))
+    assert renderer.streams
+    renderer.message(head)
+    renderer.chunk(b"part one, ")
+    assert stream.getvalue().endswith(b"\n\npart one, ")  # not held back
+    renderer.chunk(b"part two")
+    renderer.end(ResponseEnd(elapsed=1.5, size=18))
+    renderer.close()
+    text = stream.getvalue().decode()
+    assert text.endswith(
+        "part one, part two\n\nElapsed time: 1.500000s\n"
+        "Remote address: 127.0.0.1:8080\nConnection: new\n"
+    )
+    assert not PlainRenderer(io.BytesIO(), choose(pretty="format")).streams
+
+
+def test_streamed_body_alone_is_byte_exact() -> None:
+    stream = io.BytesIO()
+    renderer = PlainRenderer(stream, choose())
+    renderer.message(dataclasses.replace(RESPONSE, body=b"", streamed=True))
+    for piece in (b"\x00\x01", b"", b"\xff"):
+        renderer.chunk(piece)
+    renderer.end(ResponseEnd(elapsed=0.1, size=3))
+    renderer.close()
+    assert stream.getvalue() == b"\x00\x01\xff"
 
 
 def test_meta() -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 from rich.console import Console
 
 from cli.formatting import BINARY_NOTE
-from cli.messages import RequestMessage, ResponseMessage
+from cli.messages import RequestMessage, ResponseEnd, ResponseMessage
 from cli.output import OutputSpec
 from cli.render import RichRenderer, body, first_line, head, meta, status_style
 
@@ -127,6 +128,19 @@ def test_whole_exchange_blocks_are_separated() -> None:
         "Remote address: 127.0.0.1:9",
         "Connection: reused",
     ]
+
+
+def test_streamed_response_is_gathered_then_highlighted() -> None:
+    con = console()
+    renderer = RichRenderer(con, STYLED)
+    renderer.message(dataclasses.replace(JSON, body=b"", streamed=True))
+    renderer.chunk(JSON.body[:5])
+    renderer.chunk(JSON.body[5:])
+    renderer.end(ResponseEnd(elapsed=2.0, size=len(JSON.body)))
+    lines = con.export_text().splitlines()
+    assert lines[:4] == ["HTTP/1.1 200 OK", "Content-Type: application/json", "X-B: 2", ""]
+    assert lines[4:6] == ["{", '    "name": "pie",']
+    assert "Elapsed time: 2.000000s" in lines
 
 
 def test_for_stream_leaves_the_stream_open() -> None:
