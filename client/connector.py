@@ -1,26 +1,13 @@
-"""The connection pool and the connectors that fill it (TCP, Unix sockets, named pipes).
+"""The connectors that fill the pool: TCP (with TLS and proxies), Unix sockets, named pipes.
 
-Rules / theory of operation:
-- A slot is a connection in use, a reservation for one being opened (a placeholder token)
-  or an idle kept-alive connection. ``limit`` bounds all of them together (0 = no bound),
-  ``limit_per_host`` bounds those in use per ``ConnectionKey``; so the server never sees
-  more concurrent connections than the limits say.
-- Idle connections are reused newest first (warm ones) and expire after
-  ``keepalive_timeout``; at the global limit an idle connection of another key is closed to
-  make room rather than making the request wait.
-- Requests that cannot get a slot wait in one FIFO queue. A freed slot is *granted* to the
-  first waiter that may use it (an idle protocol, or a reservation token), so a late
-  arrival can never overtake the queue.
-- ``close()`` returns only once every transport the connector opened has reported
-  ``connection_lost``: no ResourceWarning, no sleep needed.
+Each opens a transport for a ``ClientRequest`` and hands back a ``ResponseProtocol``;
+the bookkeeping of slots, waiters and keep-alive lives in ``pool.BaseConnector``.
+A TLS connection is checked against its pin before any request byte can be written.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
-import ipaddress
 import socket
 import ssl
 import sys
@@ -28,9 +15,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .config import ClientTimeout, ConnectionKey, Fingerprint
-from .connection import Connection, ResponseProtocol
+from .connection import ResponseProtocol
+from .dnscache import DnsCache
 from .exceptions import (
-    ClientConnectionError,
     ClientConnectorCertificateError,
     ClientConnectorDNSError,
     ClientConnectorError,
@@ -38,9 +25,9 @@ from .exceptions import (
     ClientProxyConnectionError,
     ConnectionTimeoutError,
     ServerFingerprintMismatch,
-    ServerTimeoutError,
     UnixClientConnectorError,
 )
+from .pool import BaseConnector
 from .proxy import open_tunnel
 from .resolver import AbstractResolver, DefaultResolver, ResolveResult
 from .tls import SSLValue, context_for, tls_info
@@ -49,340 +36,6 @@ if TYPE_CHECKING:
     from .tracing import Trace
 
 __all__ = ["BaseConnector", "NamedPipeConnector", "TCPConnector", "UnixConnector"]
-
-_Grant = ResponseProtocol | object  # an idle protocol, or a reservation token
-
-# aiohttp's default: how long an idle connection is kept for reuse.
-DEFAULT_KEEPALIVE = 15.0
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.partition("%")[0])
-    except ValueError:
-        return False
-    return True
-
-
-class BaseConnector:
-    """Pool bookkeeping shared by every connector; subclasses open the transports."""
-
-    def __init__(
-        self,
-        *,
-        keepalive_timeout: float | object | None = ...,
-        force_close: bool = False,
-        limit: int = 100,
-        limit_per_host: int = 0,
-        enable_cleanup_closed: bool = False,
-        loop: asyncio.AbstractEventLoop | None = None,
-        timeout_ceil_threshold: float = 5,
-    ) -> None:
-        if force_close and keepalive_timeout is not ... and keepalive_timeout is not None:
-            raise ValueError("keepalive_timeout cannot be set if force_close is True")
-        if keepalive_timeout is ... or keepalive_timeout is None:
-            keepalive_timeout = DEFAULT_KEEPALIVE
-        assert isinstance(keepalive_timeout, int | float)
-        self._keepalive_timeout = float(keepalive_timeout)
-        self._force_close = force_close
-        self._limit = limit
-        self._limit_per_host = limit_per_host
-        self._loop = loop or asyncio.get_running_loop()
-        self._idle: dict[ConnectionKey, list[ResponseProtocol]] = {}
-        self._idle_count = 0
-        self._acquired: set[object] = set()
-        self._acquired_per_host: dict[ConnectionKey, set[object]] = collections.defaultdict(set)
-        self._waiters: collections.deque[tuple[ConnectionKey, asyncio.Future[_Grant]]] = (
-            collections.deque()
-        )
-        self._protocols: set[ResponseProtocol] = set()
-        self._cleanup_handle: asyncio.TimerHandle | None = None
-        self._closed = False
-
-    # -- public surface ------------------------------------------------------------
-
-    @property
-    def limit(self) -> int:
-        return self._limit
-
-    @property
-    def limit_per_host(self) -> int:
-        return self._limit_per_host
-
-    @property
-    def force_close(self) -> bool:
-        return self._force_close
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    async def __aenter__(self) -> BaseConnector:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        """Close every connection and wait until each transport is really gone."""
-        if self._closed and not self._protocols:
-            return
-        self._closed = True
-        if self._cleanup_handle is not None:
-            self._cleanup_handle.cancel()
-            self._cleanup_handle = None
-        for _key, fut in self._waiters:
-            if not fut.done():
-                fut.set_exception(ClientConnectionError("Connector is closed."))
-                fut.exception()  # retrieved: nobody may be left to await it
-        self._waiters.clear()
-        self._idle.clear()
-        self._idle_count = 0
-        protocols = list(self._protocols)
-        for protocol in protocols:
-            transport = protocol.transport
-            if transport is None:
-                continue
-            # TLS close_notify can wait on a silent peer for 30 s: abort instead.
-            if transport.get_extra_info("sslcontext") is not None:
-                transport.abort()
-            else:
-                transport.close()
-        waiting = [p.closed for p in protocols if not p.closed.done()]
-        if waiting:
-            _done, pending = await asyncio.wait(waiting, timeout=2.0)
-            for protocol in protocols:
-                if not protocol.closed.done() and protocol.transport is not None:
-                    protocol.transport.abort()
-            if pending:
-                await asyncio.wait(pending, timeout=1.0)
-        self._protocols.clear()
-        self._acquired.clear()
-        self._acquired_per_host.clear()
-
-    # -- acquiring -----------------------------------------------------------------
-
-    async def connect(
-        self, req: Any, traces: Sequence[Trace], timeout: ClientTimeout
-    ) -> Connection:
-        """A connection for ``req``: an idle one, a new one, or after waiting in line.
-
-        Only the slow paths (waiting, connecting) run under a timeout scope: reusing an
-        idle connection never awaits, so it costs no timer.
-        """
-        if self._closed:
-            raise ClientConnectionError("Connector is closed.")
-        key: ConnectionKey = req.connection_key
-        grant = None if self._waiters else self._try_acquire(key)
-        if isinstance(grant, ResponseProtocol):
-            for trace in traces:
-                await trace.send_connection_reuseconn()
-            return Connection(self, key, grant, reused=True)
-        deadline: float | None = getattr(req, "deadline", None)
-        connect_at = self._loop.time() + timeout.connect if timeout.connect else None
-        total_first = deadline is not None and (connect_at is None or deadline <= connect_at)
-        when = deadline if total_first else connect_at
-        try:
-            async with asyncio.timeout_at(when) as scope:
-                return await self._connect_slowly(req, key, grant, traces, timeout)
-        except TimeoutError as exc:
-            if not scope.expired():
-                raise
-            where = f"{req.host}:{req.port}"
-            if total_first:
-                raise ServerTimeoutError(f"Total timeout expired connecting to {where}") from exc
-            raise ConnectionTimeoutError(f"Connection timeout to host {where}") from exc
-
-    async def _connect_slowly(
-        self,
-        req: Any,
-        key: ConnectionKey,
-        grant: _Grant | None,
-        traces: Sequence[Trace],
-        timeout: ClientTimeout,
-    ) -> Connection:
-        if grant is None:
-            grant = await self._wait_for_slot(key, traces)
-        if isinstance(grant, ResponseProtocol):
-            for trace in traces:
-                await trace.send_connection_reuseconn()
-            return Connection(self, key, grant, reused=True)
-        for trace in traces:
-            await trace.send_connection_create_start()
-        try:
-            protocol = await self._create_connection(req, traces, timeout)
-        except BaseException:
-            self._drop_slot(key, grant)
-            self._wake_waiters()
-            raise
-        self._drop_slot(key, grant)
-        if self._closed:
-            protocol.close()
-            raise ClientConnectionError("Connector is closed.")
-        self._take_slot(key, protocol)
-        self._protocols.add(protocol)
-        protocol.closed.add_done_callback(lambda _f: self._protocols.discard(protocol))
-        for trace in traces:
-            await trace.send_connection_create_end()
-        return Connection(self, key, protocol, reused=False)
-
-    async def _wait_for_slot(self, key: ConnectionKey, traces: Sequence[Trace]) -> _Grant:
-        fut: asyncio.Future[_Grant] = self._loop.create_future()
-        self._waiters.append((key, fut))
-        self._wake_waiters()
-        if fut.done():
-            return fut.result()
-        for trace in traces:
-            await trace.send_connection_queued_start()
-        try:
-            grant = await fut
-        except BaseException:
-            if fut.done() and not fut.cancelled() and fut.exception() is None:
-                self._give_back(key, fut.result())  # granted, but we were cancelled
-            else:
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove((key, fut))
-            raise
-        for trace in traces:
-            await trace.send_connection_queued_end()
-        return grant
-
-    def _try_acquire(self, key: ConnectionKey) -> _Grant | None:
-        idle = self._idle.get(key)
-        if idle:
-            now = self._loop.time()
-            while idle:
-                protocol = idle.pop()
-                self._idle_count -= 1
-                if protocol.is_connected and now - protocol.last_used < self._keepalive_timeout:
-                    if not idle:
-                        del self._idle[key]
-                    self._take_slot(key, protocol)
-                    return protocol
-                protocol.close()
-            del self._idle[key]
-        if self._limit_per_host and len(self._acquired_per_host[key]) >= self._limit_per_host:
-            return None
-        at_limit = self._limit and len(self._acquired) + self._idle_count >= self._limit
-        if at_limit and not self._evict_idle():
-            return None
-        token = object()
-        self._take_slot(key, token)
-        return token
-
-    def _evict_idle(self) -> bool:
-        """Close the least recently used idle connection to free a global slot."""
-        oldest_key = None
-        oldest_time = float("inf")
-        for key, idle in self._idle.items():
-            if idle and idle[0].last_used < oldest_time:
-                oldest_key, oldest_time = key, idle[0].last_used
-        if oldest_key is None:
-            return False
-        idle = self._idle[oldest_key]
-        idle.pop(0).close()
-        self._idle_count -= 1
-        if not idle:
-            del self._idle[oldest_key]
-        return True
-
-    def _take_slot(self, key: ConnectionKey, holder: object) -> None:
-        self._acquired.add(holder)
-        self._acquired_per_host[key].add(holder)
-
-    def _drop_slot(self, key: ConnectionKey, holder: object) -> None:
-        self._acquired.discard(holder)
-        holders = self._acquired_per_host.get(key)
-        if holders is not None:
-            holders.discard(holder)
-            if not holders:
-                del self._acquired_per_host[key]
-
-    def _give_back(self, key: ConnectionKey, grant: _Grant) -> None:
-        if isinstance(grant, ResponseProtocol):
-            self._release(key, grant)
-        else:
-            self._drop_slot(key, grant)
-            self._wake_waiters()
-
-    def _wake_waiters(self) -> None:
-        if not self._waiters or self._closed:
-            return
-        still_waiting: collections.deque[tuple[ConnectionKey, asyncio.Future[_Grant]]] = (
-            collections.deque()
-        )
-        while self._waiters:
-            key, fut = self._waiters.popleft()
-            if fut.done():
-                continue
-            grant = self._try_acquire(key)
-            if grant is None:
-                still_waiting.append((key, fut))
-            else:
-                fut.set_result(grant)
-        self._waiters = still_waiting
-
-    # -- releasing -----------------------------------------------------------------
-
-    def _release(
-        self, key: ConnectionKey, protocol: ResponseProtocol, *, should_close: bool = False
-    ) -> None:
-        """Called by ``Connection.release``: keep the connection alive or close it."""
-        self._drop_slot(key, protocol)
-        protocol.on_idle = None
-        if (
-            should_close
-            or self._closed
-            or self._force_close
-            or protocol.should_close
-            or protocol.parser.in_message
-            or not protocol.is_connected
-        ):
-            protocol.close()
-        else:
-            self._idle.setdefault(key, []).append(protocol)
-            self._idle_count += 1
-            if self._cleanup_handle is None:
-                self._cleanup_handle = self._loop.call_later(
-                    self._keepalive_timeout, self._cleanup
-                )
-        self._wake_waiters()
-
-    def _forget(self, key: ConnectionKey, protocol: ResponseProtocol) -> None:
-        """The transport moved to another protocol (WebSocket, tunnel): not ours any more."""
-        self._drop_slot(key, protocol)
-        self._protocols.discard(protocol)
-        self._wake_waiters()
-
-    def _cleanup(self) -> None:
-        """Close idle connections past their keep-alive time."""
-        self._cleanup_handle = None
-        now = self._loop.time()
-        for key in list(self._idle):
-            keep = []
-            for protocol in self._idle[key]:
-                if protocol.is_connected and now - protocol.last_used < self._keepalive_timeout:
-                    keep.append(protocol)
-                else:
-                    protocol.close()
-                    self._idle_count -= 1
-            if keep:
-                self._idle[key] = keep
-            else:
-                del self._idle[key]
-        if self._idle_count and not self._closed:
-            self._cleanup_handle = self._loop.call_later(self._keepalive_timeout, self._cleanup)
-        self._wake_waiters()
-
-    # -- opening (subclasses) ------------------------------------------------------
-
-    def _protocol_factory(self) -> ResponseProtocol:
-        return ResponseProtocol(self._loop)
-
-    async def _create_connection(
-        self, req: Any, traces: Sequence[Trace], timeout: ClientTimeout
-    ) -> ResponseProtocol:
-        raise NotImplementedError
 
 
 class TCPConnector(BaseConnector):
@@ -433,8 +86,9 @@ class TCPConnector(BaseConnector):
         self._local_addr = local_addr
         self._resolver = resolver if resolver is not None else DefaultResolver()
         self._resolver_owner = resolver is None
-        self._dns_cache: dict[tuple[str, int], tuple[list[ResolveResult], float | None]] = {}
-        self._dns_inflight: dict[tuple[str, int], asyncio.Future[list[ResolveResult]]] = {}
+        self._dns = DnsCache(
+            self._loop, self._resolver, enabled=use_dns_cache, ttl=ttl_dns_cache, family=family
+        )
 
     @property
     def family(self) -> int:
@@ -450,78 +104,12 @@ class TCPConnector(BaseConnector):
 
     def clear_dns_cache(self, host: str | None = None, port: int | None = None) -> None:
         """Forget cached addresses: of one ``host``/``port``, or all."""
-        if host is not None and port is not None:
-            self._dns_cache.pop((host, port), None)
-        elif host is not None or port is not None:
-            raise ValueError("either both host and port or none of them are allowed")
-        else:
-            self._dns_cache.clear()
+        self._dns.clear(host, port)
 
     async def close(self) -> None:
         await super().close()
         if self._resolver_owner:
             await self._resolver.close()
-
-    async def _resolve_host(
-        self, host: str, port: int, traces: Sequence[Trace]
-    ) -> list[ResolveResult]:
-        if _is_ip(host):
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            return [
-                {
-                    "hostname": host,
-                    "host": host,
-                    "port": port,
-                    "family": family,
-                    "proto": 0,
-                    "flags": socket.AI_NUMERICHOST,
-                }
-            ]
-        if not self._use_dns_cache:
-            return await self._resolve_now(host, port, traces)
-        key = (host, port)
-        cached = self._dns_cache.get(key)
-        if cached is not None:
-            addrs, expires = cached
-            if expires is None or expires > self._loop.time():
-                for trace in traces:
-                    await trace.send_dns_cache_hit(host)
-                return addrs
-            del self._dns_cache[key]
-        inflight = self._dns_inflight.get(key)
-        if inflight is not None:
-            # Someone is already asking: share their answer (one lookup for a burst).
-            for trace in traces:
-                await trace.send_dns_cache_hit(host)
-            return await asyncio.shield(inflight)
-        for trace in traces:
-            await trace.send_dns_cache_miss(host)
-        fut: asyncio.Future[list[ResolveResult]] = self._loop.create_future()
-        self._dns_inflight[key] = fut
-        try:
-            addrs = await self._resolve_now(host, port, traces)
-        except BaseException as exc:
-            fut.set_exception(
-                exc if isinstance(exc, Exception) else ClientConnectionError(str(exc))
-            )
-            fut.exception()  # failures are not cached, and nobody may be waiting
-            raise
-        finally:
-            del self._dns_inflight[key]
-        ttl = self._ttl_dns_cache
-        self._dns_cache[key] = (addrs, None if ttl is None else self._loop.time() + ttl)
-        fut.set_result(addrs)
-        return addrs
-
-    async def _resolve_now(
-        self, host: str, port: int, traces: Sequence[Trace]
-    ) -> list[ResolveResult]:
-        for trace in traces:
-            await trace.send_dns_resolvehost_start(host)
-        addrs = await self._resolver.resolve(host, port, family=socket.AddressFamily(self._family))
-        for trace in traces:
-            await trace.send_dns_resolvehost_end(host)
-        return addrs
 
     async def _create_connection(
         self, req: Any, traces: Sequence[Trace], timeout: ClientTimeout
@@ -532,7 +120,7 @@ class TCPConnector(BaseConnector):
         host: str = req.host
         port: int = req.port
         try:
-            addrs = await self._resolve_host(host, port, traces)
+            addrs = await self._dns.resolve(host, port, traces)
         except OSError as exc:
             raise ClientConnectorDNSError(key, exc) from exc
         protocol = await self._connect_tcp(key, host, port, addrs, traces, timeout)
@@ -553,7 +141,7 @@ class TCPConnector(BaseConnector):
         proxy_host: str = proxy.raw_host
         proxy_port: int = proxy.port or (443 if proxy.scheme == "https" else 80)
         try:
-            addrs = await self._resolve_host(proxy_host, proxy_port, traces)
+            addrs = await self._dns.resolve(proxy_host, proxy_port, traces)
             protocol = await self._connect_tcp(key, proxy_host, proxy_port, addrs, traces, timeout)
         except ClientConnectorError as exc:
             raise ClientProxyConnectionError(key, exc.os_error) from exc
