@@ -235,6 +235,11 @@ def test_offline_sends_nothing(closed_port: int) -> None:
     )
 
 
+def test_double_dash_ends_options() -> None:
+    result = zurl("--offline", "-p", "B", "--", "example.org", "-x=1", "--y=2")
+    assert json.loads(result.stdout) == {"-x": "1", "--y": "2"}
+
+
 # --- usage errors: exit 2, one line -------------------------------------------------------
 
 

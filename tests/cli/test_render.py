@@ -84,6 +84,13 @@ def test_json_body_indented_and_highlighted() -> None:
     assert styled.count("\x1b[") > 4
 
 
+def test_style_picks_the_theme() -> None:
+    ansi = printed(body(JSON, STYLED))[1]
+    monokai = printed(body(JSON, dataclasses.replace(STYLED, style="monokai")))[1]
+    assert ansi != monokai
+    assert "38;2;" in monokai  # monokai's true colours; ansi_dark uses the terminal's own
+
+
 def test_unformatted_body_keeps_layout() -> None:
     out = OutputSpec(parts="b", colors=True, format=False, terminal=True)
     text, _ = printed(body(JSON, out))
