@@ -193,6 +193,31 @@ async def test_read_large_body(server: KeepAliveServer) -> None:
     assert body == pattern_bytes(MiB)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: readline() on a line longer than 2 x read_bufsize hangs: readuntil waits for "
+    "the separator while the transport is paused (streams.py readuntil)",
+)
+async def test_readline_on_a_very_long_line_ends(raw_server: RawServerFactory) -> None:
+    size = 4 * MiB
+
+    async def long_line(conn: Any) -> None:
+        await conn.read_request()
+        conn.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+        for start in range(0, size, 2**16):
+            conn.write(b"x" * min(2**16, size - start))
+            await conn.drain()
+
+    server = await raw_server(long_line)
+    async with client.ClientSession() as session, session.get(server.url + "/") as resp:
+        async with asyncio.timeout(5):
+            try:
+                line = await resp.content.readline()
+            except ValueError:
+                return  # aiohttp's answer: "Chunk too big"
+    assert len(line) == size
+
+
 async def test_read_body_of_read_bufsize(server: KeepAliveServer) -> None:
     async with client.ClientSession(read_bufsize=2**20) as session:
         async with session.get(server.url + f"/bytes/{MiB}") as resp:

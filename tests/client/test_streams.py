@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -343,3 +344,26 @@ async def test_read_all_keeps_a_paused_transport_flowing() -> None:
     finally:
         stream.feed_eof()
         assert await reader == b"x" * 30
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: readuntil()/readline() keep a long line buffered waiting for the separator: "
+    "over the high-water mark the transport stays paused and the read never ends "
+    "(streams.py readuntil; aiohttp raises ValueError('Chunk too big'))",
+)
+async def test_readline_longer_than_high_water_does_not_stall() -> None:
+    flow = FlowRecorder()
+    stream = make_stream(limit=10, flow=flow)
+    reader = asyncio.ensure_future(stream.readline())
+    await asyncio.sleep(0)
+    stream.feed_data(b"x" * 30)  # no newline, over the high-water mark: paused
+    for _ in range(5):
+        await asyncio.sleep(0)
+    try:
+        # Either the reader gives up (ValueError) or it lets the transport flow again.
+        assert reader.done() or "resume" in flow.calls
+    finally:
+        stream.feed_eof()
+        with contextlib.suppress(ValueError):
+            await reader
