@@ -597,3 +597,116 @@ async def test_request_line_on_the_wire(raw_server: RawServerFactory) -> None:
     method, target, headers = parse_head(server.received[0])
     assert (method, target) == ("GET", "/a%20b/c?x=1&y=%26")
     assert ("Host", f"127.0.0.1:{server.port}") in headers
+
+
+# -- early answers and 100-continue -------------------------------------------------------
+
+
+async def test_early_answer_during_a_streamed_upload(raw_server: RawServerFactory) -> None:
+    """A server that refuses the upload after the head is heard; the upload just stops."""
+
+    async def refuse(conn: RawConnection) -> None:
+        await conn.read_until(b"\r\n\r\n")
+        conn.write(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 3\r\n\r\nbig")
+        await conn.sleep(0.05)
+        conn.close()
+
+    async def endless() -> AsyncIterator[bytes]:
+        for _ in range(10_000):
+            yield b"x" * 65536
+
+    server = await raw_server(refuse)
+    async with client.ClientSession() as session:
+        async with session.post(server.url + "/upload", data=endless()) as resp:
+            assert resp.status == 413
+            assert await resp.read() == b"big"
+        async with session.get(server.url + "/"):
+            pass  # a fresh connection: the refused one was not put back in the pool
+    assert server.connections_opened == 2
+
+
+async def test_expect_100_continue_sends_body_after_100(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    async with client.ClientSession() as session:
+        document = await echo(session, "POST", server.url + "/echo", data=b"abc", expect100=True)
+    assert document["headers"]["Expect"] == "100-continue"
+    assert document["body"] == "abc"
+
+
+async def test_expect_100_final_answer_means_no_body(raw_server: RawServerFactory) -> None:
+    async def refuse(conn: RawConnection) -> None:
+        await conn.read_until(b"\r\n\r\n")
+        conn.write(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 2\r\n\r\nno")
+        await conn.sleep(0.3)
+
+    server = await raw_server(refuse)
+    async with client.ClientSession() as session:
+        async with session.post(server.url + "/", data=b"secret body", expect100=True) as resp:
+            assert resp.status == 417
+            assert await resp.read() == b"no"
+    assert b"secret body" not in server.received[0]
+
+
+# -- parser limits from the session -------------------------------------------------------
+
+
+def big_header_response(size: int) -> list[bytes | float]:
+    return [b"HTTP/1.1 200 OK\r\nX-Big: " + b"v" * size + b"\r\nContent-Length: 2\r\n\r\nok"]
+
+
+async def test_default_field_size_limit(raw_server: RawServerFactory) -> None:
+    server = await raw_server(big_header_response(9000))
+    async with client.ClientSession() as session:
+        with pytest.raises(client.MalformedResponseError, match="8190"):
+            await session.get(server.url + "/")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: ClientSession(max_field_size=...) is stored but never reaches the parser "
+    "(session.py __init__ keeps _max_field_size; connector._protocol_factory uses defaults)",
+)
+async def test_session_max_field_size_raises_the_limit(raw_server: RawServerFactory) -> None:
+    server = await raw_server(big_header_response(9000))
+    async with client.ClientSession(max_field_size=16384) as session:
+        async with session.get(server.url + "/") as resp:
+            assert len(resp.headers["X-Big"]) == 9000
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: per-request max_field_size/max_line_size are accepted and ignored "
+    "(session.py _request parameters never used)",
+)
+async def test_request_max_field_size_lowers_the_limit(raw_server: RawServerFactory) -> None:
+    server = await raw_server(big_header_response(500))
+    async with client.ClientSession() as session:
+        with pytest.raises(client.ClientResponseError):
+            await session.get(server.url + "/", max_field_size=100, max_line_size=100)
+
+
+# -- cookies and TLS basics ---------------------------------------------------------------
+
+
+async def test_per_request_cookies(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        document = await echo(session, "GET", server.url + "/echo", cookies={"k": "v", "a": "b"})
+    assert document["headers"]["Cookie"] == "k=v; a=b"
+
+
+async def test_tls_verified_with_context_and_refused_without(
+    keepalive_server: KeepAliveServerFactory,
+    server_ssl_context: ssl.SSLContext,
+    client_ssl_context: ssl.SSLContext,
+) -> None:
+    server = await keepalive_server(ssl=server_ssl_context)
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/", ssl=client_ssl_context) as resp:
+            assert await resp.text() == "ok"
+        with pytest.raises(client.ClientConnectorCertificateError) as info:
+            await session.get(server.url + "/")
+        assert isinstance(info.value, ssl.CertificateError)
+        async with session.get(server.url + "/", ssl=False) as resp:
+            assert await resp.text() == "ok"
