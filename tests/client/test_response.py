@@ -93,6 +93,7 @@ async def test_not_ok_status(server: KeepAliveServer) -> None:
             with pytest.raises(client.ClientResponseError) as info:
                 resp.raise_for_status()
     error = info.value
+    assert error.request_info is not None
     assert error.status == 404
     assert error.message == "Not Found"
     assert error.request_info.url == URL(server.url + "/status/404")
@@ -412,6 +413,7 @@ async def test_json_wrong_type_is_content_type_error(
         assert await resp.json(content_type=None) == {"a": 1}
     error = info.value
     assert isinstance(error, client.ClientResponseError)
+    assert error.request_info is not None
     assert error.status == 200
     assert error.request_info.url == URL(server.url + "/j")
     assert error.headers is not None

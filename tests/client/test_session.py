@@ -366,6 +366,7 @@ async def test_raise_for_status_session(server: KeepAliveServer) -> None:
         async with session.get(server.url + "/status/503", raise_for_status=False) as resp:
             assert resp.status == 503
     error = info.value
+    assert error.request_info is not None
     assert error.status == 404
     assert error.message == "Not Found"
     assert error.request_info.method == "GET"
