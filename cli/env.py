@@ -37,15 +37,16 @@ def _binary(stream: object) -> BinaryIO:
 
 
 def _columns() -> int:
-    # shutil.get_terminal_size without importing shutil: $COLUMNS, then the terminal.
+    """shutil.get_terminal_size's answer without importing shutil: $COLUMNS, the terminal,
+    else 80 (a pseudo-terminal nobody sized reports 0 columns, and rich prints nothing)."""
     try:
-        return int(os.environ["COLUMNS"])
+        columns = int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-    except (AttributeError, OSError, ValueError):
-        return 80
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            columns = 0
+    return columns if columns > 0 else 80
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

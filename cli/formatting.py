@@ -12,7 +12,7 @@ BINARY_NOTE = (
     "+-----------------------------------------+"
 )
 # A NUL in the first bytes is how httpie and git tell binary from text.
-_SNIFF = 4096
+SNIFF_BYTES = 4096
 
 _LEXERS = (
     ("json", "json"),
@@ -73,7 +73,7 @@ def charset_of(content_type: str) -> str | None:
 
 
 def is_binary(body: bytes) -> bool:
-    return b"\0" in body[:_SNIFF]
+    return b"\0" in body[:SNIFF_BYTES]
 
 
 def decode_body(body: bytes, content_type: str) -> str | None:

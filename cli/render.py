@@ -15,9 +15,11 @@ from rich.text import Text
 
 from cli.formatting import (
     BINARY_NOTE,
+    SNIFF_BYTES,
     decode_body,
     format_body,
     header_pairs,
+    is_binary,
     lexer_for,
 )
 from cli.messages import Message, RequestMessage, ResponseEnd, ResponseMessage
@@ -105,14 +107,17 @@ class RichRenderer:
         self._written = 0
         self._streaming: ResponseMessage | None = None
         self._chunks: list[bytes] = []
-        # Highlighting needs the whole body: a streamed one is gathered, then shown.
-        self.streams = False
+        self._gathered = 0
+        self._binary = False
+        # Highlighting needs a whole text body, so a streamed one is gathered; a binary one
+        # is dropped as soon as its first bytes show it (``zurl big.iso`` on a terminal).
+        self.streams = True
 
     @classmethod
     def for_stream(cls, stream: BinaryIO, out: OutputSpec, columns: int) -> RichRenderer:
         wrapper = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", write_through=True)
         console = Console(
-            file=wrapper, force_terminal=True, width=columns, highlight=False, soft_wrap=True
+            file=wrapper, force_terminal=True, width=columns or 80, highlight=False, soft_wrap=True
         )
         return cls(console, out, wrapper)
 
@@ -123,10 +128,17 @@ class RichRenderer:
             self._console.print(self._block(block, msg))
             self._written += 1
         if isinstance(msg, ResponseMessage) and msg.streamed:
-            self._streaming, self._chunks = msg, []
+            self._streaming, self._chunks, self._gathered, self._binary = msg, [], 0, False
 
     def chunk(self, data: bytes) -> None:
+        if self._binary or "b" not in self._out.parts:
+            return
+        if self._gathered < SNIFF_BYTES and is_binary(b"".join(self._chunks) + data):
+            self._binary = True
+            self._chunks = [b"\0"]  # enough for body() to show the binary note
+            return
         self._chunks.append(data)
+        self._gathered += len(data)
 
     def end(self, end: ResponseEnd) -> None:
         if self._streaming is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -178,9 +179,32 @@ def test_terminal_binary_body_skips_highlighting(httpbin: Any) -> None:
     assert proc.stderr.decode().strip() == "[]"
 
 
+PTY_SPAWN = "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))"
+
+
+def test_terminal_output_on_a_real_pty(httpbin: Any) -> None:
+    """Colours and headers on a pseudo-terminal nobody sized (0 columns, as under CI)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}
+    proc = subprocess.run(
+        [sys.executable, "-c", PTY_SPAWN, str(ZURL), f"{httpbin.url}/json"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=30,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0
+    text = proc.stdout.decode().replace("\r\n", "\n")
+    assert "\x1b[" in text
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    assert plain.startswith("HTTP/1.1 200 OK\n")
+    assert '"slideshow": {' in plain
+
+
 def test_auth_prompts_for_the_password_on_a_terminal(httpbin: Any) -> None:
     """``-a user`` on a terminal asks for the password (on the tty, not echoed)."""
-    spawn = "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))"
+    spawn = PTY_SPAWN
     url = f"{httpbin.url}/basic-auth/u/secret"
     proc = subprocess.Popen(
         [sys.executable, "-c", spawn, str(ZURL), "-a", "u", "--check-status", "-q", url],

@@ -150,6 +150,19 @@ def test_streamed_response_is_gathered_then_highlighted() -> None:
     assert "Elapsed time: 2.000000s" in lines
 
 
+def test_streamed_binary_body_becomes_the_note() -> None:
+    con = console()
+    renderer = RichRenderer(con, STYLED)
+    png = ResponseMessage("u", 200, "OK", (("Content-Type", "image/png"),), b"", streamed=True)
+    renderer.message(png)
+    for piece in (b"\x89PNG\r\n\x1a\n\x00\x00", *[b"\xff" * 1000] * 5):
+        renderer.chunk(piece)
+    renderer.end(ResponseEnd(elapsed=0.1, size=5010))
+    text = con.export_text()
+    assert BINARY_NOTE in text
+    assert "PNG" not in text
+
+
 def test_for_stream_leaves_the_stream_open() -> None:
     stream = io.BytesIO()
     renderer = RichRenderer.for_stream(stream, STYLED, 80)
