@@ -281,3 +281,13 @@ def test_help_lists_exit_codes_and_examples() -> None:
 def test_version() -> None:
     result = CliRunner().invoke(command, ["--version"], prog_name="zurl")
     assert (result.exit_code, result.output) == (0, f"zurl {__version__}\n")
+
+
+def test_options_mirror_the_click_parameters() -> None:
+    """A new flag is one click option plus one Options field: nothing else to wire."""
+    import dataclasses
+
+    from cli.app import Options
+
+    params = {p.name for p in command.params if p.expose_value}
+    assert params == {f.name for f in dataclasses.fields(Options)}
