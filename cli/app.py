@@ -168,6 +168,9 @@ async def _exchange(
             except StopAsyncIteration:
                 break
             except Exception as exc:  # every engine failure becomes an exit code
+                if pending is None:
+                    # Nothing was seen on the wire: -v still shows what was attempted.
+                    renderer.message(exchange.planned_request(spec))
                 failure = _failed(env, opts, spec, exc)
                 _report_failure(report, spec, failure)
                 return failure.code

@@ -106,6 +106,14 @@ async def test_untrusted_certificate(raw_server: Any, server_ssl_context: ssl.SS
     one_line(result, f"127.0.0.1:{server.port}", "TLS")
 
 
+def test_verbose_shows_the_attempted_request(closed_port: int) -> None:
+    result = zurl("-v", f"http://127.0.0.1:{closed_port}/x", "a=1")
+    assert result.code == ExitCode.CONNECT
+    assert result.stdout.startswith(b"POST /x HTTP/1.1\n")
+    assert result.stdout.endswith(b'\n\n{"a": "1"}\n')
+    assert result.err.count("\n") == 1
+
+
 def test_traceback_only_when_asked(closed_port: int) -> None:
     plain = zurl(f"http://127.0.0.1:{closed_port}/")
     assert "Traceback" not in plain.err
