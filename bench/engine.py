@@ -234,6 +234,14 @@ def report(args: argparse.Namespace, rps: dict[tuple[str, str], dict[int, float]
                 cells.append(f"{'n/a':>19}")
         print(f"zurl/{peer:7} {'  '.join(cells)}   (target >= {target}x)")
     print("ratios: of the medians; in brackets the median of per-round ratios")
+    for peer in TARGETS:
+        cells = []
+        for w in WORKLOADS:
+            if ("zurl", w) in cpu and (peer, w) in cpu:
+                mine = statistics.median(cpu[("zurl", w)])
+                cells.append(f"{w} {statistics.median(cpu[(peer, w)]) / mine:.2f}x")
+        if cells:
+            print(f"by CPU time per request, {peer}/zurl: {', '.join(cells)}")
 
 
 def profile(args: argparse.Namespace, url: str, env: dict[str, str]) -> None:
