@@ -57,13 +57,6 @@ def meta_text(msg: ResponseMessage) -> str:
     return "\n".join(lines) + "\n"
 
 
-def content_type_of(headers: Headers) -> str:
-    for key, value in headers:
-        if key.lower() == "content-type":
-            return value
-    return ""
-
-
 def charset_of(content_type: str) -> str | None:
     for param in content_type.split(";")[1:]:
         name, _, value = param.strip().partition("=")

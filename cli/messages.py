@@ -41,10 +41,6 @@ class ResponseMessage:
     # True when the body follows as BodyChunk events and a ResponseEnd, not in ``body``.
     streamed: bool = False
 
-    @property
-    def content_type(self) -> str:
-        return header(self.headers, "Content-Type") or ""
-
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class BodyChunk:

@@ -13,7 +13,15 @@ import dataclasses
 from typing import BinaryIO, Literal, Protocol
 
 from cli.formatting import BINARY_NOTE, decode_body, format_body, head_text, meta_text
-from cli.messages import BodyChunk, Event, Message, RequestMessage, ResponseEnd, ResponseMessage
+from cli.messages import (
+    BodyChunk,
+    Event,
+    Message,
+    RequestMessage,
+    ResponseEnd,
+    ResponseMessage,
+    header,
+)
 
 PRINT_LETTERS = "HBhbm"
 Block = Literal["head", "body", "meta"]
@@ -108,13 +116,8 @@ def blocks_for(msg: Message, parts: str) -> list[Block]:
 
 
 def body_of(msg: Message) -> tuple[bytes, str]:
-    body = msg.body or b""
-    ctype = ""
-    for key, value in msg.headers:
-        if key.lower() == "content-type":
-            ctype = value
-            break
-    return body, ctype
+    """The body and its Content-Type ('' when there is none)."""
+    return msg.body or b"", header(msg.headers, "Content-Type") or ""
 
 
 class Renderer(Protocol):
