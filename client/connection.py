@@ -73,6 +73,7 @@ class ResponseProtocol(asyncio.Protocol):
         self.tunnel_data = b""
         self.peername: Any = None
         self.tls: TLSInfo | None = None  # set by the connector after a TLS handshake
+        self.writing_body = False  # a request body is still being streamed out
         self.requests_served = 0
         self.last_used = loop.time()
 
@@ -217,10 +218,15 @@ class ResponseProtocol(asyncio.Protocol):
         sock_read: float | None = None,
         decompress: bool = True,
         max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
         on_idle: Callable[[ResponseProtocol], None] | None = None,
     ) -> asyncio.Future[tuple[ResponseHead, StreamReader]]:
         """Arm the parser for the response to ``method``; return the future of its head."""
-        self.parser.start(method)
+        parser = self.parser
+        parser.max_line_size = max_line_size
+        parser.max_field_size = max_field_size
+        parser.start(method)
         self._informational = informational
         self._read_bufsize = read_bufsize
         self._sock_read = sock_read

@@ -157,6 +157,7 @@ class ResponseParser:
         "_sink",
         "_state",
         "_tail",
+        "max_field_size",
         "max_head_size",
         "max_header_count",
         "max_line_size",
@@ -167,11 +168,13 @@ class ResponseParser:
         sink: ResponseSink,
         *,
         max_line_size: int = MAX_LINE_SIZE,
+        max_field_size: int | None = None,
         max_head_size: int = MAX_HEAD_SIZE,
         max_header_count: int = MAX_HEADER_COUNT,
     ) -> None:
         self._sink = sink
-        self.max_line_size = max_line_size
+        self.max_line_size = max_line_size  # the status line
+        self.max_field_size = max_field_size or max_line_size  # each header line
         self.max_head_size = max_head_size
         self.max_header_count = max_header_count
         self._state = _DONE
@@ -338,12 +341,12 @@ class ResponseParser:
         text = fields.decode("utf-8", "surrogateescape")
         # Fast path: one C-level match validates every line (names are tokens, no CR/NUL
         # inside values, each line within the limit), one findall extracts the pairs.
-        if _valid_fields(self.max_line_size).fullmatch(text):
+        if _valid_fields(self.max_field_size).fullmatch(text):
             pairs: list[tuple[str, str]] = _FIELD.findall(text)
         else:
             pairs = [
                 (name.decode("ascii"), value.decode("utf-8", "surrogateescape"))
-                for name, value in _fields_slowly(fields, self.max_line_size)
+                for name, value in _fields_slowly(fields, self.max_field_size)
             ]
         if len(pairs) > self.max_header_count:
             raise ProtocolError(f"More than {self.max_header_count} response headers")

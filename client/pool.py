@@ -309,6 +309,7 @@ class BaseConnector:
             or self._closed
             or self._force_close
             or protocol.should_close
+            or protocol.writing_body
             or protocol.parser.in_message
             or not protocol.is_connected
         ):

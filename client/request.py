@@ -13,8 +13,9 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -30,11 +31,11 @@ if TYPE_CHECKING:
 
 __all__ = ["ClientRequest"]
 
-# RFC 9110 §9.2.2: methods whose repetition is harmless — a stale-connection retry is safe.
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 # Methods for which an absent body still means "empty body": send Content-Length: 0.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+# How long to wait for "100 Continue" before sending the body anyway (curl's default).
+EXPECT_CONTINUE_WAIT = 1.0
 
 
 class ClientRequest:
@@ -42,6 +43,7 @@ class ClientRequest:
 
     __slots__ = (
         "_body_task",
+        "_inline",
         "auth",
         "body",
         "chunked",
@@ -94,6 +96,7 @@ class ClientRequest:
         self.auth: BasicAuth | None = None
         self.deadline: float | None = None  # the total timeout, in loop time
         self._body_task: asyncio.Task[None] | None = None
+        self._inline: bytes | None = None
         self.body = self._prepare_body(body)
 
     # -- what the connector needs --------------------------------------------------
@@ -179,36 +182,43 @@ class ClientRequest:
     def head_bytes(self) -> bytes:
         return serialize_request_head(self.method, self.request_target(), self.headers.items())
 
-    async def send(self, protocol: ResponseProtocol, continue_event: asyncio.Event | None) -> None:
-        """Write the head and, unless it must wait for ``100 Continue``, the body."""
+    def start(self, protocol: ResponseProtocol, continue_event: asyncio.Event | None) -> None:
+        """Write the head and, unless it must wait for ``100 Continue``, the body.
+
+        An in-memory body goes out in the same write as the head; a streamed one is written
+        by a task, so the response can be awaited (and arrive early) meanwhile.
+        """
         head = self.head_bytes()
         body = self.body
         inline = body.in_memory() if body is not None and not self.chunked else None
         if body is None or (inline is not None and continue_event is None):
             protocol.write(head + inline if inline else head)
-            await self._headers_sent()
-            if inline and self.traces:
-                for trace in self.traces:
-                    await trace.send_request_chunk_sent(self.method, self.url, inline)
+            self._inline = inline
             return
         protocol.write(head)
-        await self._headers_sent()
+        protocol.writing_body = True
         self._body_task = asyncio.get_running_loop().create_task(
             self._write_body(protocol, body, continue_event)
         )
 
-    async def _headers_sent(self) -> None:
+    async def trace_sent(self) -> None:
+        """The headers-sent (and in-memory chunk-sent) signals, after ``start``."""
         for trace in self.traces:
             await trace.send_request_headers_sent(
                 self.method, self.url, CIMultiDictProxy(self.headers)
             )
+        if self._inline:
+            for trace in self.traces:
+                await trace.send_request_chunk_sent(self.method, self.url, self._inline)
 
     async def _write_body(
         self, protocol: ResponseProtocol, body: Payload, continue_event: asyncio.Event | None
     ) -> None:
         try:
             if continue_event is not None:
-                await continue_event.wait()
+                # Like curl: a server that ignores Expect gets the body after a second.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(continue_event.wait(), EXPECT_CONTINUE_WAIT)
                 if protocol.exception is not None or not protocol.is_connected:
                     return  # a final response came instead of 100: the body is not wanted
             chunked = self.chunked
@@ -225,10 +235,13 @@ class ClientRequest:
             if chunked:
                 protocol.write(b"0\r\n\r\n")
         except asyncio.CancelledError:
+            protocol.should_close = True  # the body was cut off mid-message
             raise
         except Exception as exc:
             # The request can't complete; failing the connection wakes the response side.
             protocol.abort(exc)
+        finally:
+            protocol.writing_body = False
 
     @property
     def body_task(self) -> asyncio.Task[None] | None:
@@ -240,17 +253,3 @@ class ClientRequest:
         if task is not None and not task.done():
             task.cancel()
         self._body_task = None
-
-
-def merge_auth(url: URL, auth: BasicAuth | None) -> tuple[URL, BasicAuth | None]:
-    """Credentials from ``auth`` or the URL (never both), and the URL without them."""
-    url_auth = BasicAuth.from_url(url)
-    if url_auth is not None:
-        if auth is not None:
-            raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
-        return url.with_user(None), url_auth
-    return url, auth
-
-
-def body_is_empty(data: Any, json: Any) -> bool:
-    return data is None and json is None

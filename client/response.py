@@ -33,6 +33,7 @@ from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
     from .connection import Connection
+    from .request import ClientRequest
     from .tls import TLSInfo
     from .tracing import Trace
 
@@ -67,7 +68,8 @@ class ClientResponse:
         url: URL,
         *,
         head: ResponseHead,
-        request_info: RequestInfo,
+        request: ClientRequest | None = None,
+        request_info: RequestInfo | None = None,
         connection: Connection | None,
         content: StreamReader,
         history: tuple[ClientResponse, ...] = (),
@@ -87,6 +89,7 @@ class ClientResponse:
         self.reason: str = head.reason
         self._headers = head.headers
         self._raw_headers: tuple[tuple[bytes, bytes], ...] | None = None
+        self._request = request
         self._request_info = request_info
         self._connection = connection
         self.content = content
@@ -143,6 +146,9 @@ class ClientResponse:
 
     @property
     def request_info(self) -> RequestInfo:
+        if self._request_info is None:
+            assert self._request is not None
+            self._request_info = self._request.request_info
         return self._request_info
 
     @property
@@ -246,7 +252,7 @@ class ClientResponse:
             )
             if not matches:
                 raise ContentTypeError(
-                    self._request_info,
+                    self.request_info,
                     self._history,
                     status=self.status,
                     message=f"Attempt to decode JSON with unexpected mimetype: {actual}",
@@ -263,7 +269,7 @@ class ClientResponse:
             reason = self.reason
             self.release()
             raise ClientResponseError(
-                self._request_info,
+                self.request_info,
                 self._history,
                 status=self.status,
                 message=reason,

@@ -27,25 +27,19 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
 from yarl import URL
 
 from .config import DEFAULT_TIMEOUT, BasicAuth, ClientTimeout
-from .connection import Connection
 from .connector import BaseConnector, TCPConnector
 from .decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECOMPRESSED_SIZE
 from .exceptions import (
     ClientConnectionError,
-    ClientConnectionResetError,
     InvalidUrlClientError,
-    MalformedResponseError,
     NonHttpUrlClientError,
     NonReplayableBodyError,
-    ServerDisconnectedError,
-    ServerTimeoutError,
-    SocketTimeoutError,
     TooManyRedirects,
 )
-from .http1 import HttpVersion11, ResponseHead
-from .request import IDEMPOTENT_METHODS, ClientRequest
+from .hop import HopSettings, send_hop
+from .http1 import HttpVersion11
+from .request import ClientRequest
 from .response import ClientResponse, default_charset_resolver
-from .streams import StreamReader
 
 if TYPE_CHECKING:
     from .cookiejar import AbstractCookieJar
@@ -519,14 +513,20 @@ class ClientSession:
                     original_url=url,
                 )
                 req.deadline = deadline
-                resp = await self._send(
+                resp = await send_hop(
                     connector,
                     req,
-                    timeout,
-                    deadline,
-                    history,
-                    read_bufsize or self._read_bufsize,
-                    auto_decompress,
+                    HopSettings(
+                        timeout,
+                        read_bufsize or self._read_bufsize,
+                        auto_decompress,
+                        self._max_decompressed_size,
+                        self._resolve_charset,
+                        max_line_size or self._max_line_size,
+                        max_field_size or self._max_field_size,
+                    ),
+                    tuple(history),
+                    self,
                 )
                 self._store_cookies(resp)
                 if not allow_redirects or not 300 <= resp.status < 400:
@@ -593,125 +593,6 @@ class ClientSession:
         set_cookies = resp.headers.getall("Set-Cookie", ())
         if set_cookies:
             self.cookie_jar.update_cookies_from_headers(list(set_cookies), resp.url)
-
-    async def _send(
-        self,
-        connector: BaseConnector,
-        req: ClientRequest,
-        timeout: ClientTimeout,
-        deadline: float | None,
-        history: list[ClientResponse],
-        read_bufsize: int,
-        auto_decompress: bool,
-    ) -> ClientResponse:
-        """One hop: a connection, the request, the response head. Retries a stale reuse once."""
-        for attempt in (1, 2):
-            conn = await connector.connect(req, req.traces, timeout)
-            protocol = conn.protocol
-            peername = protocol.peername if protocol is not None else None
-            tls = protocol.tls if protocol is not None else None
-            try:
-                head, stream = await self._exchange(
-                    conn, req, timeout, read_bufsize, auto_decompress
-                )
-            except (ServerDisconnectedError, ClientConnectionResetError, ConnectionResetError):
-                conn.close()
-                # A kept-alive connection the server had already dropped: safe to resend once.
-                if (
-                    attempt == 1
-                    and conn.reused
-                    and req.method in IDEMPOTENT_METHODS
-                    and req.replayable
-                ):
-                    continue
-                raise
-            except MalformedResponseError as exc:
-                conn.close()
-                raise MalformedResponseError(
-                    req.request_info, tuple(history), status=exc.status, message=exc.message
-                ) from None
-            except BaseException:
-                req.terminate()
-                conn.close()
-                raise
-            break
-        for trace in req.traces:
-            await trace.send_response_first_byte(req.method, req.url)
-        return ClientResponse(
-            req.method,
-            req.url,
-            head=head,
-            request_info=req.request_info,
-            connection=conn,
-            content=stream,
-            history=tuple(history),
-            session=self,
-            traces=req.traces,
-            charset_resolver=self._resolve_charset,
-            deadline=deadline,
-            peername=peername,
-            tls=tls,
-        )
-
-    async def _exchange(
-        self,
-        conn: Connection,
-        req: ClientRequest,
-        timeout: ClientTimeout,
-        read_bufsize: int,
-        auto_decompress: bool,
-    ) -> tuple[ResponseHead, StreamReader]:
-        protocol = conn.protocol
-        if protocol is None or not protocol.is_connected:
-            raise ServerDisconnectedError("Connection closed before the request was sent")
-        continue_event = asyncio.Event() if req.expect100 else None
-        informational = None
-        if continue_event is not None:
-
-            def informational(head: ResponseHead) -> None:
-                if head.status == 100:
-                    continue_event.set()
-
-        head_fut = protocol.begin(
-            req.method,
-            informational=informational,
-            read_bufsize=read_bufsize,
-            sock_read=timeout.sock_read,
-            decompress=auto_decompress,
-            max_decompressed_size=self._max_decompressed_size,
-            on_idle=lambda _p: conn.release(),
-        )
-        await req.send(protocol, continue_event)
-        # One timer for the head: whichever comes first of sock_read and the total deadline.
-        handle = None
-        when = self._loop.time() + timeout.sock_read if timeout.sock_read else None
-        total_first = req.deadline is not None and (when is None or req.deadline <= when)
-        if total_first:
-            when = req.deadline
-        if when is not None:
-            handle = self._loop.call_at(when, _expire_head, head_fut, req, total_first)
-        try:
-            head, stream = await head_fut
-        finally:
-            if handle is not None:
-                handle.cancel()
-        if continue_event is not None and not continue_event.is_set():
-            # A final answer came instead of 100 Continue: the body will not follow.
-            continue_event.set()
-            protocol.should_close = True
-        return head, stream
-
-
-def _expire_head(head_fut: asyncio.Future[Any], req: ClientRequest, total: bool) -> None:
-    if head_fut.done():
-        return
-    if total:
-        exc: ServerTimeoutError = ServerTimeoutError(
-            f"Total timeout expired waiting for the response from {req.url.host}"
-        )
-    else:
-        exc = SocketTimeoutError(f"Timeout on reading the response head from {req.url.host}")
-    head_fut.set_exception(exc)
 
 
 async def _drain(resp: ClientResponse) -> None:

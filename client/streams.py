@@ -231,6 +231,9 @@ class StreamReader:
                 if len(self._buffer) > 1:
                     self._buffer.clear()
                     self._buffer.append(joined)
+                if len(joined) > self._high_water:
+                    # The transport is paused at this size: waiting longer would never end.
+                    raise ValueError("Chunk too big")
             if self._eof:
                 return self._take_all() if self._buffer else b""
             await self._wait()

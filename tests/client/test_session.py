@@ -664,11 +664,6 @@ async def test_default_field_size_limit(raw_server: RawServerFactory) -> None:
             await session.get(server.url + "/")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ClientSession(max_field_size=...) is stored but never reaches the parser "
-    "(session.py __init__ keeps _max_field_size; connector._protocol_factory uses defaults)",
-)
 async def test_session_max_field_size_raises_the_limit(raw_server: RawServerFactory) -> None:
     server = await raw_server(big_header_response(9000))
     async with client.ClientSession(max_field_size=16384) as session:
@@ -676,11 +671,6 @@ async def test_session_max_field_size_raises_the_limit(raw_server: RawServerFact
             assert len(resp.headers["X-Big"]) == 9000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: per-request max_field_size/max_line_size are accepted and ignored "
-    "(session.py _request parameters never used)",
-)
 async def test_request_max_field_size_lowers_the_limit(raw_server: RawServerFactory) -> None:
     server = await raw_server(big_header_response(500))
     async with client.ClientSession() as session:

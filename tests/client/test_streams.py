@@ -346,12 +346,6 @@ async def test_read_all_keeps_a_paused_transport_flowing() -> None:
         assert await reader == b"x" * 30
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: readuntil()/readline() keep a long line buffered waiting for the separator: "
-    "over the high-water mark the transport stays paused and the read never ends "
-    "(streams.py readuntil; aiohttp raises ValueError('Chunk too big'))",
-)
 async def test_readline_longer_than_high_water_does_not_stall() -> None:
     flow = FlowRecorder()
     stream = make_stream(limit=10, flow=flow)

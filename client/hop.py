@@ -1,0 +1,168 @@
+"""One hop of a request: a pooled connection, the request written, the response head read.
+
+Rules:
+- The head wait has one timer: whichever comes first of ``sock_read`` and the total
+  deadline; the error says which phase stalled.
+- A kept-alive connection that the server had already dropped (it closes before any
+  response byte) is retried once on a fresh connection, for idempotent requests whose
+  body can be sent again (RFC 9110 §9.2.2); anything else surfaces.
+- Whatever goes wrong, the connection is closed and a streamed body stops being written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .exceptions import (
+    ClientConnectionResetError,
+    MalformedResponseError,
+    ServerDisconnectedError,
+    ServerTimeoutError,
+    SocketTimeoutError,
+)
+from .response import ClientResponse
+
+if TYPE_CHECKING:
+    from .config import ClientTimeout
+    from .connection import Connection
+    from .http1 import ResponseHead
+    from .pool import BaseConnector
+    from .request import ClientRequest
+    from .streams import StreamReader
+
+__all__ = ["HopSettings", "send_hop"]
+
+# RFC 9110 §9.2.2: methods whose repetition is harmless — a stale-connection retry is safe.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+_STALE = (ServerDisconnectedError, ClientConnectionResetError, ConnectionResetError)
+
+
+class HopSettings(NamedTuple):
+    """The session's reading settings for one request."""
+
+    timeout: ClientTimeout
+    read_bufsize: int
+    auto_decompress: bool
+    max_decompressed_size: int | None
+    charset_resolver: Callable[[ClientResponse, bytes], str]
+    max_line_size: int
+    max_field_size: int
+
+
+async def send_hop(
+    connector: BaseConnector,
+    req: ClientRequest,
+    settings: HopSettings,
+    history: tuple[ClientResponse, ...],
+    session: Any,
+) -> ClientResponse:
+    """Send ``req`` and return its response as soon as the head has arrived."""
+    for attempt in (1, 2):
+        conn = await connector.connect(req, req.traces, settings.timeout)
+        protocol = conn.protocol
+        peername = protocol.peername if protocol is not None else None
+        tls = protocol.tls if protocol is not None else None
+        try:
+            head, stream = await _exchange(conn, req, settings)
+        except _STALE:
+            conn.close()
+            if (
+                attempt == 1
+                and conn.reused
+                and req.method in IDEMPOTENT_METHODS
+                and req.replayable
+            ):
+                continue
+            raise
+        except MalformedResponseError as exc:
+            conn.close()
+            raise MalformedResponseError(
+                req.request_info, history, status=exc.status, message=exc.message
+            ) from None
+        except BaseException:
+            req.terminate()
+            conn.close()
+            raise
+        break
+    for trace in req.traces:
+        await trace.send_response_first_byte(req.method, req.url)
+    return ClientResponse(
+        req.method,
+        req.url,
+        head=head,
+        request=req,
+        connection=conn,
+        content=stream,
+        history=history,
+        session=session,
+        traces=req.traces,
+        charset_resolver=settings.charset_resolver,
+        deadline=req.deadline,
+        peername=peername,
+        tls=tls,
+    )
+
+
+async def _exchange(
+    conn: Connection, req: ClientRequest, settings: HopSettings
+) -> tuple[ResponseHead, StreamReader]:
+    protocol = conn.protocol
+    if protocol is None or not protocol.is_connected:
+        raise ServerDisconnectedError("Connection closed before the request was sent")
+    continue_event = asyncio.Event() if req.expect100 else None
+    informational = None
+    if continue_event is not None:
+
+        def informational(head: ResponseHead) -> None:
+            if head.status == 100:
+                continue_event.set()
+
+    timeout = settings.timeout
+    head_fut = protocol.begin(
+        req.method,
+        informational=informational,
+        read_bufsize=settings.read_bufsize,
+        sock_read=timeout.sock_read,
+        decompress=settings.auto_decompress,
+        max_decompressed_size=settings.max_decompressed_size,
+        max_line_size=settings.max_line_size,
+        max_field_size=settings.max_field_size,
+        on_idle=lambda _p: conn.release(),
+    )
+    req.start(protocol, continue_event)
+    if req.traces:
+        await req.trace_sent()
+    loop = asyncio.get_running_loop()
+    handle = None
+    when = loop.time() + timeout.sock_read if timeout.sock_read else None
+    deadline = req.deadline
+    total_first = deadline is not None and (when is None or deadline <= when)
+    if total_first:
+        when = deadline
+    if when is not None:
+        handle = loop.call_at(when, _expire_head, head_fut, req, total_first)
+    try:
+        head, stream = await head_fut
+    finally:
+        if handle is not None:
+            handle.cancel()
+    if continue_event is not None and not continue_event.is_set():
+        # A final answer came instead of 100 Continue: the body will not follow.
+        continue_event.set()
+        protocol.should_close = True
+    return head, stream
+
+
+def _expire_head(head_fut: asyncio.Future[Any], req: ClientRequest, total: bool) -> None:
+    if head_fut.done():
+        return
+    host = req.url.host
+    if total:
+        exc: ServerTimeoutError = ServerTimeoutError(
+            f"Total timeout expired waiting for the response from {host}"
+        )
+    else:
+        exc = SocketTimeoutError(f"Timeout on reading the response head from {host}")
+    head_fut.set_exception(exc)
