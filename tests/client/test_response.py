@@ -194,11 +194,6 @@ async def test_read_large_body(server: KeepAliveServer) -> None:
     assert body == pattern_bytes(MiB)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: readline() on a line longer than 2 x read_bufsize hangs: readuntil waits for "
-    "the separator while the transport is paused (streams.py readuntil)",
-)
 async def test_readline_on_a_very_long_line_ends(raw_server: RawServerFactory) -> None:
     size = 4 * MiB
 
