@@ -107,6 +107,10 @@ def _run(env: Environment, opts: Options) -> int:
         offline=opts.offline,
         colors_allowed=env.colors != "none" or opts.pretty in ("all", "colors"),
     )
+    if out.colors:
+        from cli.render import check_style
+
+        check_style(out.style)
     spec = build_spec(
         Inputs(
             args=opts.request,

@@ -23,10 +23,26 @@ from cli.formatting import (
     lexer_for,
 )
 from cli.messages import Message, RequestMessage, ResponseEnd, ResponseMessage
-from cli.output import Block, OutputSpec, blocks_for, body_of
+from cli.output import Block, OutputError, OutputSpec, blocks_for, body_of
 
 HEADER_NAME = "blue"
 DIM = "dim"
+# rich's own themes that follow the terminal's palette; anything else is a Pygments style.
+TERMINAL_THEMES = ("ansi_dark", "ansi_light")
+
+
+def check_style(name: str) -> None:
+    """Refuse an unknown theme up front (rich would silently fall back to another)."""
+    if name in TERMINAL_THEMES:
+        return
+    # pygments comes with rich (rich.syntax is built on it); it ships no type stubs.
+    from pygments.styles import get_style_by_name  # type: ignore[import-untyped]
+    from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+
+    try:
+        get_style_by_name(name)
+    except ClassNotFound:
+        raise OutputError(f"--style {name!r}: no such theme (try monokai or ansi_light)") from None
 
 
 def status_style(status: int) -> str:

@@ -235,6 +235,12 @@ def test_offline_sends_nothing(closed_port: int) -> None:
     )
 
 
+def test_unknown_style_is_a_usage_error() -> None:
+    result = zurl("--style", "nope", "--offline", "example.org", tty=True)
+    assert result.code == ExitCode.USAGE
+    assert result.err == "zurl: error: --style 'nope': no such theme (try monokai or ansi_light)\n"
+
+
 def test_double_dash_ends_options() -> None:
     result = zurl("--offline", "-p", "B", "--", "example.org", "-x=1", "--y=2")
     assert json.loads(result.stdout) == {"-x": "1", "--y": "2"}

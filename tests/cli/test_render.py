@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import io
 
+import pytest
 from rich.console import Console
 
 from cli.formatting import BINARY_NOTE
 from cli.messages import RequestMessage, ResponseEnd, ResponseMessage
-from cli.output import OutputSpec
-from cli.render import RichRenderer, body, first_line, head, meta, status_style
+from cli.output import OutputError, OutputSpec
+from cli.render import RichRenderer, body, check_style, first_line, head, meta, status_style
 
 REQUEST = RequestMessage(
     "GET", "http://h/x?q=1", "/x?q=1", (("Host", "h"), ("Accept", "*/*")), None
@@ -89,6 +90,13 @@ def test_style_picks_the_theme() -> None:
     monokai = printed(body(JSON, dataclasses.replace(STYLED, style="monokai")))[1]
     assert ansi != monokai
     assert "38;2;" in monokai  # monokai's true colours; ansi_dark uses the terminal's own
+
+
+def test_unknown_style_is_refused() -> None:
+    check_style("monokai")
+    check_style("ansi_light")
+    with pytest.raises(OutputError, match="no such theme"):
+        check_style("no-such-theme")
 
 
 def test_unformatted_body_keeps_layout() -> None:
