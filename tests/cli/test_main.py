@@ -44,6 +44,18 @@ def test_headers_and_query(httpbin: Any) -> None:
     assert got["headers"]["User-Agent"] == f"zurl/{__version__}"
 
 
+def test_host_header_can_be_replaced(httpbin: Any) -> None:
+    got = echoed(zurl(f"{httpbin.url}/anything", "Host:api.example"))
+    assert got["headers"]["Host"] == "api.example"
+
+
+def test_head_request(httpbin: Any) -> None:
+    result = zurl("-h", "HEAD", f"{httpbin.url}/json")
+    assert result.code == 0
+    assert result.stdout.startswith(b"HTTP/1.1 200 OK\n")
+    assert b"slideshow" not in result.stdout
+
+
 def test_unset_header_is_not_sent(httpbin: Any) -> None:
     got = echoed(zurl(f"{httpbin.url}/anything", "User-Agent:", "Accept:"))
     assert "User-Agent" not in got["headers"]
