@@ -442,12 +442,15 @@ class CookieJar(AbstractCookieJar):
     def save(self, file_path: PathLike, *, keep_session_cookies: bool = True) -> None:
         """Write the jar atomically as a curl cookies.txt file, readable by its owner only."""
         self._expire()
-        lines = [
-            _netscape_line(c)
+        # Oldest first: load() numbers cookies in file order, so the send order of
+        # same-named cookies (§5.4: older first) survives a round trip.
+        kept = [
+            c
             for bucket in self._cookies.values()
             for c in bucket.values()
             if keep_session_cookies or c.expires is not None
         ]
+        lines = [_netscape_line(c) for c in sorted(kept, key=lambda c: c.created)]
         _write_private(os.fspath(file_path), _HEADER + "".join(lines))
 
     def load(self, file_path: PathLike) -> None:
