@@ -16,15 +16,17 @@ body on 127.0.0.1. Two workloads:
 - conc: 20,000 GETs with 64 in flight (64 worker tasks sharing one session)
 
 Every request reads the whole body and checks the status. Each (client, workload) runs in
-its own fresh subprocess per round; rounds are interleaved and the client order rotates
-each round, so drift on this shared machine hits every client alike. Inside a subprocess
-a short untimed warm-up (imports, first connections) precedes the timed loop; the figure is
-requests per second of the timed loop (wall clock); the client's CPU time per request
-(time.process_time, the server's excluded) is shown too, as it drifts less. The table
-shows the median over rounds (httpx, at ~30 s a conc round, takes part in 3 of the 7
-rounds, spread out: --httpx-rounds), and the ratios zurl/aiohttp and zurl/httpx against
-the targets (>= 1.2x and >= 3x, both workloads): the ratio of the medians, and in brackets
-the median of the per-round ratios (steadier when other work comes and goes).
+its own fresh subprocess per round; rounds are interleaved and the client order rotates each
+round, so drift on this shared machine hits every client alike. In a subprocess a short
+untimed warm-up (imports, first connections) precedes the timed loop, which also stops
+after --time-cap seconds (15; only httpx's conc loop gets there, and its rate stays valid).
+
+Figures: requests per second of the timed loop (wall clock), and the client's CPU time per
+request (time.process_time, the server excluded), which drifts less when other work comes
+and goes. The table shows medians over rounds (httpx takes part in 3 of the 7 rounds,
+spread out: --httpx-rounds) and the ratios zurl/aiohttp and zurl/httpx against the targets
+(>= 1.2x and >= 3x on both workloads): the ratio of the medians, and in brackets the median
+of the per-round ratios; then the same comparison by CPU time per request.
 """
 
 from __future__ import annotations
@@ -51,13 +53,14 @@ WORKLOADS = ("seq", "conc")
 TARGETS = {"aiohttp": 1.2, "httpx": 3.0}
 WORKER_TIMEOUT = 120.0  # seconds; a stuck client fails its cell instead of hanging the run
 PROFILER: cProfile.Profile | None = None  # set in a --profile worker: profiles the timed loop
+TIME_CAP = 15.0  # seconds: a timed loop stops early past this (httpx needs ~35 s for 20,000)
 
 
 # ---------------------------------------------------------------- worker side (subprocess)
 
 
 async def _aiohttp_like(mod: Any, url: str, workload: str, n: int,
-                        inflight: int) -> tuple[float, float]:
+                        inflight: int) -> tuple[int, float, float]:
     """The workload for aiohttp's API; zurl's `client` is the same API."""
     async with mod.ClientSession() as session:
 
@@ -70,7 +73,8 @@ async def _aiohttp_like(mod: Any, url: str, workload: str, n: int,
         return await _drive(get, workload, n, inflight)
 
 
-async def _httpx(url: str, workload: str, n: int, inflight: int) -> tuple[float, float]:
+async def _httpx(url: str, workload: str, n: int,
+                 inflight: int) -> tuple[int, float, float]:
     import httpx
 
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
@@ -84,34 +88,37 @@ async def _httpx(url: str, workload: str, n: int, inflight: int) -> tuple[float,
         return await _drive(get, workload, n, inflight)
 
 
-async def _drive(get: Any, workload: str, n: int, inflight: int) -> tuple[float, float]:
-    """Warm up untimed, then time `n` calls of `get`: (wall seconds, CPU seconds)."""
+async def _drive(get: Any, workload: str, n: int, inflight: int) -> tuple[int, float, float]:
+    """Warm up untimed, then time `n` calls of `get` (fewer if TIME_CAP is reached):
+    (calls made, wall seconds, CPU seconds)."""
 
-    async def workers(count: int, width: int) -> None:
+    async def workers(count: int, width: int) -> int:
         left = count
+        deadline = time.perf_counter() + TIME_CAP
 
         async def worker() -> None:
             nonlocal left
-            while left > 0:
+            while left > 0 and time.perf_counter() < deadline:
                 left -= 1
                 await get()
 
         await asyncio.gather(*(worker() for _ in range(width)))
+        return count - left
 
     width = 1 if workload == "seq" else inflight
     await workers(max(width * 4, 100), width)
     if PROFILER:
         PROFILER.enable()
     start, cpu_start = time.perf_counter(), time.process_time()
-    await workers(n, width)
+    done = await workers(n, width)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     if PROFILER:
         PROFILER.disable()
-    return elapsed, cpu
+    return done, elapsed, cpu
 
 
 def run_worker(client: str, url: str, workload: str, n: int,
-               inflight: int) -> tuple[float, float]:
+               inflight: int) -> tuple[int, float, float]:
     if client == "httpx":
         return asyncio.run(_httpx(url, workload, n, inflight))
     if client == "zurl":
@@ -151,20 +158,22 @@ def zurl_available(py: str, env: dict[str, str]) -> str | None:
 
 
 def run_cell(py: str, client: str, url: str, workload: str,
-             args: argparse.Namespace, env: dict[str, str]) -> tuple[float, float, int]:
-    """(req/s, CPU µs per request, TCP connections opened) of one fresh subprocess."""
+             args: argparse.Namespace, env: dict[str, str]) -> tuple[float, float, int, int]:
+    """(req/s, CPU µs per request, TCP connections opened, requests made) of one fresh
+    subprocess."""
     n = args.seq if workload == "seq" else args.conc
     base = url.rsplit("/", 1)[0]
     before = accepted_connections(base)
     cmd = [py, __file__, "--worker", client, "--url", url, "--workload", workload,
-           "--n", str(n), "--inflight", str(args.inflight)]
+           "--n", str(n), "--inflight", str(args.inflight), "--time-cap", str(args.time_cap)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=WORKER_TIMEOUT,
                           env=env)
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     conns = accepted_connections(base) - before - 1
-    return n / result["seconds"], 1e6 * result["cpu"] / n, conns
+    made = result["done"]
+    return made / result["seconds"], 1e6 * result["cpu"] / made, conns, made
 
 
 def spread(k: int, rounds: int) -> set[int]:
@@ -189,14 +198,14 @@ def bench(args: argparse.Namespace, url: str, env: dict[str, str]) -> None:
         for workload in WORKLOADS:
             for client in order:
                 try:
-                    rate, cpu_us, conns = run_cell(py, client, url, workload, args, env)
+                    rate, cpu_us, conns, made = run_cell(py, client, url, workload, args, env)
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
                     unavailable.setdefault(client, f"failed: {exc}")
                     continue
                 rps.setdefault((client, workload), {})[rnd] = rate
                 cpu.setdefault((client, workload), []).append(cpu_us)
                 print(f"round {rnd + 1}/{args.rounds} {workload:4} {client:8} {rate:9.0f} req/s "
-                      f"{cpu_us:6.0f} CPU µs/req ({conns} connections)",
+                      f"{cpu_us:6.0f} CPU µs/req ({conns} connections, {made} requests)",
                       file=sys.stderr, flush=True)
     report(args, rps, cpu, unavailable)
 
@@ -250,18 +259,22 @@ def profile(args: argparse.Namespace, url: str, env: dict[str, str]) -> None:
     for workload in WORKLOADS:
         n = args.seq if workload == "seq" else args.conc
         cmd = [py, __file__, "--worker", args.profile, "--url", url, "--workload", workload,
-               "--n", str(n), "--inflight", str(args.inflight), "--profile"]
+               "--n", str(n), "--inflight", str(args.inflight), "--profile",
+               "--time-cap", str(args.time_cap * 4)]
         subprocess.run(cmd, timeout=WORKER_TIMEOUT * 3, check=False, env=env)
 
 
 def main() -> None:
+    global PROFILER, TIME_CAP
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--httpx-rounds", type=int, default=3,
-                        help="rounds that include httpx (it takes ~30 s per conc round)")
+                        help="rounds that include httpx (slow: ~20 s a round)")
     parser.add_argument("--seq", type=int, default=5_000, help="sequential GETs")
     parser.add_argument("--conc", type=int, default=20_000, help="concurrent GETs")
     parser.add_argument("--inflight", type=int, default=64)
+    parser.add_argument("--time-cap", type=float, default=TIME_CAP,
+                        help="seconds after which a timed loop stops early (rate still valid)")
     parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
     parser.add_argument("--profile", nargs="?", const="zurl", choices=CLIENTS,
                         help="profile a client's workloads (default zurl; top 25 by tottime)")
@@ -272,16 +285,18 @@ def main() -> None:
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    TIME_CAP = args.time_cap
     if args.worker:  # subprocess: one client, one workload, one JSON line out
         if args.profile:
-            global PROFILER
             PROFILER = cProfile.Profile()
-            seconds, _ = run_worker(args.worker, args.url, args.workload, args.n, args.inflight)
-            print(f"\n{args.workload}: {args.n / seconds:.0f} req/s under the profiler")
-            print_profile(PROFILER, f"{args.worker} {args.workload}, timed loop of {args.n} GETs")
+            made, seconds, _ = run_worker(args.worker, args.url, args.workload, args.n,
+                                          args.inflight)
+            print(f"\n{args.workload}: {made / seconds:.0f} req/s under the profiler")
+            print_profile(PROFILER, f"{args.worker} {args.workload}, timed loop of {made} GETs")
             return
-        seconds, cpu = run_worker(args.worker, args.url, args.workload, args.n, args.inflight)
-        print(json.dumps({"seconds": seconds, "cpu": cpu}))
+        made, seconds, cpu = run_worker(args.worker, args.url, args.workload, args.n,
+                                        args.inflight)
+        print(json.dumps({"done": made, "seconds": seconds, "cpu": cpu}))
         return
     with snapshot(args.rev) as tree, nginx_server() as base:
         url = f"{base}/small"
