@@ -309,3 +309,12 @@ def test_options_mirror_the_click_parameters() -> None:
 
     params = {p.name for p in command.params if p.expose_value}
     assert params == {f.name for f in dataclasses.fields(Options)}
+
+
+def test_chunked_stream_piped_byte_for_byte(gunicorn_httpbin: Any) -> None:
+    """gunicorn sends /stream-bytes chunked: the pieces are joined exactly."""
+    url = f"{gunicorn_httpbin.url}/stream-bytes/70000?seed=5&chunk_size=999"
+    result = zurl(url)
+    assert result.code == 0, result.err
+    assert len(result.stdout) == 70000
+    assert result.stdout == fetch(url)
