@@ -10,7 +10,8 @@ Rules:
 - A ``multipart/form-data`` body is also split into its parts on the fly (RFC 2046
   §5.1.1), each part's headers kept and its body hashed; a ``Content-Encoding`` of gzip or
   deflate is also decoded and hashed, so a test sees both the wire bytes and the original.
-- Every request is answered with its ``SinkRecord`` as JSON (``record.as_json()``), and
+- An unexpected error in the server is kept in ``server.errors`` (a test should re-raise
+  it). Every request is answered with its ``SinkRecord`` as JSON (``record.as_json()``), and
   the record is kept in ``server.records``.
 - ``GET /bytes/N`` answers N bytes instead: 1 MiB blocks, each starting with its index so
   a lost, repeated or reordered block changes the hash; ``server.sent`` gets the SHA-256
@@ -160,7 +161,7 @@ class SinkRecord:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
 
     def as_json(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["parts"] = [
             {"headers": p.headers, "size": p.size, "sha256": p.sha256, "head": p.head.hex()}
             for p in self.parts
@@ -219,6 +220,7 @@ class SinkServer:
         self.port = 0
         self.records: list[SinkRecord] = []
         self.sent: list[str] = []
+        self.errors: list[Exception] = []
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -260,7 +262,9 @@ class SinkServer:
             while await self._one(reader, writer):
                 pass
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass
+            pass  # the client went away, or the server is shutting down
+        except Exception as exc:  # a bug in the sink: the fixture re-raises it
+            self.errors.append(exc)
         finally:
             self._tasks.discard(task)
             self._writers.discard(writer)
