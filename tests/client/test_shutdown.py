@@ -86,6 +86,30 @@ async def main() -> None:
                 await resp.read()
     await connector.close()
 """,
+    "close-mid-body": """
+async def main() -> None:
+    session = client.ClientSession(connector=client.TCPConnector(ssl=CONTEXT))
+    responses = []
+    for base in (PLAIN, TLS):
+        resp = await session.get(base + "/chunked/200?delay=0.02")
+        await resp.content.read(5)  # the rest is still arriving
+        responses.append(resp)
+    await session.close()  # with both bodies half read and never released
+""",
+    "timeouts-and-errors": """
+async def main() -> None:
+    timeout = client.ClientTimeout(sock_read=0.1)
+    async with client.ClientSession(timeout=timeout) as session:
+        for base in (PLAIN, TLS):
+            try:
+                await session.get(base + "/delay/2", ssl=CONTEXT)
+            except client.SocketTimeoutError:
+                pass
+            try:
+                await session.get(base + "/drop", ssl=CONTEXT)
+            except client.ServerDisconnectedError:
+                pass
+""",
 }
 
 FORGOTTEN = """
