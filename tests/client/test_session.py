@@ -760,3 +760,20 @@ async def test_burst_of_requests_through_a_small_pool(server: KeepAliveServer) -
         assert await asyncio.gather(*(one(i) for i in range(300))) == list(range(300))
     assert server.connections_opened == 10
     assert server.max_active == 10
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: sock_read on the head is one timer for the whole head, not a limit on "
+    "silence: a head trickling in steadily times out (hop.py: call_at(now + sock_read) "
+    "never pushed back by data_received)",
+)
+async def test_sock_read_head_trickle_is_not_a_stall(raw_server: RawServerFactory) -> None:
+    head = b"HTTP/1.1 200 OK\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\nContent-Length: 2\r\n\r\nok"
+    script: list[bytes | float] = []
+    for start in range(0, len(head), 12):
+        script += [0.15, head[start : start + 12]]
+    server = await raw_server(script)
+    async with client.ClientSession(timeout=client.ClientTimeout(sock_read=0.5)) as session:
+        async with session.get(server.url + "/") as resp:
+            assert await resp.text() == "ok"
