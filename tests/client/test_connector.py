@@ -584,3 +584,31 @@ async def test_tls_settings_are_part_of_the_pool_key(
         for ssl_value in (client_ssl_context, client_ssl_context, other_context, False, False):
             assert await get_text(session, server.url + "/", ssl=ssl_value) == "ok"
     assert server.connections_opened == 3
+
+
+# -- addresses ----------------------------------------------------------------------------
+
+
+async def test_local_addr(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server()
+    port = closed_port()
+    connector = client.TCPConnector(local_addr=("127.0.0.1", port))
+    async with client.ClientSession(connector=connector) as session:
+        assert await get_text(session, server.url + "/") == "ok"
+    assert server.peers == {port}
+
+
+async def test_ipv6_loopback(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server(host="::1")  # skips without IPv6 loopback
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/echo") as resp:
+            assert (await resp.json())["headers"]["Host"] == f"[::1]:{server.port}"
+            assert resp.url.host == "::1"
+
+
+async def test_family_restricts_resolution(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector(family=socket.AF_INET)
+    assert connector.family == socket.AF_INET
+    async with client.ClientSession(connector=connector) as session:
+        assert await get_text(session, f"http://localhost:{server.port}/") == "ok"
