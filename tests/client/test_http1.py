@@ -754,3 +754,29 @@ def test_bad_header_value_refused(value: str) -> None:
 def test_invalid_request_header_error_is_a_value_error() -> None:
     assert issubclass(client.InvalidRequestHeaderError, ValueError)
     assert issubclass(client.InvalidRequestHeaderError, client.ClientError)
+
+
+@pytest.mark.parametrize(
+    "eol",
+    [
+        b"\r\n",
+        pytest.param(
+            b"\n",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="BUG: with LF-only endings a header line one byte over max_line_size "
+                "passes: the fast-path lookahead in http1._valid_fields allows max_line + 1 "
+                "characters whether or not the line ends in CR",
+            ),
+        ),
+    ],
+    ids=["crlf", "lf"],
+)
+def test_header_line_one_over_the_limit(feed: Feed, eol: bytes) -> None:
+    line = b"X: " + b"v" * 98  # 101 bytes, not counting the line ending
+    data = b"HTTP/1.1 200 OK" + eol + line + eol + b"Content-Length: 0" + eol + eol
+    with pytest.raises(ProtocolError, match="longer than 100"):
+        parse(feed, data, max_line_size=100)
+    ok = b"HTTP/1.1 200 OK" + eol + line[:-1] + eol + b"Content-Length: 0" + eol + eol
+    sink, _, _ = parse(feed, ok, max_line_size=100)
+    assert len(sink.head.headers["X"]) == 97
