@@ -780,3 +780,34 @@ def test_header_line_one_over_the_limit(feed: Feed, eol: bytes) -> None:
     ok = b"HTTP/1.1 200 OK" + eol + line[:-1] + eol + b"Content-Length: 0" + eol + eol
     sink, _, _ = parse(feed, ok, max_line_size=100)
     assert len(sink.head.headers["X"]) == 97
+
+
+_SPLIT_TE_REASON = (
+    "BUG: several Transfer-Encoding field lines are not combined into one list (RFC 9110 "
+    "§5.3): http1._framing reads only the first with headers.get('Transfer-Encoding')"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=_SPLIT_TE_REASON)
+def test_transfer_encoding_split_over_lines_chunked_last(feed: Feed) -> None:
+    data = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"3\r\nabc\r\n0\r\n\r\n"
+    )
+    sink, _, _ = parse(feed, data)
+    assert sink.head.chunked
+    assert bytes(sink.body) == b"abc"
+    assert sink.completed == 1
+
+
+@pytest.mark.xfail(strict=True, reason=_SPLIT_TE_REASON)
+def test_transfer_encoding_split_over_lines_chunked_not_last(feed: Feed) -> None:
+    data = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n"
+        b"3\r\nabc\r\n0\r\n\r\n"
+    )
+    sink, parser, _ = parse(feed, data)
+    assert not sink.head.chunked, "chunked is not the final coding: the body runs to EOF"
+    assert sink.head.should_close
+    parser.feed_eof()
+    assert bytes(sink.body) == b"3\r\nabc\r\n0\r\n\r\n"
