@@ -39,6 +39,7 @@ UPLOAD_SIZE = 200 * MiB
 DOWNLOAD_SIZE = 300 * MiB
 RSS_LIMIT = 80 * MiB  # the bound for the client process during a 200 MB upload
 RSS_FLAT = 20 * MiB  # what a 300 MB download may add over a 1 MB one ("flat")
+RSS_STREAM_LIMIT = 60 * MiB  # the bound for a streamed download of any size
 SUBPROCESS_TIMEOUT = 50.0
 
 
@@ -636,7 +637,7 @@ async def test_the_default_limit_stops_a_bomb_just_over_one_gibibyte(
     async with asyncio.timeout(50), client.ClientSession() as session:
         resp = await session.get(server.url)
         with pytest.raises(client.DecompressionLimitError):
-            async for chunk in resp.content.iter_chunked(4 * MiB):
+            async for chunk in resp.content.iter_any():
                 delivered += len(chunk)
     assert delivered <= 1 << 30
 
@@ -710,4 +711,22 @@ async def test_300_mb_download_with_iter_chunked_keeps_memory_flat(sink: SinkSer
     assert big["sha256"] == sink.sent[1] == expected_sha256(DOWNLOAD_SIZE)
     growth = big["maxrss"] - small["maxrss"]
     assert growth < RSS_FLAT, f"peak RSS grew {growth / MiB:.1f} MiB for 299 MiB more"
-    assert big["maxrss"] < RSS_LIMIT
+    assert big["maxrss"] < RSS_STREAM_LIMIT, f"client peak RSS {big['maxrss'] / MiB:.1f} MiB"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a compressed body is expanded one whole network read at a time, so 130 KB "
+    "of gzip on the wire makes a ~200 MiB peak even when read in 1 MiB pieces "
+    "(decoders.py _ZlibDecoder.decompress joins all output of a read; connection.py "
+    "on_body feeds it at once; the StreamReader's high-water pause comes after)",
+)
+async def test_a_compressed_download_streams_in_flat_memory(
+    raw_server: RawServerFactory,
+) -> None:
+    size = 128 * MiB
+    server = await raw_server(serve(gzip_zeros(size), b"Content-Encoding: gzip"))
+    result = await run_client("download", server.url)
+    assert result["size"] == size
+    assert result["sha256"] == sha256(bytes(size))
+    assert result["maxrss"] < RSS_STREAM_LIMIT, f"client peak RSS {result['maxrss'] / MiB:.1f} MiB"
