@@ -811,3 +811,19 @@ def test_transfer_encoding_split_over_lines_chunked_not_last(feed: Feed) -> None
     assert sink.head.should_close
     parser.feed_eof()
     assert bytes(sink.body) == b"3\r\nabc\r\n0\r\n\r\n"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: only the first Connection field line is read (http1._framing "
+    "headers.get('Connection')): a 'close' on a later line is missed and the connection "
+    "would be reused although the server said it closes it",
+)
+@pytest.mark.parametrize("first", [b"keep-alive", b"Upgrade"])
+def test_connection_close_on_a_second_field_line(feed: Feed, first: bytes) -> None:
+    data = (
+        b"HTTP/1.1 200 OK\r\nConnection: " + first + b"\r\nConnection: close\r\n"
+        b"Content-Length: 0\r\n\r\n"
+    )
+    sink, _, _ = parse(feed, data)
+    assert sink.head.should_close
