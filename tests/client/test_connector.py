@@ -612,3 +612,18 @@ async def test_family_restricts_resolution(keepalive_server: KeepAliveServerFact
     assert connector.family == socket.AF_INET
     async with client.ClientSession(connector=connector) as session:
         assert await get_text(session, f"http://localhost:{server.port}/") == "ok"
+
+
+async def test_total_timeout_while_waiting_for_the_pool(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector(limit=1)
+    async with client.ClientSession(connector=connector) as session:
+        holder = asyncio.ensure_future(get_text(session, server.url + "/delay/0.6"))
+        await wait_until(lambda: server.requests == 1)
+        with pytest.raises(client.ServerTimeoutError):
+            await session.get(server.url + "/", timeout=client.ClientTimeout(total=0.2))
+        assert await holder == "ok"
+        assert await get_text(session, server.url + "/") == "ok"
+    assert server.connections_opened == 1, "the timed-out waiter left no slot behind"
