@@ -777,3 +777,16 @@ async def test_sock_read_head_trickle_is_not_a_stall(raw_server: RawServerFactor
     async with client.ClientSession(timeout=client.ClientTimeout(sock_read=0.5)) as session:
         async with session.get(server.url + "/") as resp:
             assert await resp.text() == "ok"
+
+
+async def test_large_streamed_upload(server: KeepAliveServer) -> None:
+    """Chunked, bigger than the socket buffers: written with back-pressure, all of it."""
+
+    async def produce() -> AsyncIterator[bytes]:
+        for _ in range(128):
+            yield b"a" * 65536
+
+    async with client.ClientSession() as session:
+        document = await echo(session, "POST", server.url + "/echo", data=produce())
+    assert document["body_length"] == 128 * 65536
+    assert document["headers"]["Transfer-Encoding"] == "chunked"
