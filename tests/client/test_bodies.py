@@ -610,6 +610,26 @@ async def test_a_gzip_bomb_stops_at_the_session_limit(raw_server: RawServerFacto
     assert delivered <= 10_000_000
 
 
+BOMBS: dict[str, Callable[[], bytes]] = {
+    "deflate": lambda: zlib.compress(bytes(64 * MiB), 9),
+    "br": lambda: brotli.compress(bytes(256 * MiB), quality=1),
+    "zstd": lambda: zstd_bytes(bytes(1 << 30)),
+}
+
+
+@pytest.mark.parametrize("encoding", list(BOMBS))
+async def test_every_codec_stops_a_bomb_at_the_limit(
+    raw_server: RawServerFactory, encoding: str
+) -> None:
+    bomb = BOMBS[encoding]()
+    assert len(bomb) < MiB
+    server = await raw_server(serve(bomb, b"Content-Encoding: " + encoding.encode()))
+    async with asyncio.timeout(30), client.ClientSession(max_decompressed_size=10_000_000) as s:
+        resp = await s.get(server.url)
+        with pytest.raises(client.DecompressionLimitError, match=encoding):
+            await resp.read()
+
+
 @pytest.mark.parametrize(("size", "fails"), [(10_000_000, False), (10_000_001, True)])
 async def test_the_limit_allows_exactly_its_size(
     raw_server: RawServerFactory, size: int, fails: bool
@@ -697,6 +717,68 @@ async def test_codings_listed_in_the_wrong_order_are_a_payload_error(
         resp = await session.get(server.url)
         with pytest.raises(client.ClientPayloadError):
             await resp.read()
+
+
+@pytest.mark.parametrize("value", ["identity", "x-unknown", "compress"])
+async def test_an_encoding_the_client_cannot_undo_passes_the_body_raw(
+    raw_server: RawServerFactory, value: str
+) -> None:
+    server = await raw_server(serve(b"\x00raw\xff bytes", b"Content-Encoding: " + value.encode()))
+    async with client.ClientSession() as session:
+        resp = await session.get(server.url)
+        assert await resp.read() == b"\x00raw\xff bytes"
+
+
+@pytest.mark.parametrize("method", ["HEAD", "GET"])
+async def test_an_encoded_response_without_a_body_reads_as_empty(
+    raw_server: RawServerFactory, method: str
+) -> None:
+    # HEAD: the headers describe a body that is not sent; 304: no body by definition.
+    status = b"200 OK" if method == "HEAD" else b"304 Not Modified"
+    server = await raw_server(
+        [b"HTTP/1.1 %b\r\nContent-Encoding: gzip\r\nContent-Length: 1234\r\n\r\n" % status]
+    )
+    async with asyncio.timeout(10), client.ClientSession() as session:
+        resp = await session.request(method, server.url)
+        assert await resp.read() == b""
+
+
+@pytest.mark.parametrize(
+    ("path", "flag"), [("/gzip", "gzipped"), ("/deflate", "deflated"), ("/brotli", "brotli")]
+)
+async def test_httpbin_encoded_responses_decode(httpbin: Any, path: str, flag: str) -> None:
+    async with client.ClientSession() as session:
+        resp = await session.get(httpbin.url + path)
+        assert resp.headers["Content-Encoding"] in ("gzip", "deflate", "br")
+        assert (await resp.json())[flag] is True
+
+
+async def test_an_early_final_answer_stops_a_streamed_upload(
+    raw_server: RawServerFactory,
+) -> None:
+    size = 200 * MiB
+    drained = asyncio.Event()
+
+    async def script(conn: RawConnection) -> None:
+        await conn.read_until(HEAD_END)
+        conn.write(b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n")
+        await conn.drain()
+        while await asyncio.wait_for(conn.read(), 20):
+            pass  # discard the rest, as a lingering close does, until the client closes
+        drained.set()
+
+    async def upload() -> AsyncIterator[bytes]:
+        block = bytes(MiB)
+        for _ in range(size // MiB):
+            yield block
+
+    server = await raw_server(script)
+    async with asyncio.timeout(30), client.ClientSession() as session:
+        resp = await session.post(server.url, data=upload())
+        assert resp.status == 413
+        resp.release()
+        await drained.wait()
+    assert len(server.received[0]) < size, "the whole body was sent after a 413"
 
 
 # --- large downloads -------------------------------------------------------------------
