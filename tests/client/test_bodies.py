@@ -381,6 +381,55 @@ async def test_a_dict_of_lists_is_sent_as_repeated_fields(sink: SinkServer) -> N
     assert record.sha256 == sha256(b"b=x&b=y&a=1")
 
 
+REPLAY_KINDS = ["bytes", "file", "real-file", "multipart", "gzip-file"]
+
+
+@pytest.mark.parametrize("status", [307, 308])
+@pytest.mark.parametrize("kind", REPLAY_KINDS)
+async def test_a_redirect_that_keeps_the_method_resends_the_same_body(
+    raw_server: RawServerFactory, sink: SinkServer, tmp_path: Path, kind: str, status: int
+) -> None:
+    server = await raw_server(
+        [
+            b"HTTP/1.1 %d Moved\r\nLocation: %b/landed\r\nContent-Length: 0\r\n\r\n"
+            % (status, sink.url.encode())
+        ]
+    )
+    path = tmp_path / "rows.txt"
+    path.write_bytes(ORIGINAL)
+    kwargs: dict[str, Any] = {}
+    with open(path, "rb") as fh:
+        if kind == "bytes":
+            kwargs["data"] = ORIGINAL
+        elif kind == "file":
+            kwargs["data"] = io.BytesIO(ORIGINAL)
+        elif kind == "real-file":
+            kwargs["data"] = fh
+        elif kind == "multipart":
+            form = client.FormData()
+            form.add_field("f", fh, filename="rows.txt", content_type="text/plain")
+            kwargs["data"] = form
+        else:
+            kwargs.update(data=fh, compress="gzip")
+        async with asyncio.timeout(20), client.ClientSession() as session:
+            resp = await session.post(server.url, **kwargs)
+            assert resp.status == 200
+            await resp.read()
+    first = server.received[0]
+    assert first.startswith(b"POST / ")
+    record = only_record(sink)
+    assert record.method == "POST"
+    assert record.target == "/landed"
+    if kind == "multipart":
+        assert [p.sha256 for p in record.parts] == [sha256(ORIGINAL)]
+    elif kind == "gzip-file":
+        assert record.decoded_sha256 == sha256(ORIGINAL)
+    else:
+        assert record.sha256 == sha256(ORIGINAL)
+    # The first hop got the whole body too (a request is never cut off mid-body).
+    assert len(first) > len(ORIGINAL) // (4 if kind == "gzip-file" else 1)
+
+
 # --- chunked=True ----------------------------------------------------------------------
 
 
