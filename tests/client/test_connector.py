@@ -129,7 +129,7 @@ async def test_limit_zero_means_no_limit(keepalive_server: KeepAliveServerFactor
     server = await keepalive_server()
     connector = client.TCPConnector(limit=0)
     async with client.ClientSession(connector=connector) as session:
-        await asyncio.gather(*(get_text(session, server.url + "/delay/0.3") for _ in range(12)))
+        await asyncio.gather(*(get_text(session, server.url + "/delay/0.5") for _ in range(12)))
     assert server.max_active == 12
 
 
