@@ -627,3 +627,18 @@ async def test_total_timeout_while_waiting_for_the_pool(
         assert await holder == "ok"
         assert await get_text(session, server.url + "/") == "ok"
     assert server.connections_opened == 1, "the timed-out waiter left no slot behind"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a request sent with 'Connection: close' leaves its connection in the pool "
+    "when the server does not echo the close; RFC 9112 §9.6 forbids another request on it "
+    "(the request's Connection header never reaches protocol.should_close)",
+)
+async def test_request_connection_close_is_not_reused(raw_server: RawServerFactory) -> None:
+    server = await raw_server(serve_each(OK_KEEPALIVE))
+    async with client.ClientSession() as session:
+        for _ in range(2):
+            text = await get_text(session, server.url + "/", headers={"Connection": "close"})
+            assert text == "ok"
+    assert server.connections_opened == 2
