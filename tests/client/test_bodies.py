@@ -296,6 +296,25 @@ async def test_compress_and_a_caller_content_encoding_is_a_value_error(
     assert [r.sha256 for r in sink.records] == [sha256(b"after")]
 
 
+async def test_compress_with_an_unknown_coding_is_refused_before_sending(
+    sink: SinkServer,
+) -> None:
+    async with client.ClientSession() as session:
+        with pytest.raises(ValueError, match="br"):
+            await session.post(sink.url, data=ORIGINAL, compress="br")
+    assert sink.records == []
+
+
+async def test_compress_without_a_body_sends_no_content_encoding(sink: SinkServer) -> None:
+    async with client.ClientSession() as session:
+        resp = await session.get(sink.url, compress="gzip")
+        assert resp.status == 200
+        await resp.read()
+    record = only_record(sink)
+    assert record.header("Content-Encoding") is None
+    assert record.size == 0
+
+
 def strict_length_server(seen: list[dict[str, Any]]) -> Callable[[RawConnection], Any]:
     """Reads a head and exactly Content-Length bytes, answers with Connection: close, then
     keeps reading to the end: anything after the body means the length was wrong."""
@@ -428,6 +447,45 @@ async def test_a_redirect_that_keeps_the_method_resends_the_same_body(
         assert record.sha256 == sha256(ORIGINAL)
     # The first hop got the whole body too (a request is never cut off mid-body).
     assert len(first) > len(ORIGINAL) // (4 if kind == "gzip-file" else 1)
+
+
+async def test_a_body_generator_that_fails_fails_the_request_without_hanging(
+    sink: SinkServer,
+) -> None:
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"first piece"
+        raise RuntimeError("the source broke")
+
+    async with asyncio.timeout(20), client.ClientSession() as session:
+        # The error itself (aiohttp < 3.10) or a ClientConnectionError caused by it (3.10+).
+        with pytest.raises((RuntimeError, client.ClientConnectionError)) as info:
+            await session.post(sink.url, data=broken())
+        cause = info.value if isinstance(info.value, RuntimeError) else info.value.__cause__
+        assert "the source broke" in str(cause)
+        # The half-sent request never reaches the server as complete, and the session
+        # is still usable.
+        resp = await session.post(sink.url, data=b"next")
+        assert resp.status == 200
+        await resp.read()
+    assert [r.sha256 for r in sink.records] == [sha256(b"next")]
+
+
+async def test_a_multipart_form_with_a_stream_part_is_sent_chunked(sink: SinkServer) -> None:
+    form = client.FormData()
+    form.add_field("name", "value")
+    form.add_field("stream", stream_of(ORIGINAL), filename="s.bin")
+    async with client.ClientSession() as session:
+        resp = await session.post(sink.url, data=form)
+        assert resp.status == 200
+        await resp.read()
+    record = only_record(sink)
+    assert record.framing == "chunked"
+    assert record.multipart_complete
+    text, stream = record.parts
+    assert text.head == b"value"
+    assert stream.header("Content-Disposition") == 'form-data; name="stream"; filename="s.bin"'
+    assert stream.header("Content-Type") == "application/octet-stream"
+    assert stream.sha256 == sha256(ORIGINAL)
 
 
 # --- chunked=True ----------------------------------------------------------------------
