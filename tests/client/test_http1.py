@@ -827,3 +827,45 @@ def test_connection_close_on_a_second_field_line(feed: Feed, first: bytes) -> No
     )
     sink, _, _ = parse(feed, data)
     assert sink.head.should_close
+
+
+_safe_values = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(headers=st.lists(st.tuples(_names, _safe_values), max_size=10))
+def test_property_request_head_lines_are_exactly_the_headers(
+    headers: list[tuple[str, str]],
+) -> None:
+    head = serialize_request_head("GET", "/p", headers)
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"GET /p HTTP/1.1"
+    assert lines[-2:] == [b"", b""]
+    assert lines[1:-2] == [f"{n}: {v}".encode() for n, v in headers]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    headers=st.lists(st.tuples(_names, _safe_values), min_size=1, max_size=5),
+    which=st.integers(min_value=0),
+    where=st.integers(min_value=0),
+    bad=st.sampled_from(["\r", "\n", "\x00", "\r\n"]),
+    in_name=st.booleans(),
+)
+def test_property_any_cr_lf_nul_is_refused(
+    headers: list[tuple[str, str]], which: int, where: int, bad: str, in_name: bool
+) -> None:
+    index = which % len(headers)
+    name, value = headers[index]
+    if in_name:
+        cut = where % (len(name) + 1)
+        name = name[:cut] + bad + name[cut:]
+    else:
+        cut = where % (len(value) + 1)
+        value = value[:cut] + bad + value[cut:]
+    headers[index] = (name, value)
+    with pytest.raises(client.InvalidRequestHeaderError):
+        serialize_request_head("GET", "/", headers)
