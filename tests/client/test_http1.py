@@ -830,7 +830,7 @@ def test_connection_close_on_a_second_field_line(feed: Feed, first: bytes) -> No
 
 
 _safe_values = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\r\n\x00"),
     max_size=40,
 )
 
