@@ -19,6 +19,7 @@ import hashlib
 import inspect
 import io
 import json
+import os
 import sys
 import zlib
 from collections.abc import AsyncIterator, Callable
@@ -204,6 +205,41 @@ async def test_200_mb_async_generator_upload_is_sent_chunked(
     assert record.size == UPLOAD_SIZE
     assert record.sha256 == digest
     assert result["maxrss"] < RSS_LIMIT, f"client peak RSS {result['maxrss'] / MiB:.1f} MiB"
+
+
+async def test_a_file_object_is_sent_from_its_current_position(
+    sink: SinkServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "rows.txt"
+    path.write_bytes(ORIGINAL)
+    with open(path, "rb") as fh:
+        fh.seek(1000)
+        async with client.ClientSession() as session:
+            resp = await session.post(sink.url, data=fh)
+            await resp.read()
+    record = only_record(sink)
+    assert record.header("Content-Length") == str(len(ORIGINAL) - 1000)
+    assert record.sha256 == sha256(ORIGINAL[1000:])
+
+
+async def test_a_pipe_is_streamed_chunked_until_its_end(sink: SinkServer) -> None:
+    # What `zurl POST URL @-` does with a piped standard input: no size, so chunked.
+    read_fd, write_fd = os.pipe()
+
+    def feed() -> None:
+        with open(write_fd, "wb") as writer:
+            for start in range(0, len(ORIGINAL), 5000):
+                writer.write(ORIGINAL[start : start + 5000])
+
+    with open(read_fd, "rb") as reader:
+        feeder = asyncio.get_running_loop().run_in_executor(None, feed)
+        async with asyncio.timeout(20), client.ClientSession() as session:
+            resp = await session.post(sink.url, data=reader)
+            await resp.read()
+        await feeder
+    record = only_record(sink)
+    assert record.framing == "chunked"
+    assert record.sha256 == sha256(ORIGINAL)
 
 
 # --- upload compression ----------------------------------------------------------------
@@ -649,7 +685,9 @@ def one_byte_at_a_time(
         for byte in body:
             conn.write(b"1\r\n%c\r\n" % byte if chunked else bytes((byte,)))
             await conn.drain()
-            await asyncio.sleep(0)  # let the client read this byte on its own
+            # Two loop turns: the client's read of this byte runs before the next write.
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
         if chunked:
             conn.write(b"0\r\n\r\n")
 
