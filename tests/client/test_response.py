@@ -507,3 +507,30 @@ async def test_json_without_charset_is_utf8(raw_server: RawServerFactory) -> Non
     async with client.ClientSession(fallback_charset_resolver=resolver) as session:
         async with session.get(server.url + "/") as resp:
             assert await resp.json() == {"k": "ü"}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "packed"),
+    [
+        ("gzip", gzip.compress(b"hello world " * 1000)[:-30]),
+        ("deflate", zlib.compress(b"hello world " * 1000)[:-10]),
+    ],
+)
+async def test_truncated_compressed_stream_is_payload_error(
+    raw_server: RawServerFactory, encoding: str, packed: bytes
+) -> None:
+    """The framing is complete but the compressed stream is not: still never a short body."""
+    server = await raw_server(response(packed, f"Content-Encoding: {encoding}"))
+    async with client.ClientSession() as session, session.get(server.url + "/") as resp:
+        with pytest.raises(client.ClientPayloadError):
+            await resp.read()
+
+
+async def test_readany_through_a_response(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/chunked/4?delay=0.01") as resp:
+            received = b""
+            while piece := await resp.content.readany():
+                received += piece
+            assert resp.content.at_eof()
+    assert received == b"chunk 0\nchunk 1\nchunk 2\nchunk 3\n"
