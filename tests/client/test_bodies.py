@@ -64,7 +64,7 @@ async def main(mode, url, path):
                 form.add_field(
                     "file", big, filename="big.bin", content_type="application/x-zurl-test"
                 )
-                form.add_field("meta", small)  # type guessed from its name: data.json
+                form.add_field("meta", small)  # type guessed from its name, big.bin.json
                 async with session.post(url, data=form) as resp:
                     out["status"] = resp.status
         elif mode == "file":
