@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import socket
 import ssl
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -642,3 +644,27 @@ async def test_request_connection_close_is_not_reused(raw_server: RawServerFacto
             text = await get_text(session, server.url + "/", headers={"Connection": "close"})
             assert text == "ok"
     assert server.connections_opened == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a response dropped unread (no release/async with) keeps its pool slot for "
+    "good: nothing releases it (aiohttp's ClientResponse.__del__ does), and the stream's "
+    "on_eof callback keeps the response reachable from the protocol",
+)
+async def test_abandoned_response_gives_its_slot_back(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector(limit=1)
+    async with client.ClientSession(connector=connector) as session:
+
+        async def forget() -> None:
+            await session.get(server.url + f"/bytes/{4 << 20}")  # never read nor released
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)  # a warning is welcome here
+            await forget()
+            gc.collect()
+        text = await get_text(session, server.url + "/", timeout=client.ClientTimeout(connect=2))
+        assert text == "ok"
