@@ -668,3 +668,20 @@ async def test_abandoned_response_gives_its_slot_back(
             gc.collect()
         text = await get_text(session, server.url + "/", timeout=client.ClientTimeout(connect=2))
         assert text == "ok"
+
+
+async def test_session_close_ends_in_flight_requests(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    session = client.ClientSession()
+    waiting = asyncio.ensure_future(session.get(server.url + "/delay/5"))
+    streaming = await session.get(server.url + "/chunked/100?delay=0.1")
+    await wait_until(lambda: server.requests == 2)
+    async with asyncio.timeout(3):
+        await session.close()
+        with pytest.raises(client.ServerDisconnectedError):
+            await waiting
+        with pytest.raises(client.ClientPayloadError):
+            await streaming.read()
+    await wait_until(lambda: server.active == 0)
