@@ -706,11 +706,6 @@ async def test_tls_verified_with_context_and_refused_without(
 # -- aiohttp request options --------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: skip_auto_headers=['Content-Type'] is ignored: the payload's default type is "
-    "added regardless (request.py _prepare_body never sees the skip set); aiohttp omits it",
-)
 async def test_skip_auto_content_type(server: KeepAliveServer) -> None:
     async with client.ClientSession() as session:
         document = await echo(
@@ -720,22 +715,12 @@ async def test_skip_auto_content_type(server: KeepAliveServer) -> None:
     assert document["body"] == "abc"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ClientSession(version=HttpVersion10) is stored but the request line is always "
-    "HTTP/1.1 (http1.serialize_request_head hard-codes it)",
-)
 async def test_session_version_http10(server: KeepAliveServer) -> None:
     async with client.ClientSession(version=client.HttpVersion10) as session:
         document = await echo(session, "GET", server.url + "/echo")
     assert document["version"] == "HTTP/1.0"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: read_until_eof=False is accepted and ignored: a response without "
-    "Content-Length or chunked framing is still read to EOF (aiohttp gives an empty body)",
-)
 async def test_read_until_eof_false(raw_server: RawServerFactory) -> None:
     server = await raw_server([b"HTTP/1.1 200 OK\r\n\r\nbody to eof"])
     async with client.ClientSession() as session:
@@ -762,12 +747,6 @@ async def test_burst_of_requests_through_a_small_pool(server: KeepAliveServer) -
     assert server.max_active == 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: sock_read on the head is one timer for the whole head, not a limit on "
-    "silence: a head trickling in steadily times out (hop.py: call_at(now + sock_read) "
-    "never pushed back by data_received)",
-)
 async def test_sock_read_head_trickle_is_not_a_stall(raw_server: RawServerFactory) -> None:
     head = b"HTTP/1.1 200 OK\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\nContent-Length: 2\r\n\r\nok"
     script: list[bytes | float] = []
@@ -790,3 +769,16 @@ async def test_large_streamed_upload(server: KeepAliveServer) -> None:
         document = await echo(session, "POST", server.url + "/echo", data=produce())
     assert document["body_length"] == 128 * 65536
     assert document["headers"]["Transfer-Encoding"] == "chunked"
+
+
+async def test_redirect_chain_reuses_one_connection(server: KeepAliveServer) -> None:
+    from urllib.parse import quote
+
+    target = "/bytes/3"
+    for _ in range(4):
+        target = "/redirect?to=" + quote(target, safe="")
+    async with client.ClientSession() as session:
+        async with session.get(server.url + target) as resp:
+            assert await resp.read() == b"\x00\x01\x02"
+            assert [r.status for r in resp.history] == [302] * 4
+    assert server.connections_opened == 1, "each redirect body was drained, not dropped"
