@@ -782,3 +782,27 @@ async def test_redirect_chain_reuses_one_connection(server: KeepAliveServer) -> 
             assert await resp.read() == b"\x00\x01\x02"
             assert [r.status for r in resp.history] == [302] * 4
     assert server.connections_opened == 1, "each redirect body was drained, not dropped"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: an explicit Authorization header plus auth= is silently overwritten with "
+    "the Basic credentials; aiohttp raises ValueError('Cannot combine AUTHORIZATION header "
+    "with AUTH argument or credentials encoded in URL') (session.py _hop_headers)",
+)
+async def test_authorization_header_and_auth_conflict(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        with pytest.raises(ValueError):
+            await session.get(
+                server.url + "/echo",
+                headers={"Authorization": "Bearer token"},
+                auth=client.BasicAuth("u", "p"),
+            )
+
+
+async def test_explicit_authorization_header_sent_as_is(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        document = await echo(
+            session, "GET", server.url + "/echo", headers={"Authorization": "Bearer token"}
+        )
+    assert document["headers"]["Authorization"] == "Bearer token"
