@@ -572,10 +572,16 @@ async def test_malformed_head_is_malformed_response_error(
     assert str(info.value.request_info.url) == server.url + "/path"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a server closing in the middle of the head raises MalformedResponseError "
+    "(a ClientResponseError); aiohttp raises ServerDisconnectedError, which retry code "
+    "catches (connection.py connection_lost -> _fail_parse once any byte arrived)",
+)
 async def test_connection_closed_mid_head(raw_server: RawServerFactory) -> None:
     server = await raw_server([b"HTTP/1.1 200 OK\r\nContent-Le"])
     async with client.ClientSession() as session:
-        with pytest.raises((client.MalformedResponseError, client.ServerDisconnectedError)):
+        with pytest.raises(client.ServerDisconnectedError):
             await session.get(server.url + "/")
 
 
