@@ -536,13 +536,16 @@ async def test_readany_through_a_response(server: KeepAliveServer) -> None:
     assert received == b"chunk 0\nchunk 1\nchunk 2\nchunk 3\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: 'Content-Length: 3, 3' frames a 3-byte body (accepted by the parser) but "
-    "resp.content_length is None (response.py content_length only takes a digits-only value)",
-)
 async def test_content_length_of_a_repeated_value(raw_server: RawServerFactory) -> None:
     server = await raw_server([b"HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\nabc"])
     async with client.ClientSession() as session, session.get(server.url + "/") as resp:
         assert await resp.read() == b"abc"
         assert resp.content_length == 3
+
+
+async def test_client_response_error_text(server: KeepAliveServer) -> None:
+    url = server.url + "/status/404"
+    async with client.ClientSession() as session, session.get(url) as resp:
+        with pytest.raises(client.ClientResponseError) as info:
+            resp.raise_for_status()
+    assert str(info.value) == f"404, message='Not Found', url='{url}'"
