@@ -549,3 +549,25 @@ async def test_client_response_error_text(server: KeepAliveServer) -> None:
         with pytest.raises(client.ClientResponseError) as info:
             resp.raise_for_status()
     assert str(info.value) == f"404, message='Not Found', url='{url}'"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: iter_chunks() never reports end_of_http_chunk=True at the end of a chunk "
+    "of a chunked body, as aiohttp does (the parser's chunk boundaries never reach the "
+    "stream: connection.py on_body / streams.py readchunk)",
+)
+async def test_iter_chunks_marks_http_chunk_ends(raw_server: RawServerFactory) -> None:
+    async def chunked(conn: Any) -> None:
+        await conn.read_request()
+        conn.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for piece in (b"first", b"second"):
+            conn.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            await conn.sleep(0.05)
+        conn.write(b"0\r\n\r\n")
+
+    server = await raw_server(chunked)
+    async with client.ClientSession() as session, session.get(server.url + "/") as resp:
+        pieces = [item async for item in resp.content.iter_chunks()]
+    assert b"".join(data for data, _ in pieces) == b"firstsecond"
+    assert [end for _, end in pieces].count(True) == 2

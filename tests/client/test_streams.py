@@ -361,3 +361,22 @@ async def test_readline_longer_than_high_water_does_not_stall() -> None:
         stream.feed_eof()
         with contextlib.suppress(ValueError):
             await reader
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: readchunk() at EOF returns (b'', True); aiohttp returns (b'', False) "
+    "(streams.py readchunk)",
+)
+async def test_readchunk_at_eof_is_aiohttps_value() -> None:
+    stream = fed(b"abc")
+    assert await stream.readchunk() == (b"abc", False)
+    assert await stream.readchunk() == (b"", False)
+
+
+async def test_iter_chunks_yields_everything() -> None:
+    stream = make_stream()
+    task = asyncio.ensure_future(feed_later(stream, b"ab", b"cd"))
+    pieces = [piece async for piece in stream.iter_chunks()]
+    await task
+    assert b"".join(data for data, _ in pieces) == b"abcd"
