@@ -74,6 +74,7 @@ class ResponseProtocol(asyncio.Protocol):
         self.peername: Any = None
         self.tls: TLSInfo | None = None  # set by the connector after a TLS handshake
         self.writing_body = False  # a request body is still being streamed out
+        self.last_data = 0.0  # loop time of the last bytes received (for sock_read)
         self.requests_served = 0
         self.last_used = loop.time()
 
@@ -84,6 +85,7 @@ class ResponseProtocol(asyncio.Protocol):
         self.peername = transport.get_extra_info("peername")
 
     def data_received(self, data: bytes) -> None:
+        self.last_data = self._loop.time()
         if not self._got_bytes:
             self._got_bytes = True
             if self.on_first_byte is not None:
@@ -115,7 +117,8 @@ class ResponseProtocol(asyncio.Protocol):
                 if self._head_waiter is not None and not self._got_bytes:
                     self._fail(ServerDisconnectedError())
                 elif self._head_waiter is not None:
-                    self._fail_parse(perr)
+                    # Cut off mid-head: a disconnect, as aiohttp reports it, not bad syntax.
+                    self._fail(ServerDisconnectedError(f"Server disconnected: {perr}"))
                 else:
                     self._fail(ClientPayloadError(str(perr)))
             except Exception as err:
@@ -206,6 +209,11 @@ class ResponseProtocol(asyncio.Protocol):
         return transport is not None and not transport.is_closing()
 
     @property
+    def got_bytes(self) -> bool:
+        """Whether any byte of the current response has arrived."""
+        return self._got_bytes
+
+    @property
     def exception(self) -> BaseException | None:
         return self._exception
 
@@ -220,13 +228,14 @@ class ResponseProtocol(asyncio.Protocol):
         max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
+        read_until_eof: bool = True,
         on_idle: Callable[[ResponseProtocol], None] | None = None,
     ) -> asyncio.Future[tuple[ResponseHead, StreamReader]]:
         """Arm the parser for the response to ``method``; return the future of its head."""
         parser = self.parser
         parser.max_line_size = max_line_size
         parser.max_field_size = max_field_size
-        parser.start(method)
+        parser.start(method, read_until_eof=read_until_eof)
         self._informational = informational
         self._read_bufsize = read_bufsize
         self._sock_read = sock_read

@@ -26,7 +26,7 @@ from .response import ClientResponse
 
 if TYPE_CHECKING:
     from .config import ClientTimeout
-    from .connection import Connection
+    from .connection import Connection, ResponseProtocol
     from .http1 import ResponseHead
     from .pool import BaseConnector
     from .request import ClientRequest
@@ -49,6 +49,7 @@ class HopSettings(NamedTuple):
     charset_resolver: Callable[[ClientResponse, bytes], str]
     max_line_size: int
     max_field_size: int
+    read_until_eof: bool
 
 
 async def send_hop(
@@ -71,6 +72,8 @@ async def send_hop(
             if (
                 attempt == 1
                 and conn.reused
+                and protocol is not None
+                and not protocol.got_bytes
                 and req.method in IDEMPOTENT_METHODS
                 and req.replayable
             ):
@@ -129,35 +132,68 @@ async def _exchange(
         max_decompressed_size=settings.max_decompressed_size,
         max_line_size=settings.max_line_size,
         max_field_size=settings.max_field_size,
+        read_until_eof=settings.read_until_eof,
         on_idle=lambda _p: conn.release(),
     )
     req.start(protocol, continue_event)
+    if "close" in req.headers.get("Connection", "").lower():
+        protocol.should_close = True  # we said so: no further request on it (RFC 9112 §9.6)
     if req.traces:
         await req.trace_sent()
     loop = asyncio.get_running_loop()
-    handle = None
     when = loop.time() + timeout.sock_read if timeout.sock_read else None
     deadline = req.deadline
     total_first = deadline is not None and (when is None or deadline <= when)
     if total_first:
         when = deadline
+    watch: list[asyncio.TimerHandle] = []
     if when is not None:
-        handle = loop.call_at(when, _expire_head, head_fut, req, total_first)
+        watch.append(
+            loop.call_at(when, _expire_head, head_fut, req, protocol, timeout, total_first, watch)
+        )
     try:
         head, stream = await head_fut
     finally:
-        if handle is not None:
-            handle.cancel()
+        if watch:
+            watch[0].cancel()
     if continue_event is not None and not continue_event.is_set():
-        # A final answer came instead of 100 Continue: the body will not follow.
-        continue_event.set()
+        # A final answer came instead of 100 Continue: the body must not follow, and the
+        # server may still expect it, so the connection is not reused.
+        req.terminate()
         protocol.should_close = True
     return head, stream
 
 
-def _expire_head(head_fut: asyncio.Future[Any], req: ClientRequest, total: bool) -> None:
+def _expire_head(
+    head_fut: asyncio.Future[Any],
+    req: ClientRequest,
+    protocol: ResponseProtocol,
+    timeout: ClientTimeout,
+    total: bool,
+    watch: list[asyncio.TimerHandle],
+) -> None:
     if head_fut.done():
         return
+    sock_read = timeout.sock_read
+    if not total and sock_read:
+        # sock_read limits silence, not the whole head: bytes since then push it back.
+        loop = asyncio.get_running_loop()
+        resume_at = protocol.last_data + sock_read
+        if resume_at > loop.time():
+            deadline = req.deadline
+            is_total = deadline is not None and deadline <= resume_at
+            when = deadline if deadline is not None and is_total else resume_at
+            watch[0] = loop.call_at(
+                when,
+                _expire_head,
+                head_fut,
+                req,
+                protocol,
+                timeout,
+                is_total,
+                watch,
+            )
+            return
     host = req.url.host
     if total:
         exc: ServerTimeoutError = ServerTimeoutError(

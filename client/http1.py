@@ -98,13 +98,18 @@ def _check_name(name: str) -> None:
         _valid_names.add(name)
 
 
-def serialize_request_head(method: str, target: str, headers: Iterable[tuple[str, str]]) -> bytes:
-    """``METHOD target HTTP/1.1`` plus header lines, as bytes (RFC 9112 §3, §5)."""
+def serialize_request_head(
+    method: str,
+    target: str,
+    headers: Iterable[tuple[str, str]],
+    version: HttpVersion = HttpVersion11,
+) -> bytes:
+    """``METHOD target HTTP/x.y`` plus header lines, as bytes (RFC 9112 §3, §5)."""
     if method not in _valid_names and not _TOKEN_STR.fullmatch(method):
         raise InvalidRequestHeaderError(f"Invalid method {method!r}")
     if not target or any(c in target for c in " \r\n\x00"):
         raise InvalidRequestHeaderError(f"Invalid request target {target!r}")
-    parts = [f"{method} {target} HTTP/1.1\r\n"]
+    parts = [f"{method} {target} HTTP/{version[0]}.{version[1]}\r\n"]
     for name, value in headers:
         _check_name(name)
         parts.append(f"{name}: {value}\r\n")
@@ -153,6 +158,7 @@ class ResponseParser:
     __slots__ = (
         "_chunk_left",
         "_method",
+        "_read_until_eof",
         "_remaining",
         "_sink",
         "_state",
@@ -179,13 +185,18 @@ class ResponseParser:
         self.max_header_count = max_header_count
         self._state = _DONE
         self._method = "GET"
+        self._read_until_eof = True
         self._tail = b""
         self._remaining = 0
         self._chunk_left = 0
 
-    def start(self, method: str) -> None:
-        """Expect the response to a request made with ``method``."""
+    def start(self, method: str, *, read_until_eof: bool = True) -> None:
+        """Expect the response to a request made with ``method``.
+
+        ``read_until_eof=False`` treats a body with no framing as empty (aiohttp's option).
+        """
         self._method = method
+        self._read_until_eof = read_until_eof
         self._state = _HEAD
         self._tail = b""
 
@@ -360,7 +371,7 @@ class ResponseParser:
         elif head.content_length is not None:
             self._remaining = head.content_length
             self._state = _BODY_LENGTH if head.content_length else _DONE
-        elif _has_no_body(head.status, self._method):
+        elif _has_no_body(head.status, self._method) or not self._read_until_eof:
             self._state = _DONE
         else:
             self._state = _BODY_EOF
@@ -413,7 +424,7 @@ _FIELD = re.compile("(" + _TCHAR + r"+):[ \t]*((?:[^\r\n]*[^ \t\r\n])?)[ \t]*\r?
 
 @functools.lru_cache(maxsize=8)
 def _valid_fields(max_line: int) -> re.Pattern[str]:
-    line = rf"(?=[^\n]{{0,{max_line + 1}}}\n){_TCHAR}+:[^\r\n\x00]*\r?\n"
+    line = rf"(?=[^\r\n]{{0,{max_line}}}\r?\n){_TCHAR}+:[^\r\n\x00]*\r?\n"
     return re.compile(f"(?:{line})*")
 
 
@@ -460,7 +471,8 @@ def _framing(
     method: str,
 ) -> ResponseHead:
     """How the body is delimited, and whether the connection survives (RFC 9112 §6.3, §9.3)."""
-    connection = headers.get("Connection", "").lower()
+    # Every Connection line counts: "close" may come on a later one (RFC 9110 §7.6.1).
+    connection = ",".join(headers.getall("Connection", ())).lower()
     if version == HttpVersion11:
         should_close = "close" in connection
     else:
@@ -472,8 +484,9 @@ def _framing(
         return ResponseHead(
             version, status, reason, headers, raw, should_close, False, None, upgraded
         )
-    te = headers.get("Transfer-Encoding")
-    if te is not None:
+    te_lines = headers.getall("Transfer-Encoding", ())
+    if te_lines:
+        te = ",".join(te_lines)  # one list across field lines (RFC 9110 §5.3)
         codings = [c.strip().lower() for c in te.split(",")]
         if codings[-1] == "chunked":
             chunked = True

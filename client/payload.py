@@ -371,6 +371,11 @@ class FormData:
             self._is_multipart = True
         self._fields.append(_Field(name, value, content_type, filename, content_transfer_encoding))
 
+    def _add_repeated(self, name: str, value: Any) -> None:
+        # A list value repeats the field, as urlencode(doseq=True) does (aiohttp too).
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            self.add_field(name, item)
+
     def add_fields(self, *fields: Any) -> None:
         """Append files (named after themselves), mappings, MultiDicts or ``(name, value)``."""
         for rec in fields:
@@ -378,9 +383,9 @@ class FormData:
                 self.add_field(_guess_filename(rec, "unknown"), rec)
             elif isinstance(rec, Mapping):
                 for key, val in rec.items():
-                    self.add_field(key, val)
+                    self._add_repeated(key, val)
             elif isinstance(rec, (list, tuple)) and len(rec) == 2:
-                self.add_field(rec[0], rec[1])
+                self._add_repeated(rec[0], rec[1])
             else:
                 raise TypeError(
                     f"form fields must be (name, value) pairs, mappings or files, not {rec!r}"

@@ -115,10 +115,10 @@ class BaseConnector:
         protocols = list(self._protocols)
         for protocol in protocols:
             transport = protocol.transport
-            if transport is None:
+            if transport is None or transport.is_closing():
                 continue
             # TLS close_notify can wait on a silent peer for 30 s: abort instead.
-            if transport.get_extra_info("sslcontext") is not None:
+            if protocol.tls is not None:
                 transport.abort()
             else:
                 transport.close()
@@ -228,7 +228,8 @@ class BaseConnector:
             while idle:
                 protocol = idle.pop()
                 self._idle_count -= 1
-                if protocol.is_connected and now - protocol.last_used < self._keepalive_timeout:
+                usable = protocol.is_connected and not protocol.should_close
+                if usable and now - protocol.last_used < self._keepalive_timeout:
                     if not idle:
                         del self._idle[key]
                     self._take_slot(key, protocol)

@@ -21,7 +21,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .config import BasicAuth, ConnectionKey, RequestInfo
-from .http1 import serialize_request_head
+from .http1 import HttpVersion, HttpVersion11, serialize_request_head
 from .payload import Payload, compress_payload
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ class ClientRequest:
     __slots__ = (
         "_body_task",
         "_inline",
+        "_skip",
         "auth",
         "body",
         "chunked",
@@ -60,6 +61,7 @@ class ClientRequest:
         "ssl",
         "traces",
         "url",
+        "version",
     )
 
     def __init__(
@@ -79,6 +81,8 @@ class ClientRequest:
         proxy_headers: CIMultiDict[str] | None = None,
         traces: Sequence[Trace] = (),
         original_url: URL | None = None,
+        skip_auto_headers: frozenset[str] = frozenset(),
+        version: HttpVersion = HttpVersion11,
     ) -> None:
         self.method = method
         self.url = url
@@ -93,6 +97,8 @@ class ClientRequest:
         self.proxy_auth = proxy_auth
         self.proxy_headers = proxy_headers
         self.traces = traces
+        self.version = version
+        self._skip = skip_auto_headers
         self.auth: BasicAuth | None = None
         self.deadline: float | None = None  # the total timeout, in loop time
         self._body_task: asyncio.Task[None] | None = None
@@ -153,7 +159,11 @@ class ClientRequest:
             body = compress_payload(body, encoding)
         for name, value in body.headers.items():
             headers.setdefault(name, value)
-        if body.content_type and "Content-Type" not in headers:
+        if (
+            body.content_type
+            and "Content-Type" not in headers
+            and "content-type" not in self._skip
+        ):
             headers["Content-Type"] = body.content_type
         if self.chunked:
             if "Content-Length" in headers:
@@ -180,7 +190,9 @@ class ClientRequest:
         return url.raw_path_qs or "/"
 
     def head_bytes(self) -> bytes:
-        return serialize_request_head(self.method, self.request_target(), self.headers.items())
+        return serialize_request_head(
+            self.method, self.request_target(), self.headers.items(), self.version
+        )
 
     def start(self, protocol: ResponseProtocol, continue_event: asyncio.Event | None) -> None:
         """Write the head and, unless it must wait for ``100 Continue``, the body.

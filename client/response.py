@@ -14,6 +14,7 @@ import asyncio
 import codecs
 import json as _json
 import re
+import weakref
 from collections.abc import Callable, Sequence
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,18 @@ def _parse_content_type(value: str | None) -> tuple[str, dict[str, str]]:
         if eq:
             params[name.strip().lower()] = val.strip().strip('"')
     return mime.strip().lower(), params
+
+
+def _call_body_done(ref: weakref.ref[ClientResponse]) -> None:
+    response = ref()
+    if response is not None:
+        response._body_done()
+
+
+def _call_total_timeout(ref: weakref.ref[ClientResponse]) -> None:
+    response = ref()
+    if response is not None:
+        response._on_total_timeout()
 
 
 def default_charset_resolver(response: ClientResponse, body: bytes) -> str:
@@ -110,14 +123,28 @@ class ClientResponse:
             self.reused_connection = connection.reused
             if deadline is not None and not content.is_eof():
                 loop = asyncio.get_running_loop()
-                self._timer = loop.call_at(deadline, self._on_total_timeout)
+                self._timer = loop.call_at(deadline, _call_total_timeout, weakref.ref(self))
         if content.is_eof():
             self._body_done()
         else:
-            content.on_eof(self._body_done)
+            # A weak link: a response dropped unread must be collectable, so that __del__
+            # gives its connection back (the protocol holds the stream, not the response).
+            ref = weakref.ref(self)
+            content.on_eof(lambda: _call_body_done(ref))
 
     def __repr__(self) -> str:
         return f"<ClientResponse({self._url}) [{self.status} {self.reason}]>"
+
+    def __del__(self) -> None:
+        # Dropped without release(): free the pool slot (the connection cannot be reused
+        # mid-body). aiohttp does the same.
+        connection = getattr(self, "_connection", None)
+        if connection is not None:
+            self._connection = None
+            timer = getattr(self, "_timer", None)
+            if timer is not None:
+                timer.cancel()
+            connection.close()
 
     # -- the head ------------------------------------------------------------------
 
@@ -169,8 +196,13 @@ class ClientResponse:
 
     @property
     def content_length(self) -> int | None:
-        value = self._headers.get("Content-Length")
-        return int(value) if value is not None and value.isdigit() else None
+        if self._head.content_length is not None:
+            return self._head.content_length
+        # A HEAD response (or 304) has no body but may still say how long it would be; a
+        # list of equal values is one value (RFC 9110 §8.6).
+        values = {v.strip() for v in self._headers.get("Content-Length", "").split(",")}
+        value = values.pop() if len(values) == 1 else ""
+        return int(value) if value.isdigit() else None
 
     @property
     def content_disposition(self) -> str | None:

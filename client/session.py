@@ -16,14 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json as _json
-import sys
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
-from http.cookies import BaseCookie, Morsel, SimpleCookie
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .config import DEFAULT_TIMEOUT, BasicAuth, ClientTimeout
@@ -36,6 +34,7 @@ from .exceptions import (
     NonReplayableBodyError,
     TooManyRedirects,
 )
+from .headers import auto_headers, cookie_header, hop_headers, merge_headers
 from .hop import HopSettings, send_hop
 from .http1 import HttpVersion11
 from .request import ClientRequest
@@ -51,7 +50,6 @@ __all__ = ["ClientSession"]
 _T = TypeVar("_T")
 _SENTINEL: Any = object()
 
-USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} zurl/0.1"
 HTTP_SCHEMES = frozenset({"http", "https"})
 WS_SCHEMES = frozenset({"ws", "wss"})
 # A redirect's body is read (to keep the connection) only if it is known to be this small.
@@ -143,6 +141,9 @@ class ClientSession:
             self.cookie_jar.update_cookies(cookies)
         self._default_headers: CIMultiDict[str] = CIMultiDict(headers or ())
         self._skip_auto_headers = frozenset(h.lower() for h in (skip_auto_headers or ()))
+        self._accept_encoding = ACCEPT_ENCODING if auto_decompress else None
+        self._auto_headers = auto_headers(self._skip_auto_headers, self._accept_encoding)
+        self._with_host = "host" not in self._skip_auto_headers
         self._default_auth = auth
         self._default_proxy = URL(proxy) if proxy is not None else None
         self._default_proxy_auth = proxy_auth
@@ -331,64 +332,6 @@ class ClientSession:
         if not url.raw_host:
             raise InvalidUrlClientError(original, "URL has no host")
 
-    def _prepare_headers(self, headers: Any) -> CIMultiDict[str]:
-        """Session defaults, with per-request headers replacing same-named defaults."""
-        result = CIMultiDict(self._default_headers)
-        if headers:
-            if not isinstance(headers, CIMultiDict | CIMultiDictProxy | MultiDict):
-                headers = CIMultiDict(headers)
-            added: set[str] = set()
-            for name, value in headers.items():
-                lowered = name.lower()
-                if lowered in added:
-                    result.add(name, value)
-                else:
-                    result[name] = value
-                    added.add(lowered)
-        return result
-
-    def _hop_headers(
-        self,
-        base: CIMultiDict[str],
-        url: URL,
-        skip: frozenset[str],
-        auth: BasicAuth | None,
-        cookies: Any,
-    ) -> CIMultiDict[str]:
-        headers = CIMultiDict(base)
-        if "host" not in skip and "Host" not in headers:
-            headers["Host"] = _host_header(url)
-        if "accept" not in skip:
-            headers.setdefault("Accept", "*/*")
-        if "accept-encoding" not in skip and self._auto_decompress:
-            headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
-        if "user-agent" not in skip:
-            headers.setdefault("User-Agent", USER_AGENT)
-        if auth is not None:
-            headers["Authorization"] = auth.encode()
-        cookie_header = self._cookie_header(url, cookies, headers.get("Cookie"))
-        if cookie_header:
-            headers["Cookie"] = cookie_header
-        return headers
-
-    def _cookie_header(self, url: URL, cookies: Any, explicit: str | None) -> str:
-        jar = self._cookie_jar
-        pairs: dict[str, str] = {}
-        if jar is not None and len(jar):
-            for name, morsel in jar.filter_cookies(url).items():
-                pairs[name] = morsel.coded_value
-        if cookies:
-            items = cookies.items() if isinstance(cookies, Mapping | BaseCookie) else cookies
-            for name, value in items:
-                if isinstance(value, Morsel):
-                    pairs[name] = value.coded_value
-                else:
-                    pairs[name] = _quote_cookie(str(value))
-        if not pairs:
-            return explicit or ""
-        joined = "; ".join(f"{name}={value}" for name, value in pairs.items())
-        return f"{explicit}; {joined}" if explicit else joined
-
     def _make_body(self, data: Any, json: Any) -> Payload | None:
         if data is not None and json is not None:
             raise ValueError("data and json parameters can not be used at the same time")
@@ -454,15 +397,25 @@ class ClientSession:
         if params is not None:
             url = url.extend_query(params)
         url, auth = _split_auth(url, auth)
-        if auth is None:
+        explicit_header = bool(headers) and "Authorization" in CIMultiDict(headers)
+        if auth is not None and explicit_header:
+            raise ValueError(
+                "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
+                "encoded in URL"
+            )
+        if auth is None and not explicit_header:
             auth = self._default_auth
         if timeout is _SENTINEL or timeout is None:
             timeout = self._timeout
         assert isinstance(timeout, ClientTimeout)
+        auto = self._auto_headers
+        with_host = self._with_host
         skip = self._skip_auto_headers
         if skip_auto_headers:
-            skip = skip | {h.lower() for h in skip_auto_headers}
-        base_headers = self._prepare_headers(headers)
+            skip = self._skip_auto_headers | {h.lower() for h in skip_auto_headers}
+            auto = auto_headers(skip, self._accept_encoding)
+            with_host = "host" not in skip
+        base_headers = merge_headers(self._default_headers, headers)
         body = self._make_body(data, json)
         proxy_url = URL(proxy) if proxy is not None else self._default_proxy
         proxy_auth = proxy_auth if proxy_auth is not None else self._default_proxy_auth
@@ -482,7 +435,12 @@ class ClientSession:
             await trace.send_request_start(method, url, CIMultiDictProxy(base_headers))
         try:
             while True:
-                hop_headers = self._hop_headers(base_headers, url, skip, auth, cookies)
+                cookies_sent = ""
+                if self._cookie_jar is not None or cookies or "Cookie" in base_headers:
+                    cookies_sent = cookie_header(
+                        self._cookie_jar, url, cookies, base_headers.get("Cookie")
+                    )
+                hop = hop_headers(base_headers, url, auto, with_host, auth, cookies_sent)
                 hop_proxy, hop_proxy_auth = (None, None)
                 if proxy_url is not None or self._trust_env:
                     from .proxy import resolve_proxy
@@ -493,13 +451,13 @@ class ClientSession:
                 if hop_proxy is not None and url.scheme in ("http", "ws"):
                     # Absolute-form through the proxy: its headers ride on the request.
                     if proxy_headers_md:
-                        hop_headers.extend(proxy_headers_md)
+                        hop.extend(proxy_headers_md)
                     if hop_proxy_auth is not None:
-                        hop_headers["Proxy-Authorization"] = hop_proxy_auth.encode()
+                        hop["Proxy-Authorization"] = hop_proxy_auth.encode()
                 req = ClientRequest(
                     method,
                     url.with_fragment(None),
-                    hop_headers,
+                    hop,
                     body,
                     chunked=chunked,
                     compress=compress,
@@ -511,6 +469,8 @@ class ClientSession:
                     proxy_headers=proxy_headers_md,
                     traces=traces,
                     original_url=url,
+                    skip_auto_headers=skip,
+                    version=self._version,
                 )
                 req.deadline = deadline
                 resp = await send_hop(
@@ -524,6 +484,7 @@ class ClientSession:
                         self._resolve_charset,
                         max_line_size or self._max_line_size,
                         max_field_size or self._max_field_size,
+                        read_until_eof,
                     ),
                     tuple(history),
                     self,
@@ -539,9 +500,7 @@ class ClientSession:
                 if location is None:
                     break
                 for trace in traces:
-                    await trace.send_request_redirect(
-                        method, url, CIMultiDictProxy(hop_headers), resp
-                    )
+                    await trace.send_request_redirect(method, url, CIMultiDictProxy(hop), resp)
                 history.append(resp)
                 if len(history) > max_redirects:
                     resp.close()
@@ -611,17 +570,3 @@ def _split_auth(url: URL, auth: BasicAuth | None) -> tuple[URL, BasicAuth | None
     if auth is not None:
         raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
     return url.with_user(None), url_auth
-
-
-def _host_header(url: URL) -> str:
-    host = url.raw_host or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if url.explicit_port is not None and not url.is_default_port():
-        return f"{host}:{url.explicit_port}"
-    return host
-
-
-def _quote_cookie(value: str) -> str:
-    """The cookie-octet form of ``value`` (RFC 6265 §4.1.1), quoted as the stdlib does."""
-    return SimpleCookie().value_encode(value)[1]

@@ -421,12 +421,6 @@ async def test_content_length_always_matches_the_bytes_on_the_wire(
     assert entry["extra"] == b"", "the client sent more bytes than its Content-Length"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: data= with a dict of lists raises TypeError instead of repeating the "
-    "field (payload.py FormData.add_field rejects list values; aiohttp urlencodes with "
-    "doseq=True)",
-)
 async def test_a_dict_of_lists_is_sent_as_repeated_fields(sink: SinkServer) -> None:
     async with client.ClientSession() as session:
         resp = await session.post(sink.url, data={"b": ["x", "y"], "a": "1"})
@@ -595,13 +589,6 @@ async def test_expect100_with_a_streamed_body_against_a_real_server(sink: SinkSe
         False,
         pytest.param(
             True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: when the final answer's body is still arriving, the request "
-                "body is sent after it (request.py _write_body: after continue_event is "
-                "set it only checks exception/is_connected, and hop.py sets the event "
-                "itself on a final head)",
-            ),
         ),
     ],
     ids=["complete", "body-later"],

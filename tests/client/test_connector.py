@@ -522,12 +522,6 @@ def serve_each(response: bytes) -> Callable[[RawConnection], Awaitable[None]]:
         pytest.param(
             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokGARBAGE",
             3,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: a connection that got bytes after a complete response is put "
-                "back in the pool before should_close is set (connection.py data_received "
-                "sets it after feed(); on_complete already released it) and is reused once",
-            ),
         ),
     ],
     ids=["1.1", "1.0-keep-alive", "chunked", "connection-close", "1.0", "bytes-after-body"],
@@ -631,12 +625,6 @@ async def test_total_timeout_while_waiting_for_the_pool(
     assert server.connections_opened == 1, "the timed-out waiter left no slot behind"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a request sent with 'Connection: close' leaves its connection in the pool "
-    "when the server does not echo the close; RFC 9112 §9.6 forbids another request on it "
-    "(the request's Connection header never reaches protocol.should_close)",
-)
 async def test_request_connection_close_is_not_reused(raw_server: RawServerFactory) -> None:
     server = await raw_server(serve_each(OK_KEEPALIVE))
     async with client.ClientSession() as session:
@@ -646,12 +634,6 @@ async def test_request_connection_close_is_not_reused(raw_server: RawServerFacto
     assert server.connections_opened == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a response dropped unread (no release/async with) keeps its pool slot for "
-    "good: nothing releases it (aiohttp's ClientResponse.__del__ does), and the stream's "
-    "on_eof callback keeps the response reachable from the protocol",
-)
 async def test_abandoned_response_gives_its_slot_back(
     keepalive_server: KeepAliveServerFactory,
 ) -> None:

