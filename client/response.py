@@ -118,6 +118,8 @@ class ClientResponse:
         self._timer: asyncio.TimerHandle | None = None
         self.peername = peername
         self.tls_info = tls  # handshake details (version, cipher, peer certificate) or None
+        # For a redirect in ``history``: the headers not carried to the next hop, and why.
+        self.redirect_dropped: tuple[Any, ...] = ()
         self.reused_connection = False
         if connection is not None:
             self.reused_connection = connection.reused

@@ -520,11 +520,22 @@ class ClientSession:
                         f"{resp.status} redirect to {target} needs the request body again, "
                         "but it was a one-shot stream"
                     )
-                base_headers, _dropped = redirects.next_request_headers(
-                    base_headers, url, target, body_dropped=not keeps_body and body is not None
+                base_headers, dropped = redirects.next_request_headers(
+                    base_headers,
+                    url,
+                    target,
+                    body_dropped=not keeps_body and body is not None,
+                    status=resp.status,
                 )
-                if not redirects.same_origin(url, target):
+                if auth is not None and not redirects.same_origin(url, target):
                     auth = None  # an explicit auth= is never re-applied to another origin
+                    dropped.append(
+                        redirects.DroppedHeader(
+                            "Authorization",
+                            f"auth= not re-applied across origins (to {target.host}:{target.port})",
+                        )
+                    )
+                resp.redirect_dropped = tuple(dropped)
                 if not keeps_body:
                     body = None
                 method, url = new_method, target
