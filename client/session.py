@@ -532,7 +532,7 @@ class ClientSession:
                     dropped.append(
                         redirects.DroppedHeader(
                             "Authorization",
-                            f"auth= not re-applied across origins (to {target.host}:{target.port})",
+                            f"auth= not re-applied across origins ({target.host}:{target.port})",
                         )
                     )
                 resp.redirect_dropped = tuple(dropped)
