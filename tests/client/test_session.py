@@ -800,3 +800,21 @@ async def test_explicit_authorization_header_sent_as_is(server: KeepAliveServer)
             session, "GET", server.url + "/echo", headers={"Authorization": "Bearer token"}
         )
     assert document["headers"]["Authorization"] == "Bearer token"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a number as the per-request timeout raises AssertionError; aiohttp 3.x "
+    "takes it as ClientTimeout(total=n) (session.py _request: assert isinstance(timeout, "
+    "ClientTimeout))",
+)
+async def test_numeric_per_request_timeout(raw_server: RawServerFactory) -> None:
+    server = await raw_server([10.0])
+    async with client.ClientSession() as session:
+        with pytest.raises(client.ServerTimeoutError):
+            await session.get(server.url + "/", timeout=0.2)  # type: ignore[arg-type]
+
+
+async def test_numeric_session_timeout_refused() -> None:
+    with pytest.raises(ValueError):
+        client.ClientSession(timeout=5)  # type: ignore[arg-type]
