@@ -812,9 +812,9 @@ async def test_numeric_per_request_timeout(raw_server: RawServerFactory) -> None
     server = await raw_server([10.0])
     async with client.ClientSession() as session:
         with pytest.raises(client.ServerTimeoutError):
-            await session.get(server.url + "/", timeout=0.2)  # type: ignore[arg-type]
+            await session.get(server.url + "/", timeout=0.2)
 
 
 async def test_numeric_session_timeout_refused() -> None:
     with pytest.raises(ValueError):
-        client.ClientSession(timeout=5)  # type: ignore[arg-type]
+        client.ClientSession(timeout=5)
