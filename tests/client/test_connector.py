@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 import client
-from tests.servers.keepalive import KeepAliveServer, KeepAliveServerFactory
+from tests.servers.keepalive import KeepAliveServer, KeepAliveServerFactory, pattern_bytes
 from tests.servers.raw import RawConnection, RawServerFactory
 
 pytestmark = pytest.mark.timeout(30)
@@ -667,3 +667,24 @@ async def test_session_close_ends_in_flight_requests(
         with pytest.raises(client.ClientPayloadError):
             await streaming.read()
     assert session.closed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a body over the high-water mark, fully received but unread, pauses the "
+    "transport; the connection then goes back to the pool still paused and the next "
+    "response on it is never read (connection.py on_complete releases without "
+    "resume_reading; only draining the old stream resumes it)",
+)
+async def test_pooled_connection_not_left_paused_by_an_unread_body(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    size = 16 * 1024  # one loopback segment, eight times the high-water mark below
+    async with client.ClientSession(read_bufsize=1024) as session:
+        first = await session.get(server.url + f"/bytes/{size}")
+        await wait_until(lambda: first.content.is_eof())  # all of it buffered, unread
+        second = await session.get(server.url + "/", timeout=client.ClientTimeout(total=3))
+        assert await second.text() == "ok"
+        assert await first.read() == pattern_bytes(size)
+    assert server.connections_opened == 1
