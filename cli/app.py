@@ -41,6 +41,21 @@ class Options:
     raw_headers: bool = False
     ignore_stdin: bool = False
     traceback: bool = False
+    urls_from: str | None = None
+    repeat: int | None = None
+    limit: int | None = None
+    limit_per_host: int | None = None
+    summary: bool = False
+    unix_socket: str | None = None
+    resolve: tuple[str, ...] = ()
+    dns_server: tuple[str, ...] = ()
+    dns_ttl: float | None = None
+    no_dns_cache: bool = False
+    ipv4: bool = False
+    ipv6: bool = False
+    local_addr: str | None = None
+    trace: bool = False
+    show_secrets: bool = False
 
 
 def parse_auth(value: str | None, env: Environment) -> tuple[str, str] | None:

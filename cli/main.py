@@ -99,6 +99,59 @@ OPTIONS: list[Decorator] = [
     click.option("--raw-headers", is_flag=True, help="Response headers exactly as received."),
     click.option("--ignore-stdin", is_flag=True, help="Never read standard input."),
     click.option("--traceback", is_flag=True, help="Show a traceback on failure."),
+    # Many requests at once (cli/multi.py) and connection control (cli/connect_options.py).
+    click.option(
+        "--urls-from", metavar="FILE", help="Also request each URL in FILE ('-': stdin)."
+    ),
+    click.option(
+        "--repeat", type=click.IntRange(min=1), metavar="N", help="Send each request N times."
+    ),
+    click.option(
+        "--limit",
+        type=click.IntRange(min=0),
+        metavar="N",
+        help="At most N connections (0: no limit).",
+    ),
+    click.option(
+        "--limit-per-host",
+        type=click.IntRange(min=0),
+        metavar="N",
+        help="At most N connections per host.",
+    ),
+    click.option(
+        "--summary", is_flag=True, help="Print a per-host table instead of the responses."
+    ),
+    click.option(
+        "--unix-socket",
+        metavar="PATH",
+        help="Connect to a Unix socket; the URL's host is the Host header.",
+    ),
+    click.option(
+        "--resolve",
+        multiple=True,
+        metavar="HOST:PORT:ADDR",
+        help="Use ADDR for HOST:PORT (repeatable).",
+    ),
+    click.option(
+        "--dns-server",
+        multiple=True,
+        metavar="ADDR[:PORT]",
+        help="Ask these nameservers (repeatable).",
+    ),
+    click.option(
+        "--dns-ttl",
+        type=click.FloatRange(min=0),
+        metavar="SECONDS",
+        help="Keep DNS answers this long (default 10).",
+    ),
+    click.option("--no-dns-cache", is_flag=True, help="Resolve host names for every connection."),
+    click.option("--ipv4", "-4", is_flag=True, help="Connect over IPv4 only."),
+    click.option("--ipv6", "-6", is_flag=True, help="Connect over IPv6 only."),
+    click.option("--local-addr", metavar="ADDR", help="Connect from this local address."),
+    click.option(
+        "--trace", is_flag=True, help="Show a timing waterfall on stderr after each response."
+    ),
+    click.option("--show-secrets", is_flag=True, help="Do not mask credentials in diagnostics."),
     click.version_option(__version__, "--version", prog_name=PROG, message="%(prog)s %(version)s"),
 ]
 
