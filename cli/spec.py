@@ -16,12 +16,15 @@ import mimetypes
 import os
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli import __version__
 from cli.bodies import FORM_TYPE, JSON_TYPE, Upload, encode_form, encode_json, encode_multipart
 from cli.items import DATA_KINDS, Item, ItemError, Kind, looks_like_item, parse_items
 from cli.nested import insert, parse_path
+
+if TYPE_CHECKING:
+    from cli.connect_options import ConnectPlan
 
 USER_AGENT = f"zurl/{__version__}"
 JSON_ACCEPT = "application/json, */*;q=0.5"
@@ -48,6 +51,8 @@ class RequestSpec:
     auth: tuple[str, str] | None = None
     timeout: float | None = None
     connect_timeout: float | None = None
+    # Connection flags (--limit, --unix-socket, --resolve, DNS): see cli/connect_options.py.
+    connect: ConnectPlan | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
