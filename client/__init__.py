@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .certinfo import CertificateInfo, parse_certificate, parse_fingerprint, parse_pins
+    from .certprobe import fetch_peer_certificate
     from .config import BasicAuth, ClientTimeout, ConnectionKey, Fingerprint, RequestInfo
     from .connector import BaseConnector, NamedPipeConnector, TCPConnector, UnixConnector
     from .cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
@@ -101,6 +102,7 @@ _EXPORTS = {
     "parse_certificate": "certinfo",
     "parse_fingerprint": "certinfo",
     "parse_pins": "certinfo",
+    "fetch_peer_certificate": "certprobe",
     "BasicAuth": "config",
     "ClientTimeout": "config",
     "ConnectionKey": "config",
@@ -305,6 +307,7 @@ __all__ = [
     "WSMsgType",
     "WSServerHandshakeError",
     "WebSocketError",
+    "fetch_peer_certificate",
     "parse_certificate",
     "parse_fingerprint",
     "parse_pins",
