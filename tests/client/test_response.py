@@ -584,3 +584,23 @@ async def test_links(raw_server: RawServerFactory) -> None:
         links = getattr(resp, "links")  # noqa: B009 - not in the typed API yet
     assert links["next"]["url"] == URL("http://127.0.0.1/page2")
     assert links["prev"]["url"] == URL(server.url + "/page0")
+
+
+LARGE_TEXT = b"".join(b"line %d\n" % i for i in range(300_000))  # ~2.4 MB, ~0.5 MB gzipped
+
+
+@pytest.mark.parametrize("how", ["read", "text", "iter_chunked", "iter_any"])
+async def test_large_gzip_body(raw_server: RawServerFactory, how: str) -> None:
+    """Decoded output far above the high-water mark: every way of reading reaches the end."""
+    server = await raw_server(response(gzip.compress(LARGE_TEXT), "Content-Encoding: gzip"))
+    async with client.ClientSession() as session, session.get(server.url + "/") as resp:
+        async with asyncio.timeout(10):
+            if how == "read":
+                body = await resp.read()
+            elif how == "text":
+                body = (await resp.text()).encode()
+            elif how == "iter_chunked":
+                body = b"".join([piece async for piece in resp.content.iter_chunked(4096)])
+            else:
+                body = b"".join([piece async for piece in resp.content.iter_any()])
+    assert body == LARGE_TEXT
