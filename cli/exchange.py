@@ -12,7 +12,8 @@ Rules:
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -109,7 +110,21 @@ def _session_options(spec: RequestSpec) -> dict[str, Any]:
     """Keyword arguments for ``ClientSession``; options about connections go here."""
     import client
 
-    return {"timeout": client.ClientTimeout(total=spec.timeout, connect=spec.connect_timeout)}
+    options: dict[str, Any] = {
+        "timeout": client.ClientTimeout(total=spec.timeout, connect=spec.connect_timeout)
+    }
+    if spec.connect is not None:
+        from cli.connect_options import connector
+
+        options["connector"] = connector(spec.connect)
+    return options
+
+
+def open_session(spec: RequestSpec, trace_configs: Sequence[Any] = ()) -> client.ClientSession:
+    """The session ``run`` opens; multi-URL mode shares one across its requests."""
+    import client
+
+    return client.ClientSession(**_session_options(spec), trace_configs=list(trace_configs))
 
 
 def _request_options(spec: RequestSpec) -> dict[str, Any]:
@@ -131,17 +146,25 @@ def _request_options(spec: RequestSpec) -> dict[str, Any]:
     return options
 
 
-async def run(spec: RequestSpec, *, stream: bool = False) -> AsyncGenerator[Event, None]:
+async def run(
+    spec: RequestSpec,
+    *,
+    stream: bool = False,
+    session: client.ClientSession | None = None,
+    trace_configs: Sequence[Any] = (),
+    trace_request_ctx: Any = None,
+) -> AsyncGenerator[Event, None]:
     """Send ``spec``; yield the request as sent, then the response, for every hop.
 
     With ``stream`` the final body is yielded in pieces as it arrives instead of being
-    held in memory (``zurl URL > big.iso``).
+    held in memory (``zurl URL > big.iso``). ``session`` is a shared one (left open);
+    otherwise a session with ``trace_configs`` is opened and closed here.
     """
-    import client
-
-    async with client.ClientSession(**_session_options(spec)) as session:
+    owned = open_session(spec, trace_configs) if session is None else nullcontext(session)
+    async with owned as session:
         started = time.perf_counter()
-        async with session.request(spec.method, spec.url, **_request_options(spec)) as resp:
+        options = {**_request_options(spec), "trace_request_ctx": trace_request_ctx}
+        async with session.request(spec.method, spec.url, **options) as resp:
             for hop in resp.history:
                 yield _request_message(hop, None)
                 yield _response_message(hop, await hop.read(), 0.0)
