@@ -21,6 +21,7 @@ from multidict import CIMultiDictProxy
 import client as aiohttp
 from client import ClientSession
 from tests.servers.gunicorn import GunicornServer
+from tests.servers.keepalive import KeepAliveServerFactory
 from tests.servers.raw import RawServerFactory
 
 pytestmark = pytest.mark.timeout(60)
@@ -285,3 +286,19 @@ async def test_graceful_shutdown_tls_without_sleep(
         assert await read_website(server.url + "/get", ssl=client_ssl_context)
         gc.collect()
     assert resource_warnings(caught) == []
+
+
+async def test_authorization_removed_on_redirect_to_another_host(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    """'Authorization header will be removed if you get redirected to a different host.'"""
+    server = await keepalive_server()
+    other_host = f"http://localhost:{server.port}/echo"
+    same_host = f"{server.url}/echo"
+    headers = {"Authorization": "Basic bG9naW46cGFzcw=="}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async with session.get(server.url + "/redirect", params={"to": same_host}) as r:
+            assert (await r.json())["headers"]["Authorization"] == headers["Authorization"]
+        async with session.get(server.url + "/redirect", params={"to": other_host}) as r:
+            assert r.url.host == "localhost"
+            assert "Authorization" not in (await r.json())["headers"]
