@@ -22,6 +22,11 @@ class ExitCode(enum.IntEnum):
     MALFORMED = 16
     NETWORK = 17
     OUTPUT = 18
+    FILE = 20
+    RESUME_REFUSED = 21
+    WS_HANDSHAKE = 22
+    WS_CLOSED = 23
+    WS_PROTOCOL = 24
     INTERRUPTED = 130
 
 
@@ -42,8 +47,21 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.MALFORMED: "malformed response: broken status line, headers or body framing",
     ExitCode.NETWORK: "other connection failure (reset, closed early)",
     ExitCode.OUTPUT: "standard output could not be written (the reader went away)",
+    ExitCode.FILE: "--download/--output: the file exists (no --overwrite) or cannot be written",
+    ExitCode.RESUME_REFUSED: "--continue: the server did not resume (no 206 from the right byte)",
+    ExitCode.WS_HANDSHAKE: "WebSocket: the server refused the handshake (no 101)",
+    ExitCode.WS_CLOSED: "WebSocket: the server closed with an error code (not 1000)",
+    ExitCode.WS_PROTOCOL: "WebSocket: the server broke the protocol (bad frame or text)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }
+
+
+class ExitError(Exception):
+    """A failure that knows its exit code; ``app.run`` prints it as one line."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def status_exit_code(status: int) -> ExitCode:
