@@ -688,3 +688,20 @@ async def test_pooled_connection_not_left_paused_by_an_unread_body(
         assert await second.text() == "ok"
         assert await first.read() == pattern_bytes(size)
     assert server.connections_opened == 1
+
+
+async def test_close_twice_is_harmless(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server()
+    session = client.ClientSession()
+    assert await get_text(session, server.url + "/") == "ok"
+    await session.close()
+    await session.close()
+    connector = client.TCPConnector()
+    await connector.close()
+    await connector.close()
+    assert connector.closed
+    orphan = client.ClientSession(connector=connector)
+    assert orphan.closed, "a session on a closed connector is closed (as in aiohttp)"
+    with pytest.raises(RuntimeError):
+        await orphan.get(server.url + "/")
+    await orphan.close()
