@@ -53,6 +53,10 @@ class RequestSpec:
     connect_timeout: float | None = None
     # Connection flags (--limit, --unix-socket, --resolve, DNS): see cli/connect_options.py.
     connect: ConnectPlan | None = None
+    # --chunked: Transfer-Encoding: chunked instead of Content-Length.
+    chunked: bool = False
+    # --download/--output: the body goes to a file, so its decoded size is not capped.
+    download: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -69,6 +73,8 @@ class Inputs:
     ignore_stdin: bool = False
     stdin_has_data: bool = False
     read_stdin: Callable[[], bytes] = lambda: b""
+    raw: str | None = None  # --raw TEXT: the body verbatim
+    boundary: str | None = None  # --boundary: the multipart boundary
 
 
 def split_args(args: tuple[str, ...]) -> tuple[str | None, str, tuple[str, ...]]:
@@ -218,12 +224,18 @@ def _body(items: list[Item], inputs: Inputs, method: str | None) -> tuple[bytes 
         raise UsageError(f"{whole[0].word!r}: a whole-body @file cannot be mixed with fields")
     if inputs.json and (inputs.form or inputs.multipart):
         raise UsageError("--json cannot be combined with --form or --multipart")
+    if inputs.raw is not None:
+        if whole or data or files:
+            raise UsageError("--raw is the whole body: it cannot be mixed with body items")
+        return inputs.raw.encode("utf-8"), _raw_type(inputs, "")
     if whole:
         return _whole_body(whole[0], inputs)
     if files and inputs.json:
         raise UsageError(f"{files[0].word!r}: file uploads need --form or --multipart")
     if files or inputs.multipart:
-        return _multipart(data, files) if (data or files) else (None, "")
+        if not (data or files):
+            return None, ""
+        return _multipart(data, files, inputs.boundary)
     if inputs.form:
         return (encode_form(_form_fields(data)), FORM_TYPE) if data else (None, "")
     if data:
@@ -262,14 +274,16 @@ def _form_fields(data: list[Item]) -> list[tuple[str, str]]:
     return [(item.key, _field_text(item)) for item in data]
 
 
-def _multipart(data: list[Item], files: list[Item]) -> tuple[bytes, str]:
+def _multipart(
+    data: list[Item], files: list[Item], boundary: str | None = None
+) -> tuple[bytes, str]:
     uploads = []
     for item in files:
         path = item.value
         mime = item.mime or mimetypes.guess_type(path)[0] or "application/octet-stream"
         content = read_file(path, item.word)
         uploads.append(Upload(item.key, os.path.basename(path), content, mime))
-    return encode_multipart(_form_fields(data), uploads)
+    return encode_multipart(_form_fields(data), uploads, boundary)
 
 
 def _json_body(data: list[Item]) -> dict[str, Any] | list[Any]:
