@@ -26,6 +26,7 @@ from cli.messages import (
     format_address,
 )
 from cli.spec import RequestSpec
+from cli.streaming import is_event_stream
 
 if TYPE_CHECKING:
     import client
@@ -67,7 +68,9 @@ def planned_request(spec: RequestSpec) -> RequestMessage:
 
         creds = base64.b64encode(f"{spec.auth[0]}:{spec.auth[1]}".encode("latin-1")).decode()
         headers.append(("Authorization", f"Basic {creds}"))
-    if spec.body is not None:
+    if spec.body is not None and spec.chunked:
+        headers.append(("Transfer-Encoding", "chunked"))
+    elif spec.body is not None:
         headers.append(("Content-Length", str(len(spec.body))))
     return RequestMessage(spec.method, spec.url, target_of(spec.url), tuple(headers), spec.body)
 
@@ -117,6 +120,8 @@ def _session_options(spec: RequestSpec) -> dict[str, Any]:
         from cli.connect_options import connector
 
         options["connector"] = connector(spec.connect)
+    if spec.download:  # a file may be legitimately larger than the in-memory bomb limit
+        options["max_decompressed_size"] = None
     return options
 
 
@@ -141,6 +146,8 @@ def _request_options(spec: RequestSpec) -> dict[str, Any]:
         options["skip_auto_headers"] = spec.skip_auto_headers
     if spec.body is not None:
         options["data"] = spec.body
+    if spec.chunked:
+        options["chunked"] = True
     if spec.auth is not None:
         options["auth"] = client.BasicAuth(spec.auth[0], spec.auth[1])
     return options
@@ -169,7 +176,8 @@ async def run(
                 yield _request_message(hop, None)
                 yield _response_message(hop, await hop.read(), 0.0)
             yield _request_message(resp, spec.body)
-            if not stream:
+            # server-sent events never end: always streamed (cli/streaming.py prints them)
+            if not stream and not is_event_stream(resp.headers.get("Content-Type")):
                 body = await resp.read()
                 yield _response_message(resp, body, time.perf_counter() - started)
                 return
