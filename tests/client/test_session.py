@@ -818,3 +818,32 @@ async def test_numeric_per_request_timeout(raw_server: RawServerFactory) -> None
 async def test_numeric_session_timeout_refused() -> None:
     with pytest.raises(ValueError):
         client.ClientSession(timeout=5)
+
+
+async def test_connection_still_uploading_is_not_reused(raw_server: RawServerFactory) -> None:
+    """An early keep-alive answer while the body is still going out: the next request
+    must not be written into the middle of that body."""
+
+    async def script(conn: RawConnection) -> None:
+        if conn.index == 0:
+            await conn.read_until(b"\r\n\r\n")
+            conn.write(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 3\r\n\r\nbig")
+            while await conn.read():
+                pass
+        else:
+            while await conn.read_request():
+                conn.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        for _ in range(30):
+            yield b"x" * 65536
+            await asyncio.sleep(0.01)
+
+    server = await raw_server(script)
+    async with client.ClientSession() as session:
+        async with session.post(server.url + "/upload", data=slow_body()) as resp:
+            assert resp.status == 413
+        async with session.get(server.url + "/next") as resp:
+            assert await resp.text() == "ok"
+    assert server.connections_opened == 2
+    assert b"GET /next" not in server.received[0]
