@@ -1,0 +1,54 @@
+"""Where the response body goes: the normal renderer, line by line, or a file.
+
+Chosen once per run from the options: ``--download``/``--output`` save it
+(``cli.download``), ``--stream`` or a ``text/event-stream`` response print it line by
+line (``cli.streaming``), ``--response-mime``/``--response-charset`` retype it for
+display (``cli.bodyflags``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from cli.env import Environment
+from cli.output import OutputSpec, Renderer, make_renderer
+from cli.streaming import LineRenderer
+
+if TYPE_CHECKING:
+    from cli.app import Options
+    from cli.download import Plan
+
+
+def download_plan(opts: Options) -> Plan | None:
+    """The download the options ask for (None: none); usage errors raised here."""
+    if not (opts.download or opts.output is not None or opts.continue_ or opts.overwrite):
+        return None
+    from cli.download import make_plan
+
+    return make_plan(
+        download=opts.download,
+        output=opts.output,
+        resume=opts.continue_,
+        overwrite=opts.overwrite,
+        quiet=opts.quiet,
+    )
+
+
+def renderer_for(env: Environment, opts: Options, out: OutputSpec) -> Renderer:
+    plan = download_plan(opts)
+    if plan is not None:
+        from cli.download import DownloadSink
+
+        # The body goes to the file; stdout keeps the heads (none when it is the file).
+        parts = "" if plan.output == "-" else out.parts.replace("b", "")
+        heads = make_renderer(env.stdout, dataclasses.replace(out, parts=parts), env.columns)
+        return DownloadSink(env, plan, heads)
+    renderer: Renderer = LineRenderer(
+        make_renderer(env.stdout, out, env.columns), env.stdout, out, always=opts.stream
+    )
+    if opts.response_mime is not None or opts.response_charset is not None:
+        from cli.bodyflags import Retyped
+
+        renderer = Retyped(renderer, opts.response_mime, opts.response_charset)
+    return renderer

@@ -1,0 +1,279 @@
+"""``--download``/``--output``/``--continue``: the response body streamed to a file.
+
+Rules:
+- The body is written as it arrives (never held whole) to ``NAME.part`` next to the
+  target, and renamed to ``NAME`` only once the body ended cleanly: a ``NAME`` on disk is
+  always a complete download. An interrupted one leaves its ``.part`` for ``--continue``.
+- ``--continue`` asks for ``Range: bytes=N-`` (N = the ``.part`` size) and appends only
+  when the server honoured it: status 206 and a ``Content-Range`` starting at N. Anything
+  else leaves the ``.part`` untouched and exits ``RESUME_REFUSED``.
+- Downloads ask for ``Accept-Encoding: identity`` (as httpie does): byte ranges then count
+  the file's own bytes, and the size shown is the size saved. Should a server compress
+  anyway, the decoded size is not capped (the engine's bomb limit is for bodies held in
+  memory; a file may legitimately be large): ``RequestSpec.download`` lifts it.
+- Only a 2xx body is saved; a 3xx/4xx/5xx leaves no file and exits 3/4/5.
+- This sink is a ``Renderer``: heads still go to the normal renderer (headers on a
+  terminal), so every other option (-v, --report, redirects) works as for any request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from typing import TYPE_CHECKING, BinaryIO
+
+from cli.env import Environment
+from cli.exitcodes import ExitCode, ExitError, status_exit_code
+from cli.messages import Message, ResponseEnd, ResponseMessage, header
+from cli.spec import RequestSpec, UsageError
+
+if TYPE_CHECKING:
+    from cli.output import Renderer
+    from cli.progress import ProgressBar
+
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)\s*$", re.IGNORECASE)
+
+
+class DownloadError(ExitError):
+    """A download that cannot go on; ``code`` is the exit code."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Plan:
+    output: str | None  # None: name it from the response; "-": standard output
+    resume: bool = False
+    overwrite: bool = False
+    quiet: bool = False
+
+    @property
+    def part(self) -> str | None:
+        return None if self.output in (None, "-") else f"{self.output}.part"
+
+
+def make_plan(
+    *, download: bool, output: str | None, resume: bool, overwrite: bool, quiet: bool
+) -> Plan | None:
+    """The download asked for on the command line, or None for a normal request."""
+    if not download and output is None:
+        for flag, given in (("--continue", resume), ("--overwrite", overwrite)):
+            if given:
+                raise UsageError(f"{flag} needs --download or --output FILE")
+        return None
+    if resume and output in (None, "-"):
+        raise UsageError("--continue needs --output FILE: the file whose .part to resume")
+    if output == "":
+        raise UsageError("--output needs a file name ('-' for standard output)")
+    return Plan(output, resume, overwrite, quiet)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return 0
+
+
+def prepare(spec: RequestSpec, plan: Plan) -> RequestSpec:
+    """The request a download sends: identity encoding, a Range when resuming."""
+    names = {k.lower() for k, _ in spec.headers}
+    headers = list(spec.headers)
+    if "accept-encoding" not in names:
+        headers.append(("Accept-Encoding", "identity"))
+    if plan.output not in (None, "-"):
+        assert plan.output is not None and plan.part is not None
+        offset = _size(plan.part) if plan.resume else 0
+        if os.path.lexists(plan.output) and not plan.overwrite:
+            hint = "it is complete; " if plan.resume else ""
+            raise DownloadError(
+                ExitCode.FILE,
+                f"{plan.output!r} exists ({hint}--overwrite replaces it)",
+            )
+        if offset:
+            if "range" in names:
+                raise UsageError("--continue sets the Range header itself; drop the Range item")
+            headers.append(("Range", f"bytes={offset}-"))
+    return dataclasses.replace(spec, headers=tuple(headers), download=True)
+
+
+def content_range(value: str | None) -> tuple[int | None, int | None] | None:
+    """``bytes 100-199/1000`` → (100, 1000); ``bytes */1000`` → (None, 1000); else None."""
+    if value is None:
+        return None
+    found = _CONTENT_RANGE.match(value)
+    if found is None:
+        return None
+    start = int(found.group(1)) if found.group(1) is not None else None
+    total = None if found.group(3) == "*" else int(found.group(3))
+    return start, total
+
+
+class DownloadSink:
+    """A renderer that saves the final response's body and hands heads to ``heads``."""
+
+    def __init__(self, env: Environment, plan: Plan, heads: Renderer) -> None:
+        self._env = env
+        self._plan = plan
+        self._heads = heads
+        self.streams = True
+        self._file: BinaryIO | None = None
+        self._name = plan.output or ""
+        self._offset = 0
+        self._written = 0
+        self._expected: int | None = None
+        self._progress: ProgressBar | None = None
+        self._done = False
+
+    # -- Renderer ------------------------------------------------------------------
+
+    def message(self, msg: Message) -> None:
+        self._heads.message(msg)
+        if isinstance(msg, ResponseMessage) and msg.streamed:
+            self._start(msg)
+
+    def chunk(self, data: bytes) -> None:
+        if self._file is None:
+            return
+        self._file.write(data)
+        self._written += len(data)
+        if self._progress is not None:
+            self._progress.advance(len(data))
+
+    def end(self, end: ResponseEnd) -> None:
+        if self._file is not None:
+            self._finish()
+        self._heads.end(end)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.close(finished=False)
+            self._progress = None
+        if self._file is not None:  # the body did not end: keep what arrived
+            self._close_file()
+            if self._plan.part is not None or self._plan.output is None:
+                self._env.error(
+                    f"{self._part()} keeps the {self._offset + self._written} bytes received; "
+                    f"'--continue --output {self._name}' resumes"
+                )
+        self._heads.close()
+
+    # -- the body ------------------------------------------------------------------
+
+    def _part(self) -> str:
+        return f"{self._name}.part"
+
+    def _start(self, msg: ResponseMessage) -> None:
+        plan = self._plan
+        resuming = plan.resume and plan.part is not None and _size(plan.part) > 0
+        if resuming and self._already_complete(msg):
+            return
+        if not 200 <= msg.status < 300:
+            raise DownloadError(
+                status_exit_code(msg.status) or ExitCode.HTTP_4XX,
+                f"HTTP {msg.status} {msg.reason}: nothing saved".rstrip(),
+            )
+        length = header(msg.headers, "Content-Length")
+        encoded = header(msg.headers, "Content-Encoding") not in (None, "identity")
+        self._expected = int(length) if length and length.isdigit() and not encoded else None
+        if resuming:
+            assert plan.part is not None
+            self._offset = _size(plan.part)
+            self._check_resumed(msg)
+        if plan.output == "-":
+            self._file = self._env.stdout
+        else:
+            if plan.output is None:
+                from cli.filenames import choose, unused
+
+                ctype = header(msg.headers, "Content-Type")
+                chosen = choose(header(msg.headers, "Content-Disposition"), msg.url, ctype)
+                self._name = chosen if plan.overwrite else unused(chosen)
+            try:
+                self._file = open(self._part(), "ab" if self._offset else "wb")
+            except OSError as exc:
+                raise DownloadError(ExitCode.FILE, _os_message(self._part(), exc)) from None
+        if self._env.stderr_isatty and not plan.quiet:
+            from cli.progress import ProgressBar
+
+            total = None if self._expected is None else self._offset + self._expected
+            label = "stdout" if plan.output == "-" else self._name
+            self._progress = ProgressBar(self._env, label, total, self._offset)
+
+    def _check_resumed(self, msg: ResponseMessage) -> None:
+        got = content_range(header(msg.headers, "Content-Range"))
+        if msg.status == 206 and got is not None and got[0] == self._offset:
+            return
+        why = (
+            f"HTTP {msg.status} without a Content-Range"
+            if got is None
+            else f"HTTP {msg.status}, Content-Range {header(msg.headers, 'Content-Range')}"
+        )
+        raise DownloadError(
+            ExitCode.RESUME_REFUSED,
+            f"--continue: the server did not resume at byte {self._offset} ({why}); "
+            f"{self._part()} left as it was",
+        )
+
+    def _already_complete(self, msg: ResponseMessage) -> bool:
+        """416 with ``bytes */N`` where N is the .part's size: nothing was missing."""
+        got = content_range(header(msg.headers, "Content-Range"))
+        if msg.status != 416 or got is None or got[0] is not None:
+            return False
+        if got[1] != _size(self._part()):
+            return False
+        self._offset = got[1]
+        self._rename()
+        self._report()
+        return True
+
+    def _finish(self) -> None:
+        self._close_file()
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
+        if self._expected is not None and self._written != self._expected:
+            raise DownloadError(
+                ExitCode.MALFORMED,
+                f"the body ended after {self._written} of {self._expected} bytes; "
+                f"{self._part()} kept",
+            )
+        if self._plan.output != "-":
+            self._rename()
+            self._report()
+
+    def _close_file(self) -> None:
+        file, self._file = self._file, None
+        if file is None:
+            return
+        if file is self._env.stdout:
+            file.flush()
+            return
+        try:
+            file.close()
+        except OSError as exc:
+            raise DownloadError(ExitCode.FILE, _os_message(self._part(), exc)) from None
+
+    def _rename(self) -> None:
+        part = self._part()
+        if os.path.lexists(self._name) and not self._plan.overwrite:
+            if self._plan.output is not None:
+                raise DownloadError(
+                    ExitCode.FILE,
+                    f"{self._name!r} appeared meanwhile; the download stays in {part}",
+                )
+            from cli.filenames import unused
+
+            self._name = unused(self._name)
+        os.replace(part, self._name)
+        self._done = True
+
+    def _report(self) -> None:
+        if self._plan.quiet:
+            return
+        size = self._offset + self._written
+        resumed = f", {self._written} of them now" if self._offset else ""
+        self._env.error(f"saved {self._name} ({size} bytes{resumed})")
+
+
+def _os_message(path: str, exc: OSError) -> str:
+    return f"cannot write {path!r}: {exc.strerror or exc}"

@@ -1,0 +1,68 @@
+"""The download progress bar on stderr: size, speed, ETA. Only ever on a terminal.
+
+rich is imported here and nowhere on the download path otherwise, so a piped or
+scripted download never loads it. The bar is redrawn by the caller at most ten times a
+second (no refresh thread): chunks arrive on the event loop, which drives the drawing.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from cli.env import Environment
+
+REFRESH_EVERY = 0.1  # seconds between redraws
+
+
+class ProgressBar:
+    """One download's bar: ``advance`` per chunk, ``close`` once (idempotent)."""
+
+    def __init__(self, env: Environment, label: str, total: int | None, done: int = 0) -> None:
+        self._wrapper = io.TextIOWrapper(
+            env.stderr, encoding="utf-8", errors="replace", write_through=True
+        )
+        console = Console(file=self._wrapper, force_terminal=True, width=env.columns or 80)
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            auto_refresh=False,
+        )
+        self._task: TaskID = self._progress.add_task(label, total=total, completed=done)
+        self._progress.start()
+        self._last = time.monotonic()
+        self._closed = False
+
+    def advance(self, size: int) -> None:
+        self._progress.advance(self._task, size)
+        now = time.monotonic()
+        if now - self._last >= REFRESH_EVERY:
+            self._last = now
+            self._progress.refresh()
+
+    def close(self, *, finished: bool = True) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        task = self._progress.tasks[0]
+        if finished and task.total is None:  # the size is known now: show the bar full
+            self._progress.update(self._task, total=task.completed)
+        self._progress.refresh()
+        self._progress.stop()
+        # Hand stderr back un-closed: it is the process's.
+        self._wrapper.detach()
