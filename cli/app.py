@@ -56,6 +56,23 @@ class Options:
     local_addr: str | None = None
     trace: bool = False
     show_secrets: bool = False
+    # bodies in and out (issue 9): cli/bodyout.py, cli/download.py, cli/bodyflags.py
+    download: bool = False
+    output: str | None = None
+    continue_: bool = False
+    overwrite: bool = False
+    stream: bool = False
+    compress: int = 0
+    chunked: bool = False
+    boundary: str | None = None
+    raw: str | None = None
+    response_charset: str | None = None
+    response_mime: str | None = None
+    # WebSocket mode (issue 10): cli/wsmode.py
+    binary: bool = False
+    ws_send: tuple[str, ...] = ()
+    ws_count: int | None = None
+    ws_timeout: float | None = None
 
 
 def parse_auth(value: str | None, env: Environment) -> tuple[str, str] | None:

@@ -152,6 +152,41 @@ OPTIONS: list[Decorator] = [
         "--trace", is_flag=True, help="Show a timing waterfall on stderr after each response."
     ),
     click.option("--show-secrets", is_flag=True, help="Do not mask credentials in diagnostics."),
+    # bodies in and out (issue 9)
+    click.option(
+        "--download", "-d", is_flag=True, help="Save the body to a file named by the server."
+    ),
+    click.option("--output", "-o", metavar="FILE", help="Save the body to FILE ('-': stdout)."),
+    click.option(
+        "--continue", "-c", "continue_", is_flag=True, help="Resume FILE.part of --output FILE."
+    ),
+    click.option("--overwrite", is_flag=True, help="Let a download replace an existing file."),
+    click.option("--stream", "-S", is_flag=True, help="Print the body line by line as it arrives."),
+    click.option(
+        "--compress", "-x", count=True, help="Deflate the request body (-xx: even if larger)."
+    ),
+    click.option("--chunked", is_flag=True, help="Send the body with chunked transfer coding."),
+    click.option("--boundary", metavar="TEXT", help="The multipart/form-data boundary."),
+    click.option("--raw", metavar="TEXT", help="Send TEXT as the body, verbatim."),
+    click.option("--response-charset", metavar="NAME", help="Decode the shown body with NAME."),
+    click.option("--response-mime", metavar="TYPE", help="Show the body as media TYPE."),
+    # WebSocket mode (issue 10)
+    click.option("--binary", is_flag=True, help="ws: send stdin lines as binary messages."),
+    click.option(
+        "--ws-send", metavar="MSG", multiple=True, help="ws: send MSG (repeatable), no stdin."
+    ),
+    click.option(
+        "--ws-count",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="ws: close after N messages received.",
+    ),
+    click.option(
+        "--ws-timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="SECONDS",
+        help="ws: longest wait for the next message.",
+    ),
     click.version_option(__version__, "--version", prog_name=PROG, message="%(prog)s %(version)s"),
 ]
 
