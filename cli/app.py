@@ -41,6 +41,29 @@ class Options:
     raw_headers: bool = False
     ignore_stdin: bool = False
     traceback: bool = False
+    # redirects and cookies (issue 4): cli/redirects_view.py, cli/cookies.py
+    follow: bool = False
+    max_redirects: int = 30
+    all_: bool = False
+    history: bool = False
+    cookie_jar: str | None = None
+    cookie: tuple[str, ...] = ()
+    # TLS (issue 5): cli/tls_options.py, cli/certview.py
+    verify: str | None = None
+    insecure: bool = False
+    cert: str | None = None
+    cert_key: str | None = None
+    cert_key_pass: str | None = None
+    tls_min: str | None = None
+    fingerprint: tuple[str, ...] = ()
+    pin_pubkey: tuple[str, ...] = ()
+    show_cert: bool = False
+    # proxies (issue 6): cli/proxy_options.py
+    proxy: str | None = None
+    proxy_auth: str | None = None
+    proxy_header: tuple[str, ...] = ()
+    no_proxy: str | None = None
+    no_env: bool = False
     urls_from: str | None = None
     repeat: int | None = None
     limit: int | None = None
