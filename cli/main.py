@@ -99,6 +99,73 @@ OPTIONS: list[Decorator] = [
     click.option("--raw-headers", is_flag=True, help="Response headers exactly as received."),
     click.option("--ignore-stdin", is_flag=True, help="Never read standard input."),
     click.option("--traceback", is_flag=True, help="Show a traceback on failure."),
+    # Redirects and cookies (cli/redirects_view.py, cli/cookies.py).
+    click.option("--follow", "-F", is_flag=True, help="Follow redirects (off by default)."),
+    click.option(
+        "--max-redirects",
+        type=click.IntRange(min=0),
+        default=30,
+        show_default=True,
+        metavar="N",
+        help="With --follow: give up (exit 6) after N redirects.",
+    ),
+    click.option("--all", "all_", is_flag=True, help="With --follow: print every hop."),
+    click.option(
+        "--history",
+        is_flag=True,
+        help="A table of the redirect chain on stderr (what was dropped).",
+    ),
+    click.option(
+        "--cookie-jar",
+        metavar="FILE",
+        help="Read cookies from FILE (curl's cookies.txt) and save them back to it.",
+    ),
+    click.option(
+        "--cookie", multiple=True, metavar="NAME=VALUE", help="Send this cookie (repeatable)."
+    ),
+    # TLS (cli/tls_options.py, cli/certview.py).
+    click.option(
+        "--verify",
+        metavar="yes|no|CA_BUNDLE",
+        help="Verify the server's certificate (default yes); or trust only CA_BUNDLE.",
+    ),
+    click.option("--insecure", "-k", is_flag=True, help="Do not verify the certificate."),
+    click.option("--cert", metavar="FILE", help="Client certificate (PEM; may hold the key)."),
+    click.option("--cert-key", metavar="FILE", help="Private key of --cert (PEM)."),
+    click.option("--cert-key-pass", metavar="PASS", help="Passphrase of the --cert key."),
+    click.option(
+        "--tls-min", type=click.Choice(["1.2", "1.3"]), help="Lowest TLS version to accept."
+    ),
+    click.option(
+        "--fingerprint",
+        multiple=True,
+        metavar="SHA256",
+        help="Pin the certificate's SHA-256 (hex, colons optional; repeatable: any matches).",
+    ),
+    click.option(
+        "--pin-pubkey",
+        multiple=True,
+        metavar="sha256//BASE64",
+        help="Pin the public key as curl does (';'-separated; checked on top of --verify).",
+    ),
+    click.option(
+        "--show-cert",
+        is_flag=True,
+        help="Show the server's certificate and its pins on stderr (even if it fails).",
+    ),
+    # Proxies (cli/proxy_options.py).
+    click.option("--proxy", metavar="URL", help="Send through this proxy (http:// or https://)."),
+    click.option("--proxy-auth", metavar="USER:PASS", help="Credentials for the proxy."),
+    click.option(
+        "--proxy-header",
+        multiple=True,
+        metavar="'NAME: VALUE'",
+        help="A header for the proxy only (repeatable).",
+    ),
+    click.option(
+        "--no-proxy", metavar="LIST", help="Hosts reached directly (comma-separated; '*': all)."
+    ),
+    click.option("--no-env", is_flag=True, help="Ignore HTTP_PROXY, HTTPS_PROXY and NO_PROXY."),
     # Many requests at once (cli/multi.py) and connection control (cli/connect_options.py).
     click.option(
         "--urls-from", metavar="FILE", help="Also request each URL in FILE ('-': stdin)."
