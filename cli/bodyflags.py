@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import re
 import zlib
 
 from cli.messages import Message, ResponseEnd, ResponseMessage
@@ -31,6 +32,17 @@ def compress(spec: RequestSpec, level: int) -> RequestSpec:
         return spec  # it would not shrink: send it as it is (-xx forces it)
     headers = (*spec.headers, ("Content-Encoding", "deflate"))
     return dataclasses.replace(spec, body=deflated, headers=headers)
+
+
+# RFC 2046 §5.1.1: 1-70 characters from this set, not ending in a space.
+_BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
+
+
+def check_boundary(boundary: str | None) -> None:
+    if boundary is not None and not _BOUNDARY.fullmatch(boundary):
+        raise UsageError(
+            f"--boundary {boundary!r}: 1-70 letters, digits or '()+_,-./:=? (RFC 2046)"
+        )
 
 
 def check_response_type(mime: str | None, charset: str | None) -> None:

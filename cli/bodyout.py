@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from cli.env import Environment
 from cli.output import OutputSpec, Renderer, make_renderer
+from cli.spec import RequestSpec
 from cli.streaming import LineRenderer
 
 if TYPE_CHECKING:
@@ -52,3 +53,20 @@ def renderer_for(env: Environment, opts: Options, out: OutputSpec) -> Renderer:
 
         renderer = Retyped(renderer, opts.response_mime, opts.response_charset)
     return renderer
+
+
+def prepared(spec: RequestSpec, opts: Options) -> RequestSpec:
+    """``spec`` with the body options applied: --compress, --chunked, a download's headers."""
+    from cli.bodyflags import check_boundary, check_response_type, compress
+
+    check_response_type(opts.response_mime, opts.response_charset)
+    check_boundary(opts.boundary)
+    spec = compress(spec, opts.compress)
+    if opts.chunked:
+        spec = dataclasses.replace(spec, chunked=True)
+    plan = download_plan(opts)
+    if plan is not None:
+        from cli.download import prepare
+
+        spec = prepare(spec, plan)
+    return spec
