@@ -10,7 +10,7 @@ import dataclasses
 from typing import TYPE_CHECKING, BinaryIO
 
 from cli.env import Environment
-from cli.exitcodes import ExitCode, status_exit_code
+from cli.exitcodes import ExitCode, ExitError, status_exit_code
 from cli.messages import RequestMessage, ResponseEnd, ResponseMessage
 from cli.output import OutputError, OutputSpec, choose_output, feed, make_renderer
 from cli.spec import Inputs, RequestSpec, UsageError, build_spec
@@ -118,6 +118,9 @@ def run(env: Environment, opts: Options) -> int:
     except (UsageError, OutputError) as exc:
         env.error(f"error: {exc}")
         return ExitCode.USAGE
+    except ExitError as exc:  # a download or WebSocket failure with its own code
+        env.error(f"error: {exc}")
+        return exc.code
     except KeyboardInterrupt:
         env.error("interrupted")
         return ExitCode.INTERRUPTED
@@ -166,9 +169,12 @@ def _run(env: Environment, opts: Options) -> int:
         from cli.render import check_style
 
         check_style(out.style)
+    from cli.wsmode import as_http  # ws:// and wss:// URLs: the handshake is an HTTP request
+
+    args, websocket = as_http(opts.request)
     spec = build_spec(
         Inputs(
-            args=opts.request,
+            args=args,
             form=opts.form,
             multipart=opts.multipart,
             json=opts.json_,
@@ -178,8 +184,17 @@ def _run(env: Environment, opts: Options) -> int:
             ignore_stdin=opts.ignore_stdin,
             stdin_has_data=env.stdin_has_data,
             read_stdin=env.stdin.read,
+            raw=opts.raw,
+            boundary=opts.boundary,
         )
     )
+    from cli.bodyout import prepared
+
+    spec = prepared(spec, opts)
+    if websocket and not opts.offline:
+        from cli.wsmode import run as run_websocket
+
+        return run_websocket(env, opts, spec, out)
     if opts.offline:
         from cli.exchange import planned_request
 
@@ -213,7 +228,9 @@ async def _exchange(
 ) -> int:
     from cli import exchange
 
-    renderer = make_renderer(env.stdout, out, env.columns)
+    from cli.bodyout import renderer_for
+
+    renderer = renderer_for(env, opts, out)
     pending: RequestMessage | None = None
     hops: list[tuple[RequestMessage, ResponseMessage]] = []
     body_size: int | None = None
