@@ -25,6 +25,8 @@ from cli.nested import insert, parse_path
 
 if TYPE_CHECKING:
     from cli.connect_options import ConnectPlan
+    from cli.proxy_options import ProxyPlan
+    from cli.tls_options import TLSPlan
 
 USER_AGENT = f"zurl/{__version__}"
 JSON_ACCEPT = "application/json, */*;q=0.5"
@@ -57,6 +59,14 @@ class RequestSpec:
     chunked: bool = False
     # --download/--output: the body goes to a file, so its decoded size is not capped.
     download: bool = False
+    # --follow, --max-redirects: redirects are followed only when asked (as httpie does).
+    follow: bool = False
+    max_redirects: int = 30
+    # --cookie-jar FILE, loaded and saved by the exchange (cli/cookies.py).
+    cookie_jar: str | None = None
+    # TLS flags (cli/tls_options.py) and proxy choice (cli/proxy_options.py).
+    tls: TLSPlan | None = None
+    proxy: ProxyPlan | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
