@@ -8,6 +8,10 @@ set, its ``BodyChunk`` events, then a ``ResponseEnd``.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cli.certview import TLSDetails
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -22,6 +26,8 @@ class RequestMessage:
     headers: Headers
     body: bytes | None = None
     http_version: str = "1.1"
+    # A request of a redirect chain before the final one (printed only with --all).
+    redirect_hop: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -40,6 +46,12 @@ class ResponseMessage:
     reused_connection: bool | None = None
     # True when the body follows as BodyChunk events and a ResponseEnd, not in ``body``.
     streamed: bool = False
+    # A redirect that was followed (printed only with --all), and the headers it made the
+    # engine drop from the next request: (name, reason), for --history.
+    redirect_hop: bool = False
+    dropped: tuple[tuple[str, str], ...] = ()
+    # The TLS handshake of an https:// response (cli/certview.py).
+    tls: TLSDetails | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
