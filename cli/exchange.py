@@ -30,6 +30,7 @@ from cli.streaming import is_event_stream
 
 if TYPE_CHECKING:
     import client
+    from cli.certview import TLSDetails
 
 
 def target_of(url: str) -> str:
@@ -89,6 +90,22 @@ def _version(resp: Any) -> str:
     return f"{version[0]}.{version[1]}"
 
 
+def _tls_details(info: Any) -> TLSDetails | None:
+    """``resp.tls_info`` (client.TLSInfo) as plain values; None for plain http."""
+    if info is None:
+        return None
+    from cli.certview import TLSDetails
+
+    return TLSDetails(
+        info.version,
+        info.cipher,
+        info.alpn,
+        info.server_hostname,
+        info.verified,
+        info.peer_certificate,
+    )
+
+
 def _response_message(
     resp: client.ClientResponse, body: bytes, elapsed: float, streamed: bool = False
 ) -> ResponseMessage:
@@ -106,6 +123,8 @@ def _response_message(
         remote_address=format_address(getattr(resp, "peername", None)),
         reused_connection=reused if isinstance(reused, bool) else None,
         streamed=streamed,
+        dropped=tuple((d.name, d.reason) for d in getattr(resp, "redirect_dropped", ())),
+        tls=_tls_details(getattr(resp, "tls_info", None)),
     )
 
 
