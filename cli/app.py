@@ -172,16 +172,19 @@ def _run(env: Environment, opts: Options) -> int:
     from cli.wsmode import as_http  # ws:// and wss:// URLs: the handshake is an HTTP request
 
     args, websocket = as_http(opts.request)
+    from cli import multi  # several URLs, --urls-from, --repeat (one URL: the usual path)
+
+    targets = multi.targets(env, opts, args)
     spec = build_spec(
         Inputs(
-            args=args,
+            args=targets.args,
             form=opts.form,
             multipart=opts.multipart,
             json=opts.json_,
             auth=parse_auth(opts.auth, env),
             timeout=opts.timeout,
             connect_timeout=opts.connect_timeout,
-            ignore_stdin=opts.ignore_stdin,
+            ignore_stdin=opts.ignore_stdin or targets.stdin_used,
             stdin_has_data=env.stdin_has_data,
             read_stdin=env.stdin.read,
             raw=opts.raw,

@@ -1,0 +1,123 @@
+"""``-v``'s event log on stderr, curl style, from the same trace signals as ``--trace``.
+
+Lines start with ``*`` (an event), ``>`` (a request line or header as sent) or ``<`` (the
+response's status line); in multi-URL mode each line is prefixed with ``[N]``, the
+request's number. Credentials are masked unless ``--show-secrets``: Authorization and
+Proxy-Authorization keep only their scheme, cookie values and API-key-like headers are
+hidden, and a URL's password is replaced.
+"""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit, urlunsplit
+
+from cli.timings import RequestTrace, format_peer, milliseconds
+
+MASK = "****"
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
+_COOKIE_HEADERS = frozenset({"cookie", "set-cookie"})
+# Header names that by convention carry a secret as their whole value.
+_SECRET_WORDS = ("token", "secret", "api-key", "apikey", "password", "session")
+
+
+def mask_header(name: str, value: str) -> str:
+    lowered = name.lower()
+    if lowered in _CREDENTIAL_HEADERS:
+        scheme, _, rest = value.partition(" ")
+        return f"{scheme} {MASK}" if rest else MASK
+    if lowered in _COOKIE_HEADERS:
+        pairs = []
+        for pair in value.split(";"):
+            key, eq, _ = pair.strip().partition("=")
+            pairs.append(f"{key}={MASK}" if eq else key)
+        return "; ".join(pairs)
+    if any(word in lowered for word in _SECRET_WORDS):
+        return MASK
+    return value
+
+
+def mask_url(url: str) -> str:
+    """``http://user:pass@host/`` → ``http://user:****@host/``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")
+    user = netloc[0].partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{netloc[2]}"))
+
+
+class EventLog:
+    """A ``timings.Recorder`` listener that writes one line per event as it happens."""
+
+    def __init__(self, stream: BinaryIO, *, show_secrets: bool = False, numbered: bool = False):
+        self._stream = stream
+        self._show_secrets = show_secrets
+        self._numbered = numbered
+
+    def __call__(self, ctx: RequestTrace, name: str, params: Any) -> None:
+        lines = self._lines(ctx, name, params)
+        if not lines:
+            return
+        prefix = f"[{ctx.label}] " if self._numbered and ctx.label is not None else ""
+        text = "".join(f"{prefix}{line}\n" for line in lines)
+        self._stream.write(text.encode("utf-8", "replace"))
+        self._stream.flush()
+
+    def _url(self, url: Any) -> str:
+        return str(url) if self._show_secrets else mask_url(str(url))
+
+    def _lines(self, ctx: RequestTrace, name: str, params: Any) -> list[str]:
+        hop = ctx.hop
+        if name == "connection_queued_start":
+            return ["* Waiting for a free connection (the pool is at its limit)"]
+        if name == "connection_reuseconn":
+            return [f"* Re-using an existing connection for {self._url(hop.url)}"]
+        if name == "dns_cache_hit":
+            return [f"* DNS cache hit for {params.host}"]
+        if name == "dns_resolvehost_end" and hop.dns_start is not None and hop.dns_end:
+            took = milliseconds(hop.dns_end - hop.dns_start)
+            return [f"* Resolved {params.host} in {took:g} ms"]
+        if name == "tcp_connect_start":
+            return [f"* Connecting to {params.host} port {params.port}"]
+        if name == "tcp_connect_end":
+            peer = format_peer(params.peername) or "?"
+            return [f"* Connected to {params.host} ({peer}) port {params.port}"]
+        if name == "tls_handshake_start":
+            return [f"* TLS handshake, server name {params.server_hostname}"]
+        if name == "tls_handshake_end":
+            return [f"* TLS established: {params.version} with {params.cipher}"]
+        if name == "request_headers_sent":
+            return self._request_head(params)
+        if name == "response_first_byte" and hop.sent is not None:
+            sent = f"{hop.body_sent} body bytes sent; " if hop.body_sent else ""
+            took = milliseconds(max(0.0, (hop.first_byte or hop.sent) - hop.sent))
+            return [f"* Response started: {sent}first byte after {took:g} ms"]
+        if name in ("request_end", "request_redirect"):
+            return self._status(name, params)
+        if name == "response_end":
+            return [f"* Response complete: {params.body_size} bytes"]
+        if name == "request_exception":
+            return [f"* Failed: {type(params.exception).__name__}: {params.exception}"]
+        return []
+
+    def _request_head(self, params: Any) -> list[str]:
+        url = urlsplit(str(params.url))
+        target = url.path or "/"
+        if url.query:
+            target += "?" + url.query
+        lines = [f"> {params.method} {target} HTTP/1.1"]
+        for key, value in params.headers.items():
+            shown = value if self._show_secrets else mask_header(key, value)
+            lines.append(f"> {key}: {shown}")
+        return lines
+
+    def _status(self, name: str, params: Any) -> list[str]:
+        resp = params.response
+        version = getattr(resp, "version", None)
+        proto = f"HTTP/{version[0]}.{version[1]}" if version else "HTTP/1.1"
+        lines = [f"< {proto} {resp.status} {resp.reason or ''}".rstrip()]
+        if name == "request_redirect":
+            location = resp.headers.get("Location", "")
+            lines.append(f"* Redirect to {self._url(location)}")
+        return lines

@@ -1,0 +1,163 @@
+"""``--trace``: the timing waterfall on stderr, in the spirit of httpstat.
+
+One row group per hop (a redirect adds one): a heading with the method, URL, status,
+remote address and whether the connection was new or reused, then a row per phase with its
+milliseconds and a bar placed where the phase sits in the hop. Several requests (multi-URL
+mode) get one table with a row per request instead. Imports rich, never ``client``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator, Sequence
+from typing import BinaryIO
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from cli.timings import LABELS, PHASES, Hop, RequestTrace, format_peer, milliseconds
+
+BAR_WIDTH = 40
+COLOURS = {
+    "queue": "magenta",
+    "dns": "cyan",
+    "connect": "green",
+    "tls": "yellow",
+    "send": "blue",
+    "wait": "red",
+    "transfer": "bright_green",
+}
+
+
+@contextlib.contextmanager
+def console_for(stream: BinaryIO, *, color: bool, width: int) -> Iterator[Console]:
+    """A rich console writing UTF-8 to a binary stream that stays open afterwards."""
+    wrapper = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", write_through=True)
+    console = Console(
+        file=wrapper,
+        force_terminal=color,
+        no_color=not color,
+        width=width or 80,
+        highlight=False,
+        soft_wrap=False,
+    )
+    try:
+        yield console
+    finally:
+        wrapper.flush()
+        wrapper.detach()
+
+
+def _bar(offset: float, duration: float, total: float, colour: str) -> Text:
+    if total <= 0:
+        return Text("")
+    start = round(offset / total * BAR_WIDTH)
+    length = max(1, round(duration / total * BAR_WIDTH)) if duration > 0 else 0
+    start = min(start, BAR_WIDTH - length)
+    return Text.assemble(" " * start, ("█" * length, colour))
+
+
+def connection_state(hop: Hop) -> str:
+    if hop.reused is None:
+        return "no connection"
+    return "reused connection" if hop.reused else "new connection"
+
+
+def heading(hop: Hop, index: int, count: int) -> Text:
+    text = Text()
+    if count > 1:
+        text.append(f"hop {index + 1}/{count}  ", "dim")
+    text.append(f"{hop.method} ", "bold")
+    text.append(hop.url, "cyan")
+    if hop.status is not None:
+        text.append(f"  {hop.status}", "bold green" if hop.status < 400 else "bold red")
+    peer = format_peer(hop.peer)
+    if peer:
+        text.append(f"  {peer}", "dim")
+    text.append(f"  {connection_state(hop)}", "dim")
+    if hop.tls_version:
+        text.append(f"  {hop.tls_version}", "dim")
+    return text
+
+
+def _dns_note(hop: Hop, ms: float) -> str:
+    if hop.dns_cache_hit:
+        return "cache hit"
+    if hop.reused or hop.dns_cache_hit is None:
+        return "-"
+    return f"{ms:.1f} ms"
+
+
+def hop_table(hop: Hop) -> Table:
+    phases = hop.phases()
+    offsets = hop.offsets()
+    total = phases["total"]
+    table = Table(show_header=False, box=None, padding=(0, 1), pad_edge=False)
+    table.add_column("phase", style="bold", no_wrap=True)
+    table.add_column("ms", justify="right", no_wrap=True)
+    table.add_column("bar", no_wrap=True)
+    for name in PHASES:
+        ms = milliseconds(phases[name])
+        shown = _dns_note(hop, ms) if name == "dns" else f"{ms:.1f} ms"
+        table.add_row(LABELS[name], shown, _bar(offsets[name], phases[name], total, COLOURS[name]))
+    table.add_row("total", Text(f"{milliseconds(total):.1f} ms", "bold"), "")
+    return table
+
+
+def waterfall(trace: RequestTrace) -> Group:
+    """Every hop of one request: a heading and its phase rows."""
+    parts: list[Text | Table] = []
+    for index, hop in enumerate(trace.hops):
+        if index:
+            parts.append(Text(""))
+        parts.append(heading(hop, index, len(trace.hops)))
+        parts.append(hop_table(hop))
+    if trace.error is not None:
+        parts.append(Text(f"failed: {type(trace.error).__name__}: {trace.error}", "red"))
+    return Group(*parts)
+
+
+def request_table(traces: Sequence[RequestTrace]) -> Table:
+    """Multi-URL mode: one row per request, phases summed over its hops."""
+    table = Table(title="timings (ms)", title_justify="left", pad_edge=False)
+    for column in ("#", "request", "status", "conn"):
+        table.add_column(column, no_wrap=column != "request")
+    for name in PHASES:
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("total", justify="right", no_wrap=True, style="bold")
+    for trace in traces:
+        if not trace.hops:
+            continue
+        last = trace.hops[-1]
+        sums = {name: sum(hop.phases()[name] for hop in trace.hops) for name in (*PHASES, "total")}
+        status = "error" if trace.error is not None else str(last.status or "-")
+        if len(trace.hops) > 1:
+            status += f" ({len(trace.hops) - 1} redirects)"
+        conn = "reused" if trace.hops[0].reused else "new"
+        table.add_row(
+            str(trace.label if trace.label is not None else ""),
+            f"{last.method} {trace.hops[0].url}",
+            status,
+            conn,
+            *(f"{milliseconds(sums[name]):.1f}" for name in (*PHASES, "total")),
+        )
+    return table
+
+
+def show(
+    stream: BinaryIO,
+    traces: Sequence[RequestTrace],
+    *,
+    color: bool,
+    width: int,
+    table: bool = False,
+) -> None:
+    """Print the waterfall of each trace, or with ``table`` one per-request table."""
+    with console_for(stream, color=color, width=width) as console:
+        if table:
+            console.print(request_table(traces))
+            return
+        for trace in traces:
+            console.print(waterfall(trace))
