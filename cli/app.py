@@ -194,6 +194,8 @@ def _run(env: Environment, opts: Options) -> int:
     from cli.bodyout import prepared
 
     spec = prepared(spec, opts)
+    specs = multi.expand(spec, targets, opts)  # the connection plan, other URLs, --repeat
+    spec = specs[0]
     if websocket and not opts.offline:
         from cli.wsmode import run as run_websocket
 
@@ -202,13 +204,16 @@ def _run(env: Environment, opts: Options) -> int:
         from cli.exchange import planned_request
 
         renderer = make_renderer(env.stdout, out, env.columns)
-        renderer.message(planned_request(spec))
+        for each in specs:
+            renderer.message(planned_request(each))
         renderer.close()
         return ExitCode.OK
     import asyncio  # only now: --offline and usage errors never pay for it
 
     report = _open_report(opts.report, env)
     try:
+        if multi.is_multi(specs, opts):
+            return asyncio.run(multi.run_all(env, opts, specs, out, report))
         return asyncio.run(_exchange(env, opts, spec, out, report))
     finally:
         if report is not None and report is not env.stdout:
