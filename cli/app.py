@@ -242,7 +242,10 @@ async def _exchange(
     pending: RequestMessage | None = None
     hops: list[tuple[RequestMessage, ResponseMessage]] = []
     body_size: int | None = None
-    messages = exchange.run(spec, stream=renderer.streams)
+    from cli.timings import Tracing  # --trace, -v's event log, the report's timings
+
+    tracing = Tracing(env, opts, reporting=report is not None)
+    messages = exchange.run(spec, stream=renderer.streams, trace_configs=tracing.configs)
     try:
         while True:
             # Only the exchange's failures become network exit codes; a failure to write
@@ -270,11 +273,14 @@ async def _exchange(
     finally:
         await messages.aclose()
         renderer.close()
+        tracing.show()
     if report is not None and hops:
         from cli import report as reporting
 
         request, response = hops[-1]
-        reporting.write(report, reporting.record(request, response, hops[:-1], body_size))
+        record = reporting.record(request, response, hops[:-1], body_size)
+        record["timings"] = tracing.timings()
+        reporting.write(report, record)
     return _status_code(env, opts, hops[-1][1] if hops else None)
 
 
