@@ -189,7 +189,7 @@ class DownloadSink:
                 chosen = choose(header(msg.headers, "Content-Disposition"), msg.url, ctype)
                 self._name = chosen if plan.overwrite else unused(chosen)
             try:
-                self._file = open(self._part(), "ab" if self._offset else "wb")
+                self._file = open(self._part(), "ab" if self._offset else "wb")  # noqa: SIM115 (closed in _finish/close)
             except OSError as exc:
                 raise DownloadError(ExitCode.FILE, _os_message(self._part(), exc)) from None
         if self._env.stderr_isatty and not plan.quiet:

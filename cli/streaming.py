@@ -9,6 +9,7 @@ bytes pass through untouched.
 
 from __future__ import annotations
 
+import contextlib
 from typing import BinaryIO
 
 from cli.formatting import BINARY_NOTE, charset_of
@@ -82,9 +83,7 @@ class LineRenderer:
                 self._binary = True
                 data = (BINARY_NOTE + "\n").encode()
             else:
-                try:
+                with contextlib.suppress(LookupError):  # an unknown charset: bytes as they are
                     data = data.decode(self._charset, "replace").encode("utf-8", "replace")
-                except LookupError:
-                    pass
         self._stream.write(data)
         self._stream.flush()
