@@ -11,6 +11,7 @@ Rules:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import nullcontext
@@ -141,14 +142,36 @@ def _session_options(spec: RequestSpec) -> dict[str, Any]:
         options["connector"] = connector(spec.connect)
     if spec.download:  # a file may be legitimately larger than the in-memory bomb limit
         options["max_decompressed_size"] = None
+    if spec.cookie_jar is not None:  # --cookie-jar: loaded here, saved when run() ends
+        from cli.cookies import load_jar
+
+        options["cookie_jar"] = load_jar(spec.cookie_jar)
+    if spec.proxy is not None and spec.proxy.trust_env:  # the environment picks, per hop
+        options["trust_env"] = True
     return options
+
+
+def _feature_traces(spec: RequestSpec) -> list[Any]:
+    """Trace configs that flags need: hop times for --follow, pin checks for TLS pins."""
+    configs: list[Any] = []
+    if spec.follow:
+        from cli.redirects_view import hop_trace_config
+
+        configs.append(hop_trace_config())
+    if spec.tls is not None and spec.tls.has_pins:
+        from cli.proxy_options import https_proxy_endpoint
+        from cli.tls_options import pin_trace_config
+
+        configs.append(pin_trace_config(spec.tls, https_proxy_endpoint(spec.proxy)))
+    return configs
 
 
 def open_session(spec: RequestSpec, trace_configs: Sequence[Any] = ()) -> client.ClientSession:
     """The session ``run`` opens; multi-URL mode shares one across its requests."""
     import client
 
-    return client.ClientSession(**_session_options(spec), trace_configs=list(trace_configs))
+    configs = [*trace_configs, *_feature_traces(spec)]
+    return client.ClientSession(**_session_options(spec), trace_configs=configs)
 
 
 def _request_options(spec: RequestSpec) -> dict[str, Any]:
@@ -159,8 +182,16 @@ def _request_options(spec: RequestSpec) -> dict[str, Any]:
 
     options: dict[str, Any] = {
         "headers": CIMultiDict(spec.headers),
-        "allow_redirects": False,
+        "allow_redirects": spec.follow,
     }
+    if spec.follow:
+        options["max_redirects"] = spec.max_redirects
+    if spec.tls is not None:
+        options["ssl"] = spec.tls.ssl
+    if spec.proxy is not None:
+        from cli.proxy_options import request_options
+
+        options.update(request_options(spec.proxy))
     if spec.skip_auto_headers:
         options["skip_auto_headers"] = spec.skip_auto_headers
     if spec.body is not None:
@@ -170,6 +201,22 @@ def _request_options(spec: RequestSpec) -> dict[str, Any]:
     if spec.auth is not None:
         options["auth"] = client.BasicAuth(spec.auth[0], spec.auth[1])
     return options
+
+
+def hop_messages(
+    hop: client.ClientResponse, body: bytes
+) -> tuple[RequestMessage, ResponseMessage]:
+    """A followed redirect's request and response, marked as hops (shown with --all)."""
+    from cli.redirects_view import hop_seconds
+
+    request = dataclasses.replace(_request_message(hop, None), redirect_hop=True)
+    response = _response_message(hop, body, hop_seconds(hop))
+    return request, dataclasses.replace(response, redirect_hop=True)
+
+
+def failed_chain(exc: BaseException) -> list[tuple[RequestMessage, ResponseMessage]]:
+    """The hops of a chain that ended in ``TooManyRedirects`` (for --history)."""
+    return [hop_messages(hop, b"") for hop in getattr(exc, "history", ()) or ()]
 
 
 async def run(
@@ -186,14 +233,16 @@ async def run(
     held in memory (``zurl URL > big.iso``). ``session`` is a shared one (left open);
     otherwise a session with ``trace_configs`` is opened and closed here.
     """
+    from cli.cookies import saving_jar
+
     owned = open_session(spec, trace_configs) if session is None else nullcontext(session)
-    async with owned as session:
+    async with owned as session, saving_jar(session, spec.cookie_jar):
         started = time.perf_counter()
         options = {**_request_options(spec), "trace_request_ctx": trace_request_ctx}
         async with session.request(spec.method, spec.url, **options) as resp:
             for hop in resp.history:
-                yield _request_message(hop, None)
-                yield _response_message(hop, await hop.read(), 0.0)
+                for message in hop_messages(hop, await hop.read()):
+                    yield message
             yield _request_message(resp, spec.body)
             # server-sent events never end: always streamed (cli/streaming.py prints them)
             if not stream and not is_event_stream(resp.headers.get("Content-Type")):
