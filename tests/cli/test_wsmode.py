@@ -1,0 +1,143 @@
+"""zurl ws://... against the websockets library's asyncio server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest_asyncio
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from cli.exitcodes import ExitCode
+from tests.cli.conftest import Result, zurl
+
+SEEN: list[dict[str, Any]] = []
+
+
+async def in_thread(*args: str, **kwargs: Any) -> Result:
+    return await asyncio.to_thread(zurl, *args, **kwargs)
+
+
+async def handler(ws: ServerConnection) -> None:
+    path = ws.request.path if ws.request is not None else "/"
+    headers = dict(ws.request.headers.raw_items()) if ws.request is not None else {}
+    SEEN.append({"path": path, "headers": headers})
+    if path == "/close-1011":
+        await ws.close(1011, "server exploded")
+        return
+    if path == "/json":
+        await ws.send('{"name": "pie", "tags": ["a", "b"]}')
+        await ws.wait_closed()
+        return
+    if path == "/ping":
+        await ws.ping(b"are you there")
+    async for message in ws:
+        await ws.send(message)
+        if message == "bye":
+            await ws.close(1000, "done")
+
+
+def refuse(connection: ServerConnection, request: Request) -> Response | None:
+    if request.path == "/forbidden":
+        return connection.respond(403, "no entry\n")
+    return None
+
+
+@pytest_asyncio.fixture
+async def ws_url() -> AsyncIterator[str]:
+    SEEN.clear()
+    async with serve(handler, "127.0.0.1", 0, process_request=refuse) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        yield f"ws://127.0.0.1:{port}"
+
+
+async def test_echo_with_ws_send_and_count(ws_url: str) -> None:
+    result = await in_thread(
+        f"{ws_url}/", "--ws-send", "hello", "--ws-send", "wörld", "--ws-count", "2"
+    )
+    assert (result.code, result.err) == (0, "")
+    assert result.stdout == "hello\nwörld\n".encode()
+
+
+async def test_headers_and_json_items_build_the_handshake_and_first_message(ws_url: str) -> None:
+    result = await in_thread(
+        f"{ws_url}/echo", "X-Token:abc", "name=pie", "n:=3", "--ws-count", "1"
+    )
+    assert result.code == 0, result.err
+    assert json.loads(result.stdout) == {"name": "pie", "n": 3}
+    assert SEEN[0]["headers"]["X-Token"] == "abc"
+    assert "Content-Type" not in SEEN[0]["headers"]
+
+
+async def test_piped_stdin_lines_are_messages(ws_url: str) -> None:
+    result = await in_thread(
+        f"{ws_url}/", "--ws-count", "3", stdin=b'one\ntwo\n{"x": 1}\n', stdin_has_data=True
+    )
+    assert result.code == 0, result.err
+    assert result.stdout == b'one\ntwo\n{"x": 1}\n'  # piped: raw, one message a line
+
+
+async def test_stdin_end_then_replies_then_a_normal_close(ws_url: str) -> None:
+    # No --ws-count: after stdin ends zurl waits for the replies; "bye" makes the server
+    # close with 1000, a normal end.
+    result = await in_thread(f"{ws_url}/", stdin=b"a\nbye\n", stdin_has_data=True)
+    assert (result.code, result.stdout) == (0, b"a\nbye\n"), result.err
+
+
+async def test_binary_messages(ws_url: str) -> None:
+    piped = await in_thread(f"{ws_url}/", "--binary", "--ws-send", "raw", "--ws-count", "1")
+    assert (piped.code, piped.stdout) == (0, b"raw")
+    shown = await in_thread(
+        f"{ws_url}/", "--binary", "--ws-send", "raw", "--ws-count", "1", tty=True, colors="none"
+    )
+    assert shown.stdout == b"[binary message: 3 bytes]\n"
+
+
+async def test_json_is_pretty_printed_on_a_terminal(ws_url: str) -> None:
+    result = await in_thread(f"{ws_url}/json", "--ws-count", "1", tty=True, colors="none")
+    assert result.code == 0, result.err
+    assert result.stdout.decode() == (
+        '{\n  "name": "pie",\n  "tags": [\n    "a",\n    "b"\n  ]\n}\n'
+    )
+    piped = await in_thread(f"{ws_url}/json", "--ws-count", "1")
+    assert piped.stdout == b'{"name": "pie", "tags": ["a", "b"]}\n'
+
+
+async def test_pings_are_shown_with_verbose(ws_url: str) -> None:
+    result = await in_thread(f"{ws_url}/ping", "-v", "--ws-send", "hi", "--ws-count", "1")
+    assert result.code == 0, result.err
+    assert result.stdout == b"hi\n"
+    assert "zurl: < ping b'are you there'\n" in result.err
+    assert result.err.startswith(f"zurl: connected to {ws_url}/ping\n")
+
+
+async def test_server_close_code_is_the_exit_code(ws_url: str) -> None:
+    result = await in_thread(f"{ws_url}/close-1011")
+    assert result.code == ExitCode.WS_CLOSED
+    assert result.err.endswith("the server closed with code 1011 server exploded\n")
+    assert result.err.count("\n") == 1
+
+
+async def test_handshake_refusal(ws_url: str) -> None:
+    result = await in_thread(f"{ws_url}/forbidden")
+    assert result.code == ExitCode.WS_HANDSHAKE
+    assert result.err.count("\n") == 1
+    assert "handshake refused: HTTP 403" in result.err
+
+
+async def test_count_not_reached_in_time_is_a_timeout(ws_url: str) -> None:
+    result = await in_thread(
+        f"{ws_url}/", "--ws-send", "only", "--ws-count", "2", "--ws-timeout", "0.3"
+    )
+    assert result.code == ExitCode.TIMEOUT
+    assert result.stdout == b"only\n"
+    assert "timed out waiting for message 2 of 2" in result.err
+
+
+async def test_connection_refused(closed_port: int) -> None:
+    result = await in_thread(f"ws://127.0.0.1:{closed_port}/", "--ws-send", "x")
+    assert result.code == ExitCode.CONNECT
+    assert result.err.count("\n") == 1
