@@ -39,6 +39,9 @@ def describe(exc: BaseException, where: str) -> Failure:
     """Classify ``exc`` raised while talking to ``where`` (``host:port``)."""
     import client
 
+    own = getattr(exc, "zurl_exit_code", None)
+    if isinstance(own, ExitCode):  # zurl's own failures (pins, cookie jar) carry their code
+        return Failure(own, str(exc))
     found = _engine_failure(client, exc, where)
     if found is not None:
         return found
