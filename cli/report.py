@@ -9,6 +9,7 @@ import json
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cli.messages import Headers, RequestMessage, ResponseMessage
+from cli.redirects_view import report_hops
 
 if TYPE_CHECKING:
     from cli.failures import Failure
@@ -44,11 +45,21 @@ def record(
         "elapsed": round(response.elapsed, 6),
         "remote_address": response.remote_address,
         "reused_connection": response.reused_connection,
-        "redirects": [
-            {"method": req.method, "url": req.url, "status": resp.status}
-            for req, resp in hops or []
-        ],
+        # Per hop: method, url, status, elapsed, dropped (cli/redirects_view.py).
+        "redirects": report_hops([*(hops or []), (request, response)]),
+        "tls": _tls(response),
     }
+
+
+def _tls(response: ResponseMessage) -> dict[str, Any] | None:
+    """Version, cipher, ALPN and the certificate summary of an https:// response."""
+    if response.tls is None:
+        return None
+    from cli.certview import tls_record
+    from cli.tls_options import certificate_summary
+
+    der = response.tls.peer_certificate
+    return tls_record(response.tls, certificate_summary(der) if der else None)
 
 
 def failure_record(method: str, url: str, failure: Failure) -> dict[str, Any]:
