@@ -1,0 +1,129 @@
+"""``--show-cert``: the server's certificate as a rich panel on stderr, and the ``"tls"``
+object of ``--report``.
+
+Never imports ``client``: it renders plain values (``TLSDetails``, which the exchange fills
+from ``resp.tls_info``, and the certificate summary dict of ``CertificateInfo.to_dict()``).
+rich is imported only when a panel is drawn.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import io
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TLSDetails:
+    """What one TLS handshake settled, as plain values."""
+
+    version: str | None
+    cipher: str | None
+    alpn: str | None
+    server_hostname: str | None
+    verified: bool
+    peer_certificate: bytes | None = None  # DER, as received
+
+
+def tls_record(details: TLSDetails | None, certificate: dict[str, Any] | None) -> dict[str, Any]:
+    """The report's ``"tls"`` object: protocol facts and the certificate summary."""
+    out: dict[str, Any] = {}
+    if details is not None:
+        out = {
+            "version": details.version,
+            "cipher": details.cipher,
+            "alpn": details.alpn,
+            "server_hostname": details.server_hostname,
+            "verified": details.verified,
+        }
+    out["certificate"] = certificate
+    return out
+
+
+def _when(iso: str) -> str:
+    moment = datetime.datetime.fromisoformat(iso)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _validity(cert: dict[str, Any]) -> tuple[str, str]:
+    """The validity line and its style: days left, or how long ago it expired."""
+    span = f"{_when(cert['not_before'])} → {_when(cert['not_after'])}"
+    days = int(cert["days_left"])
+    if cert["expired"]:
+        return f"{span}  (EXPIRED {abs(days)} days ago)", "bold red"
+    if cert["not_yet_valid"]:
+        return f"{span}  (NOT YET VALID)", "bold red"
+    return f"{span}  ({days} days left)", "green" if days >= 30 else "yellow"
+
+
+def _safe(text: str) -> str:
+    """Decoded names may hold control characters: never hand them to a terminal."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def panel(
+    cert: dict[str, Any], details: TLSDetails | None, where: str, note: str = ""
+) -> RenderableType:
+    """The certificate of ``where`` (``host:port``) as a rich panel."""
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="blue", no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row("Subject", Text(cert["subject"]))
+    table.add_row("Issuer", Text(cert["issuer"]))
+    names = [_safe(n) for n in cert["san_dns"]] + list(cert["san_ip"])
+    table.add_row("SANs", Text(", ".join(names) or "(none)"))
+    validity, style = _validity(cert)
+    table.add_row("Validity", Text(validity, style))
+    key = cert["public_key_algorithm"]
+    if cert.get("public_key_curve"):
+        key += f" {cert['public_key_curve']}"
+    elif cert.get("public_key_bits"):
+        key += f" {cert['public_key_bits']} bits"
+    table.add_row("Key", Text(key))
+    table.add_row("Serial", Text(cert["serial_hex"]))
+    if details is not None:
+        facts = [details.version or "?", details.cipher or "?"]
+        if details.alpn:
+            facts.append(f"ALPN {details.alpn}")
+        facts.append("verified" if details.verified else "NOT verified")
+        table.add_row("TLS", Text(", ".join(facts)))
+    table.add_row("SHA-256", Text(cert["sha256_fingerprint"], "bold"))
+    table.add_row("Pin (cert)", Text(f"--fingerprint sha256:{cert['sha256_fingerprint']}"))
+    table.add_row("Pin (key)", Text(f"--pin-pubkey {cert['spki_pin']}"))
+    if note:
+        table.add_row("Note", Text(note, "yellow"))
+    return Panel(table, title=f"certificate of {where}", title_align="left", expand=False)
+
+
+def show(
+    stream: BinaryIO,
+    renderable: RenderableType,
+    *,
+    isatty: bool,
+    columns: int = 80,
+) -> None:
+    """Print ``renderable`` on ``stream`` (stderr): colours only on a terminal."""
+    from rich.console import Console
+
+    wrapper = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", write_through=True)
+    try:
+        console = Console(
+            file=wrapper,
+            force_terminal=isatty,
+            no_color=not isatty,
+            # Piped, nothing may fold a fingerprint: room for the longest row.
+            width=columns if isatty else 200,
+            highlight=False,
+        )
+        console.print(renderable)
+        wrapper.flush()
+    finally:
+        wrapper.detach()  # the stream is the process's stderr: keep it open
