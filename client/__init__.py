@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .certinfo import CertificateInfo, parse_certificate, parse_fingerprint, parse_pins
     from .certprobe import fetch_peer_certificate
+    from .client_request import ClientRequest
     from .config import BasicAuth, ClientTimeout, ConnectionKey, Fingerprint, RequestInfo
     from .connector import BaseConnector, NamedPipeConnector, TCPConnector, UnixConnector
     from .cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
@@ -54,7 +55,14 @@ if TYPE_CHECKING:
         WSServerHandshakeError,
     )
     from .http1 import HttpVersion, HttpVersion10, HttpVersion11
-    from .payload import FormData, Payload
+    from .payload import (
+        AsyncIterablePayload,
+        BytesPayload,
+        FormData,
+        JsonPayload,
+        Payload,
+        StringPayload,
+    )
     from .resolver import (
         AbstractResolver,
         AsyncResolver,
@@ -63,7 +71,7 @@ if TYPE_CHECKING:
         ThreadedResolver,
     )
     from .response import ClientResponse
-    from .session import ClientSession
+    from .session import ClientSession, request
     from .streams import EMPTY_PAYLOAD, StreamReader
     from .tls import TLSInfo
     from .tracing import (
@@ -98,6 +106,12 @@ if TYPE_CHECKING:
 # module is imported the first time one of its names is used (PEP 562), so a command
 # that makes one plain request never pays for WebSockets, certificates or tracing.
 _EXPORTS = {
+    "request": "session",
+    "ClientRequest": "client_request",
+    "AsyncIterablePayload": "payload",
+    "BytesPayload": "payload",
+    "JsonPayload": "payload",
+    "StringPayload": "payload",
     "CertificateInfo": "certinfo",
     "parse_certificate": "certinfo",
     "parse_fingerprint": "certinfo",
@@ -217,9 +231,11 @@ __all__ = [
     "EMPTY_PAYLOAD",
     "AbstractCookieJar",
     "AbstractResolver",
+    "AsyncIterablePayload",
     "AsyncResolver",
     "BaseConnector",
     "BasicAuth",
+    "BytesPayload",
     "CertificateInfo",
     "ClientConnectionError",
     "ClientConnectionResetError",
@@ -232,6 +248,7 @@ __all__ = [
     "ClientOSError",
     "ClientPayloadError",
     "ClientProxyConnectionError",
+    "ClientRequest",
     "ClientResponse",
     "ClientResponseError",
     "ClientSSLError",
@@ -257,6 +274,7 @@ __all__ = [
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
+    "JsonPayload",
     "MalformedResponseError",
     "NamedPipeConnector",
     "NonHttpUrlClientError",
@@ -272,6 +290,7 @@ __all__ = [
     "SocketTimeoutError",
     "StaticResolver",
     "StreamReader",
+    "StringPayload",
     "TCPConnector",
     "TLSInfo",
     "ThreadedResolver",
@@ -311,4 +330,5 @@ __all__ = [
     "parse_certificate",
     "parse_fingerprint",
     "parse_pins",
+    "request",
 ]

@@ -17,6 +17,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,15 @@ if TYPE_CHECKING:
     from .tls import TLSInfo
 
 __all__ = ["Connection", "ResponseProtocol"]
+
+# Compressed bytes expanded per step. The first slice is small (2 KiB: at most ~2 MiB of
+# output at deflate's ~1032:1 maximum); slices grow while their output stays small and
+# shrink when it passes 1 MiB, so ordinary bodies take one step per network read and a
+# bomb never expands more than a couple of MiB at a time.
+DECODE_STEP = 2 * 1024
+DECODE_STEP_MIN = 512
+DECODE_STEP_MAX = 256 * 1024
+DECODE_OUTPUT_TARGET = 1 << 20
 
 
 class ResponseProtocol(asyncio.Protocol):
@@ -75,6 +85,9 @@ class ResponseProtocol(asyncio.Protocol):
         self.tls: TLSInfo | None = None  # set by the connector after a TLS handshake
         self.writing_body = False  # a request body is still being streamed out
         self.last_data = 0.0  # loop time of the last bytes received (for sock_read)
+        self._encoded: collections.deque[bytes] = collections.deque()  # awaiting decoding
+        self._complete_deferred = False
+        self._decode_step = DECODE_STEP
         self.requests_served = 0
         self.last_used = loop.time()
 
@@ -96,7 +109,7 @@ class ResponseProtocol(asyncio.Protocol):
             self._fail_parse(exc)
             return
         except Exception as exc:  # a decoder raised ClientPayloadError, for example
-            self._fail(exc)
+            self.abort(exc)
             return
         if leftover and self.parser.tunneled:
             self.tunnel_data += leftover
@@ -156,7 +169,7 @@ class ResponseProtocol(asyncio.Protocol):
             self._loop,
             limit=self._read_bufsize,
             pause=self.pause_reading,
-            resume=self.resume_reading,
+            resume=self._on_stream_drained,
             sock_read=self._sock_read,
         )
         if self._decompress:
@@ -174,14 +187,65 @@ class ResponseProtocol(asyncio.Protocol):
             waiter.set_result((head, stream))
 
     def on_body(self, data: bytes) -> None:
-        decoder = self.decoder
-        if decoder is not None:
-            data = decoder.decompress(data)
         stream = self.stream
-        if stream is not None:
-            stream.feed_data(data)
+        if self.decoder is None:
+            if stream is not None:
+                stream.feed_data(data)
+            return
+        self._encoded.append(data)
+        if len(self._encoded) == 1:
+            self._decode_pending()
+
+    def _decode_pending(self) -> None:
+        """Expand buffered compressed bytes a slice at a time, while the reader keeps up.
+
+        A few KiB of gzip can expand to hundreds of MiB: decoding a whole network read at
+        once would hold all of it. Compressed bytes wait here (the transport paused) until
+        the stream drains below its low-water mark.
+        """
+        stream = self.stream
+        decoder = self.decoder
+        encoded = self._encoded
+        try:
+            while encoded:
+                if stream is not None and stream.is_full():
+                    self.pause_reading()
+                    return
+                data = encoded[0]
+                step = self._decode_step
+                if len(data) > step:
+                    encoded[0] = data[step:]
+                    data = data[:step]
+                else:
+                    encoded.popleft()
+                assert decoder is not None
+                out = decoder.decompress(data)
+                # Steer the slice so each step expands to about DECODE_OUTPUT_TARGET: big
+                # for ordinary bodies, tiny for a bomb (or a body of zeros).
+                if len(out) > DECODE_OUTPUT_TARGET:
+                    self._decode_step = max(DECODE_STEP_MIN, step // 8)
+                elif len(out) < DECODE_OUTPUT_TARGET // 4 and len(data) == step:
+                    self._decode_step = min(DECODE_STEP_MAX, step * 2)
+                if stream is not None and out:
+                    stream.feed_data(out)
+        except Exception as exc:
+            self.abort(exc)  # an undecodable body: the connection is beyond use
+            return
+        if self._complete_deferred:
+            self._complete_deferred = False
+            self.on_complete()
+
+    def _on_stream_drained(self) -> None:
+        """The reader caught up: expand more of the body, then let the socket flow."""
+        if self._encoded:
+            self._decode_pending()
+        if not self._encoded:
+            self.resume_reading()
 
     def on_complete(self) -> None:
+        if self._encoded:
+            self._complete_deferred = True  # finished once the compressed tail is expanded
+            return
         stream = self.stream
         decoder = self.decoder
         if decoder is not None:
@@ -198,6 +262,10 @@ class ResponseProtocol(asyncio.Protocol):
         self.last_used = self._loop.time()
         if stream is not None:
             stream.feed_eof()
+        if self._reading_paused:
+            # The body is all buffered: an idle connection must read again (to see the
+            # server close it, and to carry the next response).
+            self.resume_reading()
         if self.on_idle is not None and not self.parser.in_message:
             self.on_idle(self)
 
@@ -296,6 +364,8 @@ class ResponseProtocol(asyncio.Protocol):
     def _fail(self, exc: BaseException) -> None:
         self._exception = exc
         self.should_close = True
+        self._encoded.clear()
+        self._complete_deferred = False
         waiter = self._head_waiter
         if waiter is not None:
             self._head_waiter = None

@@ -25,11 +25,11 @@ from .exceptions import (
 from .response import ClientResponse
 
 if TYPE_CHECKING:
+    from .client_request import ClientRequest
     from .config import ClientTimeout
     from .connection import Connection, ResponseProtocol
     from .http1 import ResponseHead
     from .pool import BaseConnector
-    from .request import ClientRequest
     from .streams import StreamReader
 
 __all__ = ["HopSettings", "send_hop"]

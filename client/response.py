@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from .config import RequestInfo
@@ -33,13 +33,16 @@ from .http1 import HttpVersion, ResponseHead, raw_header_pairs
 from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
+    from .client_request import ClientRequest
     from .connection import Connection
-    from .request import ClientRequest
     from .tls import TLSInfo
     from .tracing import Trace
 
 __all__ = ["ClientResponse"]
 
+# RFC 8288 §3: <target>; param=value; param="quoted", <next> ...
+_LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,\s=]+(?:\s*=\s*(?:\"[^\"]*\"|[^;,]*))?)*)")
+_LINK_PARAM = re.compile(r";\s*([^;,\s=]+)(?:\s*=\s*(?:\"([^\"]*)\"|([^;,]*)))?")
 # RFC 8259 §8.1: JSON is UTF-8; "+json" structured syntax suffixes (RFC 6839) count too.
 _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
 
@@ -209,6 +212,21 @@ class ClientResponse:
     @property
     def content_disposition(self) -> str | None:
         return self._headers.get("Content-Disposition")
+
+    @property
+    def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:
+        """The ``Link`` header (RFC 8288) by relation: each a dict with ``url`` and params."""
+        links: MultiDict[MultiDictProxy[str | URL]] = MultiDict()
+        for value in self._headers.getall("Link", ()):
+            for match in _LINK.finditer(value):
+                target, params_text = match.group(1), match.group(2)
+                link: MultiDict[str | URL] = MultiDict()
+                for name, quoted, bare in _LINK_PARAM.findall(params_text):
+                    link.add(name.lower(), quoted or bare)
+                key = link.get("rel") or target
+                link.add("url", self._url.join(URL(target)))
+                links.add(str(key), MultiDictProxy(link))
+        return MultiDictProxy(links)
 
     @property
     def cookies(self) -> SimpleCookie:

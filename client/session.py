@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from .client_request import ClientRequest
 from .config import DEFAULT_TIMEOUT, BasicAuth, ClientTimeout
 from .connector import BaseConnector, TCPConnector
 from .decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECOMPRESSED_SIZE
@@ -37,7 +38,6 @@ from .exceptions import (
 from .headers import auto_headers, cookie_header, hop_headers, merge_headers
 from .hop import HopSettings, send_hop
 from .http1 import HttpVersion11
-from .request import ClientRequest
 from .response import ClientResponse, default_charset_resolver
 
 if TYPE_CHECKING:
@@ -235,6 +235,14 @@ class ClientSession:
         return self._trace_configs
 
     @property
+    def requote_redirect_url(self) -> bool:
+        return self._requote_redirect_url
+
+    @requote_redirect_url.setter
+    def requote_redirect_url(self, value: bool) -> None:
+        self._requote_redirect_url = value
+
+    @property
     def version(self) -> Any:
         return self._version
 
@@ -407,6 +415,8 @@ class ClientSession:
             auth = self._default_auth
         if timeout is _SENTINEL or timeout is None:
             timeout = self._timeout
+        elif isinstance(timeout, int | float):
+            timeout = ClientTimeout(total=timeout)  # aiohttp 3.x still accepts a number
         assert isinstance(timeout, ClientTimeout)
         auto = self._auto_headers
         with_host = self._with_host
@@ -581,3 +591,47 @@ def _split_auth(url: URL, auth: BasicAuth | None) -> tuple[URL, BasicAuth | None
     if auth is not None:
         raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
     return url.with_user(None), url_auth
+
+
+class _SessionRequestContextManager:
+    """``async with client.request(...)``: a one-shot session closed with its response."""
+
+    __slots__ = ("_coro", "_resp", "_session")
+
+    def __init__(self, coro: Coroutine[Any, Any, ClientResponse], session: ClientSession) -> None:
+        self._coro = coro
+        self._session = session
+        self._resp: ClientResponse | None = None
+
+    async def __aenter__(self) -> ClientResponse:
+        try:
+            self._resp = await self._coro
+        except BaseException:
+            await self._session.close()
+            raise
+        return self._resp
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._resp is not None:
+            self._resp.release()
+        await self._session.close()
+
+
+def request(
+    method: str,
+    url: str | URL,
+    *,
+    connector: BaseConnector | None = None,
+    cookies: Any = None,
+    version: Any = HttpVersion11,
+    timeout: ClientTimeout | object = _SENTINEL,
+    loop: asyncio.AbstractEventLoop | None = None,
+    **kwargs: Any,
+) -> _SessionRequestContextManager:
+    """aiohttp's ``request()``: one request on a session of its own (not kept alive)."""
+    if connector is None:
+        connector = TCPConnector(force_close=True)
+    session = ClientSession(
+        cookies=cookies, version=version, timeout=timeout, connector=connector, loop=loop
+    )
+    return _SessionRequestContextManager(session._request(method, url, **kwargs), session)

@@ -31,6 +31,7 @@ class StreamReader:
         "_high_water",
         "_loop",
         "_low_water",
+        "_offset",
         "_pause",
         "_paused",
         "_resume",
@@ -52,6 +53,7 @@ class StreamReader:
         self._loop = loop
         self._buffer: collections.deque[bytes] = collections.deque()
         self._size = 0
+        self._offset = 0  # bytes of the first buffered piece already read
         self._eof = False
         self._exception: BaseException | None = None
         self._waiter: asyncio.Future[None] | None = None
@@ -111,6 +113,17 @@ class StreamReader:
     def exception(self) -> BaseException | None:
         return self._exception
 
+    async def wait_eof(self) -> None:
+        while not self._eof:
+            await self._wait()
+
+    def get_read_buffer_limits(self) -> tuple[int, int]:
+        return (self._low_water, self._high_water)
+
+    def is_full(self) -> bool:
+        """More is buffered than the high-water mark: the feeder should hold off."""
+        return self._size > self._high_water
+
     def is_eof(self) -> bool:
         return self._eof
 
@@ -151,7 +164,14 @@ class StreamReader:
             self._paused = False
             self._resume()
 
+    def _consolidate_first(self) -> None:
+        """Drop the already-read prefix of the first piece (see ``_take``)."""
+        if self._offset:
+            self._buffer[0] = self._buffer[0][self._offset :]
+            self._offset = 0
+
     def _take_all(self) -> bytes:
+        self._consolidate_first()
         buffer = self._buffer
         data = buffer.popleft() if len(buffer) == 1 else b"".join(buffer)
         buffer.clear()
@@ -167,7 +187,8 @@ class StreamReader:
             # body larger than the high-water mark still reaches its end.
             parts: list[bytes] = []
             while True:
-                if self._buffer:
+                # Taking may resume the feeder, which can refill the buffer at once.
+                while self._buffer:
                     parts.append(self._take_all())
                 if self._eof:
                     break
@@ -185,14 +206,19 @@ class StreamReader:
         buffer = self._buffer
         if not buffer:
             return b""
+        # Partial reads move an offset instead of copying the rest of the piece each time:
+        # reading a large piece in small bites stays linear.
         first = buffer[0]
-        if len(first) <= n:
+        offset = self._offset
+        available = len(first) - offset
+        if available <= n:
             buffer.popleft()
-            self._taken(len(first))
-            return first
-        buffer[0] = first[n:]
+            self._offset = 0
+            self._taken(available)
+            return first[offset:] if offset else first
+        self._offset = offset + n
         self._taken(n)
-        return first[:n]
+        return first[offset : offset + n]
 
     async def readany(self) -> bytes:
         """Whatever is buffered, waiting for at least one byte (b"" at EOF)."""
@@ -219,6 +245,7 @@ class StreamReader:
             raise ValueError("Separator should be at least one-byte string")
         while True:
             if self._buffer:
+                self._consolidate_first()
                 joined = b"".join(self._buffer)
                 index = joined.find(separator)
                 if index >= 0:
@@ -246,10 +273,11 @@ class StreamReader:
         while not self._buffer and not self._eof:
             await self._wait()
         if self._buffer:
+            self._consolidate_first()
             data = self._buffer.popleft()
             self._taken(len(data))
             return data, False
-        return b"", True
+        return b"", False  # aiohttp's value at EOF
 
     def read_nowait(self, n: int = -1) -> bytes:
         if self._exception is not None:
@@ -260,6 +288,7 @@ class StreamReader:
 
     def unread_data(self, data: bytes) -> None:
         if data:
+            self._consolidate_first()
             self._buffer.appendleft(data)
             self._size += len(data)
 
@@ -284,9 +313,9 @@ class StreamReader:
     async def iter_chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
         while True:
             chunk, end = await self.readchunk()
-            if end:
+            if not chunk:
                 return
-            yield chunk, False
+            yield chunk, end
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         """Line by line, as aiohttp's stream iterates."""
@@ -304,6 +333,7 @@ class _EmptyStreamReader(StreamReader):
     def __init__(self) -> None:
         self._buffer = collections.deque()
         self._size = 0
+        self._offset = 0
         self._eof = True
         self._exception = None
         self._waiter = None

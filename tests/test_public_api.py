@@ -99,12 +99,6 @@ def test_star_import_gives_all() -> None:
     assert set(client.__all__) <= set(namespace)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: client/__init__.py does not export AsyncIterablePayload, BytesPayload, "
-    "JsonPayload, StringPayload (client/payload.py) nor ClientRequest (client/request.py), "
-    "all public in aiohttp",
-)
 def test_all_has_every_aiohttp_name_the_package_defines() -> None:
     defined = {name for module in package_modules() for name in public_names(module)}
     expected = defined & AIOHTTP_NAMES
@@ -152,11 +146,6 @@ def test_aiohttp_script_names() -> None:
         assert inspect.isclass(getattr(aiohttp, name)), name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: aiohttp.request(method, url) is missing; client.request is the request "
-    "submodule, so `async with aiohttp.request(...)` raises TypeError",
-)
 async def test_top_level_request_helper(keepalive_server: KeepAliveServerFactory) -> None:
     import client as aiohttp
 
@@ -165,27 +154,22 @@ async def test_top_level_request_helper(keepalive_server: KeepAliveServerFactory
         assert await resp.text() == "ok"
 
 
-_MISSING_MEMBER = pytest.mark.xfail(
-    strict=True, reason="BUG: an aiohttp 3.x member that the engine's class lacks"
-)
-
-
 @pytest.mark.parametrize(
     ("owner", "member"),
     [
         ("ClientSession", "ws_connect"),
         ("ClientSession", "detach"),
         ("ClientSession", "trace_configs"),
-        pytest.param("ClientSession", "requote_redirect_url", marks=_MISSING_MEMBER),
+        ("ClientSession", "requote_redirect_url"),
         ("ClientResponse", "get_encoding"),
         ("ClientResponse", "wait_for_close"),
         ("ClientResponse", "content_disposition"),
-        pytest.param("ClientResponse", "links", marks=_MISSING_MEMBER),
+        ("ClientResponse", "links"),
         ("TCPConnector", "clear_dns_cache"),
         ("StreamReader", "readchunk"),
         ("StreamReader", "read_nowait"),
-        pytest.param("StreamReader", "wait_eof", marks=_MISSING_MEMBER),
-        pytest.param("StreamReader", "get_read_buffer_limits", marks=_MISSING_MEMBER),
+        ("StreamReader", "wait_eof"),
+        ("StreamReader", "get_read_buffer_limits"),
     ],
 )
 def test_aiohttp_members(owner: str, member: str) -> None:

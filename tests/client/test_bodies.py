@@ -928,13 +928,6 @@ async def test_300_mb_download_with_iter_chunked_keeps_memory_flat(sink: SinkSer
     assert big["maxrss"] < RSS_STREAM_LIMIT, f"client peak RSS {big['maxrss'] / MiB:.1f} MiB"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a compressed body is expanded one whole network read at a time, so 130 KB "
-    "of gzip on the wire makes a ~200 MiB peak even when read in 1 MiB pieces "
-    "(decoders.py _ZlibDecoder.decompress joins all output of a read; connection.py "
-    "on_body feeds it at once; the StreamReader's high-water pause comes after)",
-)
 async def test_a_compressed_download_streams_in_flat_memory(
     raw_server: RawServerFactory,
 ) -> None:

@@ -669,13 +669,6 @@ async def test_session_close_ends_in_flight_requests(
     assert session.closed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a body over the high-water mark, fully received but unread, pauses the "
-    "transport; the connection then goes back to the pool still paused and the next "
-    "response on it is never read (connection.py on_complete releases without "
-    "resume_reading; only draining the old stream resumes it)",
-)
 async def test_pooled_connection_not_left_paused_by_an_unread_body(
     keepalive_server: KeepAliveServerFactory,
 ) -> None:

@@ -573,15 +573,11 @@ async def test_iter_chunks_marks_http_chunk_ends(raw_server: RawServerFactory) -
     assert [end for _, end in pieces].count(True) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ClientResponse.links (aiohttp's parsed Link header) is missing (response.py)",
-)
 async def test_links(raw_server: RawServerFactory) -> None:
     link = 'Link: <http://127.0.0.1/page2>; rel="next", </page0>; rel="prev"'
     server = await raw_server(response(b"", link))
     async with client.ClientSession() as session, session.get(server.url + "/page1") as resp:
-        links = getattr(resp, "links")  # noqa: B009 - not in the typed API yet
+        links = resp.links
     assert links["next"]["url"] == URL("http://127.0.0.1/page2")
     assert links["prev"]["url"] == URL(server.url + "/page0")
 

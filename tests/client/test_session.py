@@ -802,12 +802,6 @@ async def test_explicit_authorization_header_sent_as_is(server: KeepAliveServer)
     assert document["headers"]["Authorization"] == "Bearer token"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a number as the per-request timeout raises AssertionError; aiohttp 3.x "
-    "takes it as ClientTimeout(total=n) (session.py _request: assert isinstance(timeout, "
-    "ClientTimeout))",
-)
 async def test_numeric_per_request_timeout(raw_server: RawServerFactory) -> None:
     server = await raw_server([10.0])
     async with client.ClientSession() as session:

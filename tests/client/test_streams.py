@@ -363,11 +363,6 @@ async def test_readline_longer_than_high_water_does_not_stall() -> None:
             await reader
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: readchunk() at EOF returns (b'', True); aiohttp returns (b'', False) "
-    "(streams.py readchunk)",
-)
 async def test_readchunk_at_eof_is_aiohttps_value() -> None:
     stream = fed(b"abc")
     assert await stream.readchunk() == (b"abc", False)
