@@ -225,6 +225,8 @@ async def run_all(
             for task in tasks:
                 result = await task
                 results.append(result)
+                if progress is not None:
+                    progress.at_least(len(results))
                 if renderer is not None:
                     for event in result.events:
                         feed(renderer, event)
@@ -343,13 +345,20 @@ class _Progress:
         )
         self._task = self._progress.add_task("requests", total=total)
         self._stopped = False
+        self._done = self._fired = 0
         self._progress.start()
         self._progress.refresh()
 
     def advance(self, _task: object = None) -> None:
-        if self._stopped:  # a request cancelled after the run ended
+        self._fired += 1  # once per finished request
+        self.at_least(self._fired)
+
+    def at_least(self, done: int) -> None:
+        """Show ``done`` finished requests (callbacks and the in-order loop both report)."""
+        if self._stopped or done <= self._done:  # stopped: a request cancelled at the end
             return
-        self._progress.advance(self._task)
+        self._done = done
+        self._progress.update(self._task, completed=done)
         self._progress.refresh()
 
     def stop(self) -> None:
