@@ -41,6 +41,10 @@ class PinMismatch(Exception):
 
     zurl_exit_code = ExitCode.PIN_MISMATCH
 
+    def __init__(self, message: str, der: bytes = b"") -> None:
+        super().__init__(message)
+        self.peer_certificate = der  # what the server presented, for --show-cert
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TLSPlan:
@@ -168,7 +172,8 @@ def check_pins(plan: TLSPlan, der: bytes, where: str) -> None:
             expected = " or ".join(f"sha256:{colon_hex(d)}" for d in plan.fingerprints)
             raise PinMismatch(
                 f"{where}: certificate fingerprint mismatch: expected {expected}, "
-                f"got sha256:{colon_hex(got)}"
+                f"got sha256:{colon_hex(got)}",
+                der,
             )
     if plan.pubkey_pins:
         import base64
@@ -178,14 +183,16 @@ def check_pins(plan: TLSPlan, der: bytes, where: str) -> None:
         try:
             spki = client.parse_certificate(der).spki_sha256
         except ValueError as exc:
-            raise PinMismatch(f"{where}: unreadable certificate, no key to pin: {exc}") from None
+            raise PinMismatch(
+                f"{where}: unreadable certificate, no key to pin: {exc}", der
+            ) from None
         if spki not in plan.pubkey_pins:
             expected = ";".join(
                 "sha256//" + base64.b64encode(p).decode() for p in plan.pubkey_pins
             )
             got_pin = "sha256//" + base64.b64encode(spki).decode()
             raise PinMismatch(
-                f"{where}: public key pin mismatch: expected {expected}, got {got_pin}"
+                f"{where}: public key pin mismatch: expected {expected}, got {got_pin}", der
             )
 
 

@@ -1,0 +1,111 @@
+"""What redirect, TLS and proxy flags add to stderr and the report around one exchange:
+the ``-v`` proxy line, the ``--history`` table, the ``--show-cert`` panel (fetched with
+``client.fetch_peer_certificate`` when the request itself failed verification), and the
+report's ``"proxy"`` object.
+
+``app`` calls these; nothing here runs unless its flag was given.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from cli.exitcodes import ExitCode
+from cli.messages import RequestMessage, ResponseMessage
+
+if TYPE_CHECKING:
+    from cli.app import Options
+    from cli.env import Environment
+    from cli.failures import Failure
+    from cli.spec import RequestSpec
+
+Hop = tuple[RequestMessage, ResponseMessage]
+PROBE_TIMEOUT = 10.0
+
+
+def before(env: Environment, opts: Options, spec: RequestSpec) -> None:
+    """``-v``: which proxy is used, or why a configured one is not (credentials masked)."""
+    if opts.verbose and spec.proxy is not None:
+        env.error(spec.proxy.describe())
+
+
+def report_extras(spec: RequestSpec) -> dict[str, Any]:
+    """Keys the plans add to every report record."""
+    return {} if spec.proxy is None else {"proxy": spec.proxy.to_dict()}
+
+
+def after_success(env: Environment, opts: Options, hops: list[Hop]) -> None:
+    if opts.history and hops:
+        _history(env, hops, "")
+    if opts.show_cert and hops:
+        final = hops[-1][1]
+        if final.tls is None or not final.tls.peer_certificate:
+            env.error("--show-cert: no TLS on this connection (an http:// URL)")
+        else:
+            _panel(env, final.tls.peer_certificate, _where(final.url), final.tls)
+
+
+async def after_failure(
+    env: Environment,
+    opts: Options,
+    spec: RequestSpec,
+    exc: BaseException,
+    failure: Failure,
+    hops: list[Hop],
+) -> None:
+    if opts.history:
+        from cli.exchange import failed_chain
+
+        chain = hops or failed_chain(exc)
+        if chain:
+            _history(env, chain, f"stopped: {failure.message}")
+    if opts.show_cert and failure.code in (ExitCode.TLS, ExitCode.PIN_MISMATCH):
+        await _show_failed_cert(env, spec, exc)
+
+
+def _history(env: Environment, chain: list[Hop], note: str) -> None:
+    from cli.certview import show
+    from cli.redirects_view import hop_rows, table
+
+    show(env.stderr, table(hop_rows(chain), note), isatty=env.stderr_isatty, columns=env.columns)
+
+
+def _where(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _panel(env: Environment, der: bytes, where: str, tls: Any = None, note: str = "") -> None:
+    from cli.certview import panel, show
+    from cli.tls_options import certificate_summary
+
+    summary = certificate_summary(der)
+    if summary is None:
+        env.error(f"--show-cert: the certificate of {where} cannot be read")
+        return
+    show(
+        env.stderr, panel(summary, tls, where, note), isatty=env.stderr_isatty, columns=env.columns
+    )
+
+
+async def _show_failed_cert(env: Environment, spec: RequestSpec, exc: BaseException) -> None:
+    """The certificate behind a failed handshake: from the pin check, else a fresh probe."""
+    der = getattr(exc, "peer_certificate", b"")
+    parts = urlsplit(spec.url)
+    host = str(getattr(exc, "host", None) or parts.hostname or "")
+    port = int(getattr(exc, "port", None) or parts.port or 443)
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    note = "the request was refused: this certificate did not pass"
+    if not der:
+        import client
+
+        try:
+            der = await client.fetch_peer_certificate(host, port, timeout=PROBE_TIMEOUT)
+        except (OSError, TimeoutError) as probe_error:
+            env.error(f"--show-cert: cannot fetch the certificate of {where}: {probe_error}")
+            return
+        note = "fetched again without verification, after the request failed"
+    _panel(env, der, where, None, note)
