@@ -194,6 +194,7 @@ def _run(env: Environment, opts: Options) -> int:
     from cli.bodyout import prepared
 
     spec = prepared(spec, opts)
+    spec = _with_plans(spec, opts)
     specs = multi.expand(spec, targets, opts)  # the connection plan, other URLs, --repeat
     spec = specs[0]
     if websocket and not opts.offline:
@@ -218,6 +219,22 @@ def _run(env: Environment, opts: Options) -> int:
     finally:
         if report is not None and report is not env.stdout:
             report.close()
+
+
+def _with_plans(spec: RequestSpec, opts: Options) -> RequestSpec:
+    """Redirects, cookies, TLS and proxies (issues 4-6: cli/cookies.py, tls_options.py,
+    proxy_options.py): checked here, before any connection."""
+    from cli import cookies, proxy_options, tls_options
+
+    return dataclasses.replace(
+        spec,
+        headers=cookies.with_cookies(spec.headers, opts.cookie),
+        follow=opts.follow,
+        max_redirects=opts.max_redirects,
+        cookie_jar=cookies.check_jar_path(opts.cookie_jar) if opts.cookie_jar else None,
+        tls=tls_options.plan_from(opts),
+        proxy=proxy_options.plan_from(opts, spec.url),
+    )
 
 
 def _open_report(path: str | None, env: Environment) -> BinaryIO | None:
@@ -245,6 +262,9 @@ async def _exchange(
     from cli.timings import Tracing  # --trace, -v's event log, the report's timings
 
     tracing = Tracing(env, opts, reporting=report is not None)
+    from cli import diagnostics  # -v's proxy line, --history, --show-cert
+
+    diagnostics.before(env, opts, spec)
     messages = exchange.run(spec, stream=renderer.streams, trace_configs=tracing.configs)
     try:
         while True:
@@ -260,8 +280,10 @@ async def _exchange(
                     renderer.message(exchange.planned_request(spec))
                 failure = _failed(env, opts, spec, exc)
                 _report_failure(report, spec, failure)
+                await diagnostics.after_failure(env, opts, spec, exc, failure, hops)
                 return failure.code
-            feed(renderer, msg)
+            if opts.all_ or not getattr(msg, "redirect_hop", False):  # hops only with --all
+                feed(renderer, msg)
             if isinstance(msg, RequestMessage):
                 pending = msg
             elif isinstance(msg, ResponseMessage) and pending is not None:
@@ -274,12 +296,14 @@ async def _exchange(
         await messages.aclose()
         renderer.close()
         tracing.show()
+    diagnostics.after_success(env, opts, hops)
     if report is not None and hops:
         from cli import report as reporting
 
         request, response = hops[-1]
         record = reporting.record(request, response, hops[:-1], body_size)
         record["timings"] = tracing.timings()
+        record.update(diagnostics.report_extras(spec))
         reporting.write(report, record)
     return _status_code(env, opts, hops[-1][1] if hops else None)
 
@@ -318,8 +342,10 @@ def _report_failure(report: BinaryIO | None, spec: RequestSpec, failure: Failure
     if report is None:
         return
     from cli import report as reporting
+    from cli.diagnostics import report_extras
 
-    reporting.write(report, reporting.failure_record(spec.method, spec.url, failure))
+    record = reporting.failure_record(spec.method, spec.url, failure)
+    reporting.write(report, {**record, **report_extras(spec)})
 
 
 def _status_code(env: Environment, opts: Options, final: ResponseMessage | None) -> int:
