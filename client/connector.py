@@ -269,8 +269,8 @@ class _ProxyTarget:
         self.server_hostname: str | None = None
 
 
-class UnixConnector(BaseConnector):
-    """HTTP over a Unix domain socket; the URL's host only names the Host header."""
+class _PathConnector(BaseConnector):
+    """A connector to one local endpoint named by a path (Unix socket, named pipe)."""
 
     def __init__(
         self,
@@ -288,11 +288,15 @@ class UnixConnector(BaseConnector):
             limit_per_host=limit_per_host,
             loop=loop,
         )
-        self._path = str(path)
+        self._path: str = str(path)
 
     @property
     def path(self) -> str:
         return self._path
+
+
+class UnixConnector(_PathConnector):
+    """HTTP over a Unix domain socket; the URL's host only names the Host header."""
 
     async def _create_connection(
         self, req: Any, traces: Sequence[Trace], timeout: ClientTimeout
@@ -310,7 +314,7 @@ class UnixConnector(BaseConnector):
         return protocol
 
 
-class NamedPipeConnector(BaseConnector):
+class NamedPipeConnector(_PathConnector):
     """Windows named pipes; needs the proactor event loop."""
 
     def __init__(
@@ -322,23 +326,12 @@ class NamedPipeConnector(BaseConnector):
         limit_per_host: int = 0,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        super().__init__(
-            force_close=force_close,
-            keepalive_timeout=keepalive_timeout,
-            limit=limit,
-            limit_per_host=limit_per_host,
-            loop=loop,
-        )
+        super().__init__(path, force_close, keepalive_timeout, limit, limit_per_host, loop)
         proactor = getattr(asyncio, "ProactorEventLoop", None)
         if sys.platform != "win32" or proactor is None or not isinstance(self._loop, proactor):
             raise RuntimeError(
                 "Named pipes are only available with the proactor event loop on Windows"
             )
-        self._path: str = path
-
-    @property
-    def path(self) -> str:
-        return self._path
 
     async def _create_connection(
         self, req: Any, traces: Sequence[Trace], timeout: ClientTimeout
