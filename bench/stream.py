@@ -49,6 +49,7 @@ PEERS_BIN = HERE / ".peers" / "bin"
 CLIENTS = ("engine", "aiohttp", "httpx", "curl", "zurl -o")
 CHUNK = 1 << 20
 TIMEOUT = 120.0  # seconds per download before the process is killed
+ZURL_EXTRA: list[str] = []  # ["--overwrite"] when zurl refuses to write to /dev/null without it
 
 
 # ---------------------------------------------------------------- worker side (subprocess)
@@ -106,7 +107,7 @@ def command(client: str, url: str, tree: Path) -> list[str]:
         return ["curl", "-s", "-o", "/dev/null", "-w", '{"bytes": %{size_download}, '
                 '"seconds": %{time_total}}', url]
     if client == "zurl -o":
-        return [str(CLEAN_PY), str(tree / "zurl"), "-o", "/dev/null", url]
+        return [str(CLEAN_PY), str(tree / "zurl"), "-o", "/dev/null", *ZURL_EXTRA, url]
     return [python(), __file__, "--worker", client, "--url", url]
 
 
@@ -142,6 +143,12 @@ def bench(args: argparse.Namespace, base: str, size: int, tree: Path) -> None:
     url = f"{base}/files/big.bin"
     env = worker_env(tree)
     missing = {c: why for c in CLIENTS if (why := available(c, f"{base}/small", tree))}
+    if "--overwrite" in missing.get("zurl -o", ""):  # it counts /dev/null as an existing file
+        ZURL_EXTRA.append("--overwrite")
+        if not available("zurl -o", f"{base}/small", tree):
+            del missing["zurl -o"]
+            print("note: `zurl -o /dev/null` refuses without --overwrite; run with it",
+                  file=sys.stderr)
     clients = [c for c in CLIENTS if c not in missing]
     xfer: dict[str, dict[int, float]] = {c: {} for c in clients}  # client -> round -> MB/s
     wall: dict[str, dict[int, float]] = {c: {} for c in clients}
