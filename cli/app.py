@@ -197,10 +197,6 @@ def _run(env: Environment, opts: Options) -> int:
     spec = _with_plans(spec, opts)
     specs = multi.expand(spec, targets, opts)  # the connection plan, other URLs, --repeat
     spec = specs[0]
-    if websocket and not opts.offline:
-        from cli.wsmode import run as run_websocket
-
-        return run_websocket(env, opts, spec, out)
     if opts.offline:
         from cli.exchange import planned_request
 
@@ -213,6 +209,10 @@ def _run(env: Environment, opts: Options) -> int:
 
     report = _open_report(opts.report, env)
     try:
+        if websocket:
+            from cli.wsmode import run as run_websocket
+
+            return run_websocket(env, opts, spec, out, report)
         if multi.is_multi(specs, opts):
             return asyncio.run(multi.run_all(env, opts, specs, out, report))
         return asyncio.run(_exchange(env, opts, spec, out, report))

@@ -18,7 +18,8 @@ Rules:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cli.env import Environment
 from cli.exitcodes import ExitCode
@@ -51,52 +52,124 @@ def ws_url(http_url: str) -> str:
     return f"{_HTTP_SCHEMES.get(scheme.lower(), scheme)}://{rest}"
 
 
-def run(env: Environment, opts: Options, spec: RequestSpec, out: OutputSpec) -> int:
+def run(
+    env: Environment,
+    opts: Options,
+    spec: RequestSpec,
+    out: OutputSpec,
+    report: BinaryIO | None = None,
+) -> int:
     import asyncio  # only now: plain HTTP runs import this module for as_http alone
 
-    return asyncio.run(_session(env, opts, spec, out))
+    return asyncio.run(_Session(env, opts, spec, out, report).run())
 
 
-def _fail(env: Environment, opts: Options, code: int, message: str) -> int:
-    if opts.traceback:
-        import traceback
+class _Session:
+    """The handshake, the conversation, and what --trace and --report say about them."""
 
-        env.stderr.write(traceback.format_exc().encode("utf-8", "replace"))
-    env.error(message)
-    return code
+    def __init__(
+        self,
+        env: Environment,
+        opts: Options,
+        spec: RequestSpec,
+        out: OutputSpec,
+        report: BinaryIO | None,
+    ) -> None:
+        from cli.exchange import where
 
+        self.env, self.opts, self.spec, self.out, self.report = env, opts, spec, out, report
+        self.url = ws_url(spec.url)
+        self.where = where(spec.url)
+        self.handshake: Any = None  # the 101 response, seen through a trace signal
+        self.summary: dict[str, Any] = {"close_code": None, "received": 0, "sent": 0}
 
-async def _session(env: Environment, opts: Options, spec: RequestSpec, out: OutputSpec) -> int:
-    from multidict import CIMultiDict
+    def _fail(self, code: int, message: str) -> int:
+        if self.opts.traceback:
+            import traceback
 
-    import client
-    from cli import exchange
-    from cli.failures import describe
-    from cli.wstalk import Conversation
+            self.env.stderr.write(traceback.format_exc().encode("utf-8", "replace"))
+        self.env.error(message)
+        if self.report is not None:
+            from cli import report as reporting
+            from cli.diagnostics import report_extras
+            from cli.failures import Failure
 
-    url = ws_url(spec.url)
-    where = exchange.where(spec.url)
-    headers = CIMultiDict((k, v) for k, v in spec.headers if k.lower() not in _BODY_HEADERS)
-    # The same per-request options as HTTP (auth, proxies, TLS, ...) from one place.
-    extra = {
-        k: v for k, v in exchange._request_options(spec).items() if k not in _NOT_FOR_HANDSHAKE
-    }
-    async with exchange.open_session(spec) as session:
-        try:
-            ws = await session.ws_connect(url, headers=headers, autoping=not opts.verbose, **extra)
-        except client.WSServerHandshakeError as exc:
-            reason = f"HTTP {exc.status}" + (f" {exc.message}" if exc.message else "")
-            return _fail(env, opts, ExitCode.WS_HANDSHAKE, f"{where}: handshake refused: {reason}")
-        except Exception as exc:  # every engine failure becomes an exit code
-            failure = describe(exc, where)
-            return _fail(env, opts, failure.code, failure.message)
-        if opts.verbose:
-            protocol = f" (subprotocol {ws.protocol})" if ws.protocol else ""
-            env.error(f"connected to {url}{protocol}")
-        try:
-            return await Conversation(env, opts, out, ws, where).run(spec.body)
-        except Exception as exc:
-            failure = describe(exc, where)
-            return _fail(env, opts, failure.code, failure.message)
-        finally:
-            await ws.close()
+            record = reporting.failure_record("GET", self.url, Failure(ExitCode(code), message))
+            reporting.write(self.report, {**record, **report_extras(self.spec)})
+        return code
+
+    def _trace_config(self) -> Any:
+        import client
+
+        async def on_request_end(_session: Any, _ctx: Any, params: Any) -> None:
+            self.handshake = params.response
+
+        config = client.TraceConfig()
+        config.on_request_end.append(on_request_end)
+        return config
+
+    async def run(self) -> int:
+        from multidict import CIMultiDict
+
+        import client
+        from cli import exchange
+        from cli.failures import describe
+        from cli.timings import Tracing
+        from cli.wstalk import Conversation
+
+        opts, spec = self.opts, self.spec
+        tracing = Tracing(self.env, opts, reporting=self.report is not None)
+        headers = CIMultiDict((k, v) for k, v in spec.headers if k.lower() not in _BODY_HEADERS)
+        # The same per-request options as HTTP (auth, proxies, TLS, ...) from one place.
+        extra = {
+            k: v for k, v in exchange._request_options(spec).items() if k not in _NOT_FOR_HANDSHAKE
+        }
+        configs = [*tracing.configs, self._trace_config()]
+        started = time.perf_counter()
+        async with exchange.open_session(spec, configs) as session:
+            try:
+                ws = await session.ws_connect(
+                    self.url, headers=headers, autoping=not opts.verbose, **extra
+                )
+            except client.WSServerHandshakeError as exc:
+                reason = f"HTTP {exc.status}" + (f" {exc.message}" if exc.message else "")
+                tracing.show()
+                return self._fail(
+                    ExitCode.WS_HANDSHAKE, f"{self.where}: handshake refused: {reason}"
+                )
+            except Exception as exc:  # every engine failure becomes an exit code
+                tracing.show()
+                failure = describe(exc, self.where)
+                return self._fail(failure.code, failure.message)
+            tracing.show()
+            if opts.verbose:
+                protocol = f" (subprotocol {ws.protocol})" if ws.protocol else ""
+                line = f"* WebSocket open: {self.url}{protocol}\n"
+                self.env.stderr.write(line.encode("utf-8", "replace"))
+            talk = Conversation(self.env, opts, self.out, ws, self.where)
+            try:
+                code = await talk.run(spec.body)
+            except Exception as exc:
+                failure = describe(exc, self.where)
+                code = self._fail(failure.code, failure.message)
+            finally:
+                await ws.close()
+            self.summary = {"close_code": ws.close_code, **talk.counts()}
+        self._write_report(tracing, time.perf_counter() - started)
+        return code
+
+    def _write_report(self, tracing: Any, elapsed: float) -> None:
+        if self.report is None or self.handshake is None:
+            return
+        from cli import exchange
+        from cli import report as reporting
+        from cli.diagnostics import report_extras
+
+        request = exchange._request_message(self.handshake, None)
+        response = exchange._response_message(self.handshake, b"", elapsed)
+        record = reporting.record(request, response, [], None)
+        record["url"] = self.url
+        record["timings"] = tracing.timings()
+        record["websocket"] = self.summary
+        record.update(report_extras(self.spec))
+        reporting.write(self.report, record)

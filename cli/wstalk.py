@@ -65,6 +65,9 @@ class Conversation:
         self._received = 0
         self._sent = 0
 
+    def counts(self) -> dict[str, int]:
+        return {"received": self._received, "sent": self._sent}
+
     async def _send(self, data: bytes) -> None:
         if self._opts.binary:
             await self._ws.send_bytes(data)
@@ -143,6 +146,7 @@ class Conversation:
         if kind is client.WSMsgType.PING:
             self._note(f"< ping {msg.data!r}")
             await self._ws.pong(msg.data)
+            self._note(f"> pong {msg.data!r}")
             return None
         if kind is client.WSMsgType.PONG:
             self._note(f"< pong {msg.data!r}")
@@ -167,8 +171,10 @@ class Conversation:
         return ExitCode.NETWORK
 
     def _note(self, text: str) -> None:
+        """-v: a frame event in the style of the request's event log (``<`` received)."""
         if self._opts.verbose:
-            self._env.error(text)
+            self._env.stderr.write(f"{text}\n".encode("utf-8", "replace"))
+            self._env.stderr.flush()
 
     def _show(self, data: str | bytes) -> None:
         if "b" not in self._out.parts:

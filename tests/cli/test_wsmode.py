@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
@@ -110,8 +111,9 @@ async def test_pings_are_shown_with_verbose(ws_url: str) -> None:
     result = await in_thread(f"{ws_url}/ping", "-v", "--ws-send", "hi", "--ws-count", "1")
     assert result.code == 0, result.err
     assert result.stdout == b"hi\n"
-    assert "zurl: < ping b'are you there'\n" in result.err
-    assert result.err.startswith(f"zurl: connected to {ws_url}/ping\n")
+    assert "< HTTP/1.1 101 Switching Protocols\n" in result.err  # the handshake's event log
+    assert f"* WebSocket open: {ws_url}/ping\n" in result.err
+    assert "< ping b'are you there'\n> pong b'are you there'\n" in result.err
 
 
 async def test_server_close_code_is_the_exit_code(ws_url: str) -> None:
@@ -135,6 +137,19 @@ async def test_count_not_reached_in_time_is_a_timeout(ws_url: str) -> None:
     assert result.code == ExitCode.TIMEOUT
     assert result.stdout == b"only\n"
     assert "timed out waiting for message 2 of 2" in result.err
+
+
+async def test_report_and_trace(ws_url: str, tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    result = await in_thread(
+        f"{ws_url}/", "--ws-send", "x", "--ws-count", "1", "--report", str(report), "--trace"
+    )
+    assert result.code == 0, result.err
+    record = json.loads(report.read_text())
+    assert record["status"] == 101
+    assert record["url"] == f"{ws_url}/"
+    assert record["websocket"] == {"close_code": 1000, "received": 1, "sent": 1}
+    assert result.err  # the --trace waterfall of the handshake
 
 
 async def test_connection_refused(closed_port: int) -> None:
