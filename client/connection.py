@@ -196,6 +196,11 @@ class ResponseProtocol(asyncio.Protocol):
         if len(self._encoded) == 1:
             self._decode_pending()
 
+    def on_chunk_end(self) -> None:
+        # Chunk boundaries mean something only in the bytes as sent (not once decoded).
+        if self.decoder is None and self.stream is not None:
+            self.stream.end_http_chunk()
+
     def _decode_pending(self) -> None:
         """Expand buffered compressed bytes a slice at a time, while the reader keeps up.
 

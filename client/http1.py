@@ -6,7 +6,8 @@ Rules / theory of operation:
 - ``ResponseParser`` is fed bytes exactly as they arrive and calls its sink: ``on_head``
   once per final response (``on_informational`` for each 1xx before it), ``on_body`` with
   body bytes (slices of what was fed — never one object per chunk the sink did not ask for),
-  then ``on_complete``. ``feed`` returns bytes it did not consume: after a 101/CONNECT
+  ``on_chunk_end`` (if the sink has it) where a chunk of a chunked body ends, then
+  ``on_complete``. ``feed`` returns bytes it did not consume: after a 101/CONNECT
   tunnel they belong to the next protocol; after a complete message they are a server bug.
 - The header block is parsed in one pass once its terminating empty line is seen; a block
   bigger than ``max_head_size`` is refused before it is buffered further.
@@ -82,6 +83,8 @@ class ResponseSink(Protocol):
     def on_head(self, head: ResponseHead) -> None: ...
     def on_body(self, data: bytes) -> None: ...
     def on_complete(self) -> None: ...
+
+    # Optionally also ``on_chunk_end()``: called where a chunk of a chunked body ends.
 
 
 # --- request ----------------------------------------------------------------------
@@ -179,6 +182,7 @@ class ResponseParser:
     __slots__ = (
         "_chunk_left",
         "_method",
+        "_on_chunk_end",
         "_read_until_eof",
         "_remaining",
         "_sink",
@@ -200,6 +204,8 @@ class ResponseParser:
         max_header_count: int = MAX_HEADER_COUNT,
     ) -> None:
         self._sink = sink
+        # Optional: only sinks that care about chunk boundaries implement it.
+        self._on_chunk_end = getattr(sink, "on_chunk_end", None)
         self.max_line_size = max_line_size  # the status line
         self.max_field_size = max_field_size or max_line_size  # each header line
         self.max_head_size = max_head_size
@@ -265,6 +271,8 @@ class ResponseParser:
                 self._chunk_left -= take
                 if not self._chunk_left:
                     self._state = _CHUNK_CRLF
+                    if self._on_chunk_end is not None:
+                        self._on_chunk_end()
             elif state == _CHUNK_SIZE:
                 pos = self._parse_chunk_size(data, pos)
                 if pos < 0:

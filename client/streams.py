@@ -25,6 +25,7 @@ class StreamReader:
 
     __slots__ = (
         "_buffer",
+        "_chunk_splits",
         "_eof",
         "_eof_callbacks",
         "_exception",
@@ -54,6 +55,7 @@ class StreamReader:
         self._buffer: collections.deque[bytes] = collections.deque()
         self._size = 0
         self._offset = 0  # bytes of the first buffered piece already read
+        self._chunk_splits: collections.deque[int] = collections.deque()  # see end_http_chunk
         self._eof = False
         self._exception: BaseException | None = None
         self._waiter: asyncio.Future[None] | None = None
@@ -268,16 +270,38 @@ class StreamReader:
     async def readline(self) -> bytes:
         return await self.readuntil(b"\n")
 
+    def end_http_chunk(self) -> None:
+        """A chunk of a chunked body ended here (for ``readchunk``'s second value)."""
+        position = self.total_bytes
+        splits = self._chunk_splits
+        if position and (not splits or splits[-1] != position):
+            splits.append(position)
+            self._wake()
+
     async def readchunk(self) -> tuple[bytes, bool]:
-        """The next piece as it arrived, and whether it ends the body (aiohttp's shape)."""
-        while not self._buffer and not self._eof:
+        """The next piece, and whether it ends an HTTP chunk (aiohttp's shape).
+
+        At EOF: ``(b"", False)``. A piece never runs past a chunk boundary.
+        """
+        while True:
+            if self._exception is not None:
+                raise self._exception
+            splits = self._chunk_splits
+            if splits:
+                cursor = self.total_bytes - self._size
+                position = splits.popleft()
+                if position > cursor:
+                    return self._take(position - cursor), True
+                if position == cursor:
+                    return b"", True
+            if self._buffer:
+                self._consolidate_first()
+                data = self._buffer.popleft()
+                self._taken(len(data))
+                return data, False
+            if self._eof:
+                return b"", False
             await self._wait()
-        if self._buffer:
-            self._consolidate_first()
-            data = self._buffer.popleft()
-            self._taken(len(data))
-            return data, False
-        return b"", False  # aiohttp's value at EOF
 
     def read_nowait(self, n: int = -1) -> bytes:
         if self._exception is not None:
@@ -313,7 +337,7 @@ class StreamReader:
     async def iter_chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
         while True:
             chunk, end = await self.readchunk()
-            if not chunk:
+            if not chunk and not end:
                 return
             yield chunk, end
 
@@ -332,6 +356,7 @@ class StreamReader:
 class _EmptyStreamReader(StreamReader):
     def __init__(self) -> None:
         self._buffer = collections.deque()
+        self._chunk_splits = collections.deque()
         self._size = 0
         self._offset = 0
         self._eof = True

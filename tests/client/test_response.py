@@ -551,12 +551,6 @@ async def test_client_response_error_text(server: KeepAliveServer) -> None:
     assert str(info.value) == f"404, message='Not Found', url='{url}'"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: iter_chunks() never reports end_of_http_chunk=True at the end of a chunk "
-    "of a chunked body, as aiohttp does (the parser's chunk boundaries never reach the "
-    "stream: connection.py on_body / streams.py readchunk)",
-)
 async def test_iter_chunks_marks_http_chunk_ends(raw_server: RawServerFactory) -> None:
     async def chunked(conn: Any) -> None:
         await conn.read_request()
