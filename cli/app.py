@@ -197,6 +197,9 @@ def _run(env: Environment, opts: Options) -> int:
     spec = _with_plans(spec, opts)
     specs = multi.expand(spec, targets, opts)  # the connection plan, other URLs, --repeat
     spec = specs[0]
+    from cli.bodyout import check_single
+
+    check_single(len(specs), opts)
     if opts.offline:
         from cli.exchange import planned_request
 
@@ -252,7 +255,6 @@ async def _exchange(
     env: Environment, opts: Options, spec: RequestSpec, out: OutputSpec, report: BinaryIO | None
 ) -> int:
     from cli import exchange
-
     from cli.bodyout import renderer_for
 
     renderer = renderer_for(env, opts, out)

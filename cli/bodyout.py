@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from cli.env import Environment
 from cli.output import OutputSpec, Renderer, make_renderer
-from cli.spec import RequestSpec
+from cli.spec import RequestSpec, UsageError
 from cli.streaming import LineRenderer
 
 if TYPE_CHECKING:
@@ -70,3 +70,16 @@ def prepared(spec: RequestSpec, opts: Options) -> RequestSpec:
 
         spec = prepare(spec, plan)
     return spec
+
+
+def check_single(count: int, opts: Options) -> None:
+    """Downloads and line streaming are about one response: refuse them for several."""
+    if count < 2:
+        return
+    for flag, given in (
+        ("--download", opts.download),
+        ("--output", opts.output is not None),
+        ("--stream", opts.stream),
+    ):
+        if given:
+            raise UsageError(f"{flag} takes a single URL ({count} requests were given)")
