@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from cli.env import Environment
@@ -25,7 +27,12 @@ REPLY_WAIT = 1.0
 
 
 class _StdinLines:
-    """Lines of stdin, read on a daemon thread (a blocking read must never hold up exit)."""
+    """Lines of stdin, read on a daemon thread (a blocking read must never hold up exit).
+
+    A real descriptor is read with ``os.read``, never through the buffered file object:
+    a daemon thread blocked inside ``BufferedReader.readline`` holds its lock, and the
+    interpreter aborts at exit when it finds that lock taken.
+    """
 
     def __init__(self, env: Environment, loop: asyncio.AbstractEventLoop) -> None:
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
@@ -37,12 +44,25 @@ class _StdinLines:
         with contextlib.suppress(RuntimeError):  # the loop is gone: zurl is exiting
             self._loop.call_soon_threadsafe(self.queue.put_nowait, line)
 
-    def _read(self) -> None:
+    def _pieces(self) -> Iterator[bytes]:
         try:
-            for line in iter(self._env.stdin.readline, b""):
-                self._put(line.rstrip(b"\r\n") if line.endswith(b"\n") else line)
+            fd = self._env.stdin.fileno()
+        except (AttributeError, OSError, ValueError):  # an in-memory stream (tests)
+            yield from iter(lambda: self._env.stdin.read(65536), b"")
+            return
+        yield from iter(lambda: os.read(fd, 65536), b"")
+
+    def _read(self) -> None:
+        pending = b""
+        try:
+            for piece in self._pieces():
+                *lines, pending = (pending + piece).split(b"\n")
+                for line in lines:
+                    self._put(line.removesuffix(b"\r"))
         except (OSError, ValueError):
             pass
+        if pending:
+            self._put(pending)
         self._put(None)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import pty
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from cli.exitcodes import ExitCode
-from tests.cli.conftest import Result, zurl
+from tests.cli.conftest import ROOT, ZURL, Result, zurl
 
 SEEN: list[dict[str, Any]] = []
 
@@ -150,6 +152,41 @@ async def test_report_and_trace(ws_url: str, tmp_path: Path) -> None:
     assert record["url"] == f"{ws_url}/"
     assert record["websocket"] == {"close_code": 1000, "received": 1, "sent": 1}
     assert result.err  # the --trace waterfall of the handshake
+
+
+def _drain(fd: int) -> bytes:
+    out = b""
+    while True:
+        try:
+            piece = os.read(fd, 65536)
+        except OSError:  # EIO: the other side of the pty is gone
+            return out
+        if not piece:
+            return out
+        out += piece
+
+
+async def test_an_interactive_terminal_session_ends_when_the_server_closes(ws_url: str) -> None:
+    """Typed lines are sent; the server's close ends zurl at once, although the thread
+    reading the terminal is still blocked (it must not abort the interpreter at exit)."""
+    master, slave = pty.openpty()
+    proc = await asyncio.create_subprocess_exec(
+        str(ZURL), f"{ws_url}/", stdin=slave, stdout=slave, stderr=slave, cwd=ROOT
+    )
+    os.close(slave)
+    try:
+        os.write(master, b"hello\nbye\n")
+        code = await asyncio.wait_for(proc.wait(), timeout=20)
+        output = await asyncio.to_thread(_drain, master)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        os.close(master)
+    assert code == 0, output
+    assert b"Fatal" not in output
+    # the terminal echoes what was typed; zurl prints each reply once
+    assert output.replace(b"\r\n", b"\n") == b"hello\nbye\nhello\nbye\n"
 
 
 async def test_connection_refused(closed_port: int) -> None:
