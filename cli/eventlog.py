@@ -81,8 +81,9 @@ class EventLog:
         if name == "tcp_connect_start":
             return [f"* Connecting to {params.host} port {params.port}"]
         if name == "tcp_connect_end":
-            peer = format_peer(params.peername) or "?"
-            return [f"* Connected to {params.host} ({peer}) port {params.port}"]
+            peer = params.peername
+            address = str(peer[0]) if isinstance(peer, tuple) and peer else format_peer(peer)
+            return [f"* Connected to {params.host} ({address or '?'}) port {params.port}"]
         if name == "tls_handshake_start":
             return [f"* TLS handshake, server name {params.server_hostname}"]
         if name == "tls_handshake_end":

@@ -20,6 +20,7 @@ from rich.text import Text
 from cli.timings import LABELS, PHASES, Hop, RequestTrace, format_peer, milliseconds
 
 BAR_WIDTH = 40
+SHORT = {"connect": "tcp", "transfer": "xfer"}  # the per-request table's narrow headers
 COLOURS = {
     "queue": "magenta",
     "dns": "cyan",
@@ -82,12 +83,16 @@ def heading(hop: Hop, index: int, count: int) -> Text:
     return text
 
 
-def _dns_note(hop: Hop, ms: float) -> str:
-    if hop.dns_cache_hit:
+def _shown(hop: Hop, name: str, ms: float) -> str:
+    """The phase's milliseconds; ``-`` for a step the hop never took (TLS over http://)."""
+    if name == "dns" and hop.dns_cache_hit:
         return "cache hit"
-    if hop.reused or hop.dns_cache_hit is None:
-        return "-"
-    return f"{ms:.1f} ms"
+    skipped = {
+        "dns": hop.reused or hop.dns_start is None,
+        "connect": hop.reused or hop.create_start is None,
+        "tls": hop.tls_start is None,
+    }
+    return "-" if skipped.get(name, False) else f"{ms:.1f} ms"
 
 
 def hop_table(hop: Hop) -> Table:
@@ -100,8 +105,8 @@ def hop_table(hop: Hop) -> Table:
     table.add_column("bar", no_wrap=True)
     for name in PHASES:
         ms = milliseconds(phases[name])
-        shown = _dns_note(hop, ms) if name == "dns" else f"{ms:.1f} ms"
-        table.add_row(LABELS[name], shown, _bar(offsets[name], phases[name], total, COLOURS[name]))
+        bar = _bar(offsets[name], phases[name], total, COLOURS[name])
+        table.add_row(LABELS[name], _shown(hop, name, ms), bar)
     table.add_row("total", Text(f"{milliseconds(total):.1f} ms", "bold"), "")
     return table
 
@@ -119,28 +124,49 @@ def waterfall(trace: RequestTrace) -> Group:
     return Group(*parts)
 
 
-def request_table(traces: Sequence[RequestTrace]) -> Table:
-    """Multi-URL mode: one row per request, phases summed over its hops."""
-    table = Table(title="timings (ms)", title_justify="left", pad_edge=False)
-    for column in ("#", "request", "status", "conn"):
-        table.add_column(column, no_wrap=column != "request")
-    for name in PHASES:
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("total", justify="right", no_wrap=True, style="bold")
-    for trace in traces:
-        if not trace.hops:
-            continue
-        last = trace.hops[-1]
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def request_table(traces: Sequence[RequestTrace], width: int = 100) -> Table:
+    """Multi-URL mode: one row per request, phases summed over its hops.
+
+    When every request goes to one origin, the title names it and rows show only paths.
+    The numbers never shrink: the request column gets what is left and ends in "…".
+    """
+    from rich import box
+
+    rows = [t for t in traces if t.hops]
+    origins = {_origin(t.hops[0].url) for t in rows}
+    shared = origins.pop() if len(origins) == 1 else ""
+    table = Table(
+        title=f"timings (ms) {shared}".rstrip(),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    headers = [SHORT.get(name, name) for name in (*PHASES, "total")]
+    numbers = sum(max(len(h), 5) + 2 for h in headers)
+    label_width = len(str(max((t.label for t in rows if isinstance(t.label, int)), default=1)))
+    room = max(12, width - numbers - label_width - 2 - 2 * (7 + 2))
+    table.add_column("#", no_wrap=True, min_width=label_width)
+    table.add_column("request", no_wrap=True, overflow="ellipsis", max_width=room)
+    table.add_column("status", no_wrap=True, min_width=6)
+    table.add_column("conn", no_wrap=True, min_width=6)
+    for header in headers:
+        table.add_column(header, justify="right", no_wrap=True, min_width=max(len(header), 5))
+    for trace in rows:
         sums = {name: sum(hop.phases()[name] for hop in trace.hops) for name in (*PHASES, "total")}
-        status = "error" if trace.error is not None else str(last.status or "-")
-        if len(trace.hops) > 1:
-            status += f" ({len(trace.hops) - 1} redirects)"
-        conn = "reused" if trace.hops[0].reused else "new"
+        statuses = "→".join(str(hop.status) for hop in trace.hops if hop.status is not None)
+        first = trace.hops[0]
         table.add_row(
             str(trace.label if trace.label is not None else ""),
-            f"{last.method} {trace.hops[0].url}",
-            status,
-            conn,
+            f"{first.method} {first.url.removeprefix(shared) or '/'}",
+            "error" if trace.error is not None else statuses or "-",
+            "reused" if first.reused else "new",
             *(f"{milliseconds(sums[name]):.1f}" for name in (*PHASES, "total")),
         )
     return table
@@ -157,7 +183,7 @@ def show(
     """Print the waterfall of each trace, or with ``table`` one per-request table."""
     with console_for(stream, color=color, width=width) as console:
         if table:
-            console.print(request_table(traces))
+            console.print(request_table(traces, width or 80))
             return
         for trace in traces:
             console.print(waterfall(trace))
