@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import stat
 from typing import TYPE_CHECKING, BinaryIO
 
 from cli.env import Environment
@@ -47,8 +48,25 @@ class Plan:
     quiet: bool = False
 
     @property
+    def direct(self) -> bool:
+        """The output is a device, FIFO or socket (``-o /dev/null``): write it in place.
+
+        Never a ``.part`` beside it and never a rename: replacing ``/dev/null`` with a
+        regular file would break the whole machine.
+        """
+        if self.output in (None, "-"):
+            return False
+        assert self.output is not None
+        try:
+            return not stat.S_ISREG(os.stat(self.output).st_mode)
+        except OSError:
+            return False
+
+    @property
     def part(self) -> str | None:
-        return None if self.output in (None, "-") else f"{self.output}.part"
+        if self.output in (None, "-") or self.direct:
+            return None
+        return f"{self.output}.part"
 
 
 def make_plan(
@@ -60,7 +78,7 @@ def make_plan(
             if given:
                 raise UsageError(f"{flag} needs --download or --output FILE")
         return None
-    if resume and output in (None, "-"):
+    if resume and (output in (None, "-") or Plan(output).direct):
         raise UsageError("--continue needs --output FILE: the file whose .part to resume")
     if output == "":
         raise UsageError("--output needs a file name ('-' for standard output)")
@@ -81,9 +99,9 @@ def prepare(spec: RequestSpec, plan: Plan) -> RequestSpec:
     if "accept-encoding" not in names:
         headers.append(("Accept-Encoding", "identity"))
     if plan.output not in (None, "-"):
-        assert plan.output is not None and plan.part is not None
-        offset = _size(plan.part) if plan.resume else 0
-        if os.path.lexists(plan.output) and not plan.overwrite:
+        assert plan.output is not None
+        offset = _size(plan.part) if plan.resume and plan.part is not None else 0
+        if os.path.lexists(plan.output) and not plan.overwrite and not plan.direct:
             hint = "it is complete; " if plan.resume else ""
             raise DownloadError(
                 ExitCode.FILE,
@@ -188,8 +206,9 @@ class DownloadSink:
                 ctype = header(msg.headers, "Content-Type")
                 chosen = choose(header(msg.headers, "Content-Disposition"), msg.url, ctype)
                 self._name = chosen if plan.overwrite else unused(chosen)
+            target = self._name if plan.direct else self._part()
             try:
-                self._file = open(self._part(), "ab" if self._offset else "wb")  # noqa: SIM115 (closed in _finish/close)
+                self._file = open(target, "ab" if self._offset else "wb")  # noqa: SIM115 (closed in _finish/close)
             except OSError as exc:
                 raise DownloadError(ExitCode.FILE, _os_message(self._part(), exc)) from None
         if self._env.stderr_isatty and not plan.quiet:
@@ -254,6 +273,9 @@ class DownloadSink:
             raise DownloadError(ExitCode.FILE, _os_message(self._part(), exc)) from None
 
     def _rename(self) -> None:
+        if self._plan.direct:
+            self._done = True  # written in place: nothing to rename
+            return
         part = self._part()
         if os.path.lexists(self._name) and not self._plan.overwrite:
             if self._plan.output is not None:
