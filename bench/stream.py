@@ -14,7 +14,11 @@ Each round downloads it once with each of, in a fresh process and a rotating ord
     aiohttp   the same code with aiohttp
     httpx     httpx.AsyncClient.stream + aiter_raw(), chunks discarded
     curl      curl -s -o /dev/null URL
-    zurl -o   zurl -o /dev/null URL (the console script, in bench/.peers/cli-env)
+    zurl -o   zurl -o - URL > /dev/null (the console script, in bench/.peers/cli-env)
+
+`zurl -o /dev/null` refuses ("exists"), and with --overwrite it replaced the device with a
+regular file (it saves by rename), so zurl gets `-o -` and a stdout the bench opened on
+/dev/null; every run ends with a check that /dev/null is still a character device.
 
 Figures, medians over rounds, MB = 10^6 bytes:
 - "xfer MB/s": bytes / time of the transfer itself (request sent to last byte; for the Python
@@ -32,6 +36,7 @@ import argparse
 import asyncio
 import json
 import os
+import stat
 import statistics
 import subprocess
 import sys
@@ -49,7 +54,6 @@ PEERS_BIN = HERE / ".peers" / "bin"
 CLIENTS = ("engine", "aiohttp", "httpx", "curl", "zurl -o")
 CHUNK = 1 << 20
 TIMEOUT = 120.0  # seconds per download before the process is killed
-ZURL_EXTRA: list[str] = []  # ["--overwrite"] when zurl refuses to write to /dev/null without it
 
 
 # ---------------------------------------------------------------- worker side (subprocess)
@@ -107,15 +111,20 @@ def command(client: str, url: str, tree: Path) -> list[str]:
         return ["curl", "-s", "-o", "/dev/null", "-w", '{"bytes": %{size_download}, '
                 '"seconds": %{time_total}}', url]
     if client == "zurl -o":
-        return [str(CLEAN_PY), str(tree / "zurl"), "-o", "/dev/null", *ZURL_EXTRA, url]
+        # `-o -` into a /dev/null the bench opens: zurl cannot replace the device (below).
+        return [str(CLEAN_PY), str(tree / "zurl"), "-o", "-", url]
     return [python(), __file__, "--worker", client, "--url", url]
 
 
-def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int, str, int]:
-    """Run `cmd`: (wall s, CPU s, peak RSS KiB, stdout, exit code). Killed after TIMEOUT."""
+def run_measured(cmd: list[str], env: dict[str, str],
+                 quiet: bool = False) -> tuple[float, float, int, str, int]:
+    """Run `cmd`: (wall s, CPU s, peak RSS KiB, stdout, exit code). Killed after TIMEOUT.
+
+    With `quiet` its stdout is /dev/null (and the returned stdout empty)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL if quiet else out, stderr=err,
+                                env=env)
         watchdog = threading.Timer(TIMEOUT, proc.kill)
         watchdog.start()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -127,12 +136,21 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int
         text = out.read().decode(errors="replace")
         if proc.returncode != 0:
             text = err.read().decode(errors="replace")
+        check_dev_null()
         return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, text, proc.returncode
+
+
+def check_dev_null() -> None:
+    """Stop at once if a client replaced /dev/null (a save-by-rename onto a device does)."""
+    if not stat.S_ISCHR(os.stat("/dev/null").st_mode):
+        sys.exit("/dev/null is no longer a character device: restore it (as root: "
+                 "rm /dev/null && mknod -m 666 /dev/null c 1 3)")
 
 
 def available(client: str, url: str, tree: Path) -> str | None:
     """None if `client` fetches the small resource fine, else why not."""
-    *_, text, code = run_measured(command(client, url, tree), worker_env(tree))
+    *_, text, code = run_measured(command(client, url, tree), worker_env(tree),
+                                  quiet=client == "zurl -o")
     if code != 0:
         lines = text.strip().splitlines() or [f"exit {code}"]
         return f"exit {code}: {lines[-1][:120]}"
@@ -143,12 +161,6 @@ def bench(args: argparse.Namespace, base: str, size: int, tree: Path) -> None:
     url = f"{base}/files/big.bin"
     env = worker_env(tree)
     missing = {c: why for c in CLIENTS if (why := available(c, f"{base}/small", tree))}
-    if "--overwrite" in missing.get("zurl -o", ""):  # it counts /dev/null as an existing file
-        ZURL_EXTRA.append("--overwrite")
-        if not available("zurl -o", f"{base}/small", tree):
-            del missing["zurl -o"]
-            print("note: `zurl -o /dev/null` refuses without --overwrite; run with it",
-                  file=sys.stderr)
     clients = [c for c in CLIENTS if c not in missing]
     xfer: dict[str, dict[int, float]] = {c: {} for c in clients}  # client -> round -> MB/s
     wall: dict[str, dict[int, float]] = {c: {} for c in clients}
@@ -157,7 +169,8 @@ def bench(args: argparse.Namespace, base: str, size: int, tree: Path) -> None:
     run_measured(command("curl", url, tree), env)  # untimed: warms nginx and the page cache
     for rnd in range(args.rounds):
         for client in clients[rnd % len(clients):] + clients[:rnd % len(clients)]:
-            seconds, cpu_s, peak_kib, text, code = run_measured(command(client, url, tree), env)
+            seconds, cpu_s, peak_kib, text, code = run_measured(command(client, url, tree), env,
+                                                              quiet=client == "zurl -o")
             if code != 0:
                 missing.setdefault(client, f"failed: {text.strip()[-120:]}")
                 continue
