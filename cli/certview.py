@@ -54,7 +54,8 @@ def _validity(cert: dict[str, Any]) -> tuple[str, str]:
     span = f"{_when(cert['not_before'])} → {_when(cert['not_after'])}"
     days = int(cert["days_left"])
     if cert["expired"]:
-        return f"{span}  (EXPIRED {abs(days)} days ago)", "bold red"
+        ago = abs(days)
+        return f"{span}  (EXPIRED {ago} day{'s' if ago != 1 else ''} ago)", "bold red"
     if cert["not_yet_valid"]:
         return f"{span}  (NOT YET VALID)", "bold red"
     return f"{span}  ({days} days left)", "green" if days >= 30 else "yellow"
@@ -69,6 +70,7 @@ def panel(
     cert: dict[str, Any], details: TLSDetails | None, where: str, note: str = ""
 ) -> RenderableType:
     """The certificate of ``where`` (``host:port``) as a rich panel."""
+    from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -96,11 +98,19 @@ def panel(
         facts.append("verified" if details.verified else "NOT verified")
         table.add_row("TLS", Text(", ".join(facts)))
     table.add_row("SHA-256", Text(cert["sha256_fingerprint"], "bold"))
-    table.add_row("Pin (cert)", Text(f"--fingerprint sha256:{cert['sha256_fingerprint']}"))
-    table.add_row("Pin (key)", Text(f"--pin-pubkey {cert['spki_pin']}"))
     if note:
         table.add_row("Note", Text(note, "yellow"))
-    return Panel(table, title=f"certificate of {where}", title_align="left", expand=False)
+    # The pins go below the panel, one line each, so no border or fold breaks a copy.
+    pins = Text.assemble(
+        ("pin the certificate: ", "blue"),
+        f"--fingerprint sha256:{cert['sha256_fingerprint']}\n",
+        ("pin the public key:  ", "blue"),
+        f"--pin-pubkey {cert['spki_pin']}",
+        no_wrap=True,
+        overflow="ignore",
+    )
+    box = Panel(table, title=f"certificate of {where}", title_align="left", expand=False)
+    return Group(box, pins)
 
 
 def show(
@@ -123,7 +133,7 @@ def show(
             width=columns if isatty else 200,
             highlight=False,
         )
-        console.print(renderable)
+        console.print(renderable, soft_wrap=True)  # long pin lines are never cut
         wrapper.flush()
     finally:
         wrapper.detach()  # the stream is the process's stderr: keep it open
