@@ -139,7 +139,7 @@ async def test_cli_trace_shows_the_failure(closed_port: int) -> None:
     assert "cannot connect" in result.err.splitlines()[0]
 
 
-def test_request_table_keeps_numbers_on_narrow_terminals(tmp_path: Path) -> None:
+def test_request_table_keeps_numbers_on_narrow_terminals() -> None:
     hop = Hop(start=0.0, method="GET", url="http://a.test/" + "x" * 200, status=200, end=0.5)
     other = Hop(start=0.0, method="GET", url="http://b.test/", status=404, end=0.25)
     text = rendered(request_table([RequestTrace(1, [hop]), RequestTrace(2, [other])], 90), 90)
