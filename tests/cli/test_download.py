@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import os
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -278,3 +279,23 @@ async def test_large_download_keeps_memory_flat(raw_server: Any, tmp_path: Path)
     with out.open("rb") as fh:
         assert hashlib.sha256(fh.read(1 << 20)).digest() == hashlib.sha256(piece).digest()
     os.unlink(out)
+
+
+def _gzip_of_zeros(size: int) -> bytes:
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+    block = bytes(1 << 24)
+    out = [packer.compress(block) for _ in range(size // len(block))]
+    return b"".join([*out, packer.flush()])
+
+
+async def test_a_compressed_download_is_not_capped_at_the_in_memory_limit(
+    raw_server: Any,
+) -> None:
+    """The engine stops a body held in memory at 1 GiB decoded (a bomb guard); a download
+    goes to a file, so its limit is lifted: 1.1 GiB of gzip-encoded zeros arrive whole."""
+    size = 70 << 24  # 1.09 GiB decoded
+    gz = _gzip_of_zeros(size)
+    server = await raw_server([response(gz, "Content-Encoding: gzip")])
+    result = await in_thread("-o", os.devnull, f"{server.url}/zeros")
+    assert result.code == 0, result.err
+    assert result.err == f"zurl: saved {os.devnull} ({size} bytes)\n"
