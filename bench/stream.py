@@ -14,11 +14,12 @@ Each round downloads it once with each of, in a fresh process and a rotating ord
     aiohttp   the same code with aiohttp
     httpx     httpx.AsyncClient.stream + aiter_raw(), chunks discarded
     curl      curl -s -o /dev/null URL
-    zurl -o   zurl -o - URL > /dev/null (the console script, in bench/.peers/cli-env)
+    zurl -o   zurl -o /dev/null URL (the console script, in bench/.peers/cli-env)
 
-`zurl -o /dev/null` refuses ("exists"), and with --overwrite it replaced the device with a
-regular file (it saves by rename), so zurl gets `-o -` and a stdout the bench opened on
-/dev/null; every run ends with a check that /dev/null is still a character device.
+Before 06a8c5a zurl saved `-o FILE` by rename, which with --overwrite swapped /dev/null for
+a regular file. So a probe first runs `zurl -o NODE` on a private null device node (mknod in
+a temp dir); only if NODE survives does the row use `-o /dev/null`, else `-o -` into a
+/dev/null stdout. Every run ends with a check that /dev/null is still a character device.
 
 Figures, medians over rounds, MB = 10^6 bytes:
 - "xfer MB/s": bytes / time of the transfer itself (request sent to last byte; for the Python
@@ -47,13 +48,14 @@ from pathlib import Path
 from typing import Any
 
 from _nginx import nginx_server
-from _tree import CLEAN_PY, describe, ensure_clean_env, snapshot, worker_env
+from _tree import CLEAN_PY, ENV, describe, ensure_clean_env, snapshot, worker_env
 
 HERE = Path(__file__).resolve().parent
 PEERS_BIN = HERE / ".peers" / "bin"
 CLIENTS = ("engine", "aiohttp", "httpx", "curl", "zurl -o")
 CHUNK = 1 << 20
 TIMEOUT = 120.0  # seconds per download before the process is killed
+ZURL_OUT = ["-o", "-"]  # becomes ["-o", "/dev/null"] once a probe shows that is safe
 
 
 # ---------------------------------------------------------------- worker side (subprocess)
@@ -111,8 +113,7 @@ def command(client: str, url: str, tree: Path) -> list[str]:
         return ["curl", "-s", "-o", "/dev/null", "-w", '{"bytes": %{size_download}, '
                 '"seconds": %{time_total}}', url]
     if client == "zurl -o":
-        # `-o -` into a /dev/null the bench opens: zurl cannot replace the device (below).
-        return [str(CLEAN_PY), str(tree / "zurl"), "-o", "-", url]
+        return [str(CLEAN_PY), str(tree / "zurl"), *ZURL_OUT, url]
     return [python(), __file__, "--worker", client, "--url", url]
 
 
@@ -147,6 +148,23 @@ def check_dev_null() -> None:
                  "rm /dev/null && mknod -m 666 /dev/null c 1 3)")
 
 
+def probe_zurl_dev_null(url: str, tree: Path) -> str:
+    """Use `-o /dev/null` if zurl writes a device in place; try it on a private null node."""
+    with tempfile.TemporaryDirectory() as tmp:
+        node = Path(tmp) / "null"
+        try:
+            os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        except OSError as exc:
+            return f"zurl -o - > /dev/null (no probe: {exc})"
+        cmd = [str(CLEAN_PY), str(tree / "zurl"), "-o", str(node), url]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=ENV)
+        if done.returncode == 0 and stat.S_ISCHR(os.lstat(node).st_mode):
+            ZURL_OUT[1] = "/dev/null"
+            return "zurl -o /dev/null"
+        why = (done.stderr.strip().splitlines() or ["replaced the device"])[-1][:80]
+        return f"zurl -o - > /dev/null (-o DEVICE fails: {why})"
+
+
 def available(client: str, url: str, tree: Path) -> str | None:
     """None if `client` fetches the small resource fine, else why not."""
     *_, text, code = run_measured(command(client, url, tree), worker_env(tree),
@@ -160,6 +178,7 @@ def available(client: str, url: str, tree: Path) -> str | None:
 def bench(args: argparse.Namespace, base: str, size: int, tree: Path) -> None:
     url = f"{base}/files/big.bin"
     env = worker_env(tree)
+    how = probe_zurl_dev_null(f"{base}/small", tree)
     missing = {c: why for c in CLIENTS if (why := available(c, f"{base}/small", tree))}
     clients = [c for c in CLIENTS if c not in missing]
     xfer: dict[str, dict[int, float]] = {c: {} for c in clients}  # client -> round -> MB/s
@@ -185,6 +204,7 @@ def bench(args: argparse.Namespace, base: str, size: int, tree: Path) -> None:
             print(f"round {rnd + 1}/{args.rounds} {client:8} {size / seconds / 1e6:8.0f} MB/s "
                   f"wall, peak RSS {peak_kib / 1024:.0f} MiB", file=sys.stderr, flush=True)
     report(args, size, xfer, wall, rss, cpu, missing)
+    print(f"the zurl -o row ran as: {how}")
 
 
 Table = dict[str, dict[int, float]]
