@@ -1,0 +1,255 @@
+"""--proxy, --proxy-auth, --proxy-header, --no-proxy, --no-env and the proxy environment,
+through a real proxy (proxy.py) and scripted servers on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from cli.exitcodes import ExitCode
+from tests.cli.conftest import Result, zurl
+from tests.servers import tls
+from tests.servers.gunicorn import GunicornServer
+from tests.servers.proxy import ProxyServer
+from tests.servers.raw import RawServerFactory, header_value, parse_head
+
+pytestmark = pytest.mark.timeout(40)
+
+OK = [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"]
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "ws_proxy", "wss_proxy")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No proxy variable from the machine leaks into these tests."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    yield
+
+
+@pytest.fixture
+def dead_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def run(*args: str) -> Result:
+    return await asyncio.to_thread(zurl, *args)
+
+
+async def logged(proxy: ProxyServer, needle: str, wait: float = 5.0) -> bool:
+    """Whether the proxy's access log names ``needle`` (written after the response)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while needle not in proxy.log():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+def tls_server(factory: object) -> GunicornServer:
+    return factory(tls=True)  # type: ignore[operator,no-any-return]
+
+
+# --- through proxy.py -----------------------------------------------------------------------
+
+
+async def test_plain_http_through_the_proxy(
+    proxy_server: ProxyServer, raw_server: RawServerFactory
+) -> None:
+    target = await raw_server(OK)
+    result = await run("--proxy", proxy_server.url, f"{target.url}/via?x=1")
+    assert (result.code, result.stdout) == (0, b"ok"), result.err
+    assert target.received[0].startswith(b"GET /via?x=1 HTTP/1.1\r\n")
+    assert await logged(proxy_server, "/via?x=1")
+
+
+async def test_https_through_connect_verifies_and_pins(
+    proxy_server: ProxyServer,
+    gunicorn_httpbin_factory: object,
+    ca_bundle_path: Path,
+    tls_cert: trustme.LeafCert,
+) -> None:
+    server = tls_server(gunicorn_httpbin_factory)
+    url = f"{server.url}/get"
+    verified = await run("--proxy", proxy_server.url, "--verify", str(ca_bundle_path), url)
+    assert verified.code == 0, verified.err
+    assert json.loads(verified.stdout)["url"].startswith("https://")
+    assert (await run("--proxy", proxy_server.url, url)).code == ExitCode.TLS
+    pin = tls.fingerprint_sha256(tls_cert).hex()
+    assert (await run("--proxy", proxy_server.url, "--fingerprint", pin, url)).code == 0
+    wrong = await run("--proxy", proxy_server.url, "--fingerprint", "00" * 32, url)
+    assert wrong.code == ExitCode.PIN_MISMATCH
+
+
+async def test_proxy_credentials_right_and_wrong(
+    auth_proxy_server: ProxyServer, gunicorn_httpbin_factory: object, ca_bundle_path: Path
+) -> None:
+    server = tls_server(gunicorn_httpbin_factory)
+    url = f"{server.url}/headers"
+    verify = ("--verify", str(ca_bundle_path))
+    in_url = await run("--proxy", auth_proxy_server.url_with_credentials, *verify, url)
+    assert in_url.code == 0, in_url.err
+    # The target never sees the proxy's credentials.
+    assert "Proxy-Authorization" not in json.loads(in_url.stdout)["headers"]
+    flag = await run("--proxy", auth_proxy_server.url, "--proxy-auth", "user:pass", *verify, url)
+    assert flag.code == 0, flag.err
+    wrong = await run("--proxy", auth_proxy_server.url, "--proxy-auth", "user:nope", *verify, url)
+    assert wrong.code == ExitCode.PROXY
+    assert wrong.err.count("\n") == 1
+    assert "407" in wrong.err
+    assert "nope" not in wrong.err
+    missing = await run("--proxy", auth_proxy_server.url, *verify, url)
+    assert missing.code == ExitCode.PROXY
+
+
+async def test_https_proxy_carries_https_tls_in_tls(
+    tls_proxy_server: ProxyServer,
+    gunicorn_httpbin_factory: object,
+    ca_bundle_path: Path,
+    tls_cert: trustme.LeafCert,
+) -> None:
+    server = tls_server(gunicorn_httpbin_factory)
+    url = f"{server.url}/get"
+    result = await run("--proxy", tls_proxy_server.url, "--verify", str(ca_bundle_path), url)
+    assert result.code == 0, result.err
+    # A pin names the target's certificate, not the proxy's (both are the same CA's here,
+    # so pin the target's own certificate and expect it to pass through the TLS proxy).
+    pin = tls.fingerprint_sha256(tls_cert).hex()
+    pinned = await run("--proxy", tls_proxy_server.url, "--fingerprint", pin, url)
+    assert pinned.code == 0, pinned.err
+
+
+async def test_unreachable_proxy_is_the_proxy_exit_code(
+    raw_server: RawServerFactory, dead_port: int
+) -> None:
+    target = await raw_server(OK)
+    result = await run("--proxy", f"http://u:secret@127.0.0.1:{dead_port}", f"{target.url}/")
+    assert result.code == ExitCode.PROXY
+    assert result.err.count("\n") == 1
+    assert "secret" not in result.err
+    assert target.received == []
+
+
+# --- what the proxy is sent -------------------------------------------------------------------
+
+
+async def test_proxy_headers_and_credentials_go_to_the_proxy(
+    raw_server: RawServerFactory,
+) -> None:
+    """A scripted 'proxy' that answers itself shows the absolute-form request it got."""
+    fake_proxy = await raw_server(OK)
+    result = await run(
+        "--proxy", fake_proxy.url, "--proxy-auth", "pu:pp", "--proxy-header", "X-Proxy-Tag: 7",
+        "http://target.zurl.test:8080/p", "X-Target:1",
+    )  # fmt: skip
+    assert (result.code, result.stdout) == (0, b"ok"), result.err
+    method, target, headers = parse_head(fake_proxy.received[0])
+    assert (method, target) == ("GET", "http://target.zurl.test:8080/p")
+    assert header_value(headers, "X-Proxy-Tag") == "7"
+    assert header_value(headers, "Proxy-Authorization") == "Basic cHU6cHA="
+    assert header_value(headers, "X-Target") == "1"
+
+
+# --- the environment ------------------------------------------------------------------------
+
+
+async def test_env_proxy_is_honoured_and_no_env_ignores_it(
+    raw_server: RawServerFactory, dead_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = await raw_server(OK)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead_port}")
+    through_env = await run(f"{target.url}/")
+    assert through_env.code == ExitCode.PROXY
+    direct = await run("--no-env", f"{target.url}/")
+    assert (direct.code, direct.stdout) == (0, b"ok"), direct.err
+
+
+async def test_env_proxy_carries_the_request(
+    proxy_server: ProxyServer, raw_server: RawServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = await raw_server(OK)
+    monkeypatch.setenv("http_proxy", proxy_server.url)
+    result = await run("-v", f"{target.url}/from-env")
+    assert result.code == 0, result.err
+    assert await logged(proxy_server, "/from-env")
+    assert f"zurl: proxy: {proxy_server.url} (from HTTP_PROXY)" in result.err
+
+
+async def test_no_proxy_bypasses_a_listed_host(
+    raw_server: RawServerFactory, dead_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = await raw_server(OK)
+    dead = f"http://127.0.0.1:{dead_port}"
+    monkeypatch.setenv("HTTP_PROXY", dead)
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    env_bypass = await run("-v", f"{target.url}/")
+    assert env_bypass.code == 0, env_bypass.err
+    assert "zurl: proxy: not used: NO_PROXY lists 127.0.0.1" in env_bypass.err
+    # --no-proxy replaces NO_PROXY, and applies to --proxy too (curl's --noproxy).
+    monkeypatch.delenv("NO_PROXY")
+    flag = await run("--proxy", dead, "--no-proxy", "127.0.0.1", f"{target.url}/")
+    assert (flag.code, flag.stdout) == (0, b"ok"), flag.err
+    other = await run("--proxy", dead, "--no-proxy", "example.org", f"{target.url}/")
+    assert other.code == ExitCode.PROXY
+
+
+async def test_verbose_and_report_mask_credentials(
+    proxy_server: ProxyServer, raw_server: RawServerFactory, tmp_path: Path
+) -> None:
+    target = await raw_server(OK)
+    report = tmp_path / "r.json"
+    proxy = f"http://alice:s3cret@127.0.0.1:{proxy_server.port}"
+    result = await run("-v", "--report", str(report), "--proxy", proxy, f"{target.url}/")
+    assert result.code == 0, result.err
+    assert f"zurl: proxy: http://alice:****@127.0.0.1:{proxy_server.port} (from --proxy)" in (
+        result.err
+    )
+    assert "s3cret" not in result.err
+    text = report.read_text()
+    assert "s3cret" not in text
+    record = json.loads(text)
+    assert record["proxy"] == {
+        "used": True,
+        "url": f"http://alice:****@127.0.0.1:{proxy_server.port}",
+        "source": "--proxy",
+        "bypass_reason": None,
+    }
+
+
+async def test_failure_report_names_the_proxy(
+    raw_server: RawServerFactory, dead_port: int
+) -> None:
+    target = await raw_server(OK)
+    result = await run("--report", "-", "--proxy", f"127.0.0.1:{dead_port}", f"{target.url}/")
+    assert result.code == ExitCode.PROXY
+    record = json.loads(result.stdout)
+    assert record["exit_code"] == ExitCode.PROXY
+    assert record["proxy"]["url"] == f"http://127.0.0.1:{dead_port}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--proxy", "socks5://127.0.0.1:1080"),
+        ("--proxy", "http://"),
+        ("--proxy", "http://h:99999"),
+        ("--proxy", "http://h:1", "--proxy-auth", "nocolon"),
+        ("--proxy", "http://h:1", "--proxy-header", "no colon here"),
+        ("--proxy-auth", "u:p"),
+    ],
+)
+def test_bad_proxy_flags_are_usage_errors(args: tuple[str, ...]) -> None:
+    result = zurl("--offline", *args, "http://example.org/")
+    assert result.code == ExitCode.USAGE, result.err
+    assert result.err.startswith("zurl: error: ")
+    assert result.err.count("\n") == 1
