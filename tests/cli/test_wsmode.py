@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import pty
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
+import trustme
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from cli.exitcodes import ExitCode
 from tests.cli.conftest import ROOT, ZURL, Result, zurl
+from tests.servers.proxy import ProxyServer
 
 SEEN: list[dict[str, Any]] = []
 
@@ -152,6 +156,51 @@ async def test_report_and_trace(ws_url: str, tmp_path: Path) -> None:
     assert record["url"] == f"{ws_url}/"
     assert record["websocket"] == {"close_code": 1000, "received": 1, "sent": 1}
     assert result.err  # the --trace waterfall of the handshake
+
+
+async def test_wss_with_a_ca_bundle_and_a_fingerprint_pin(
+    server_ssl_context: ssl.SSLContext, ca_bundle_path: Path, tls_cert: trustme.LeafCert
+) -> None:
+    der = ssl.PEM_cert_to_DER_cert(tls_cert.cert_chain_pems[0].bytes().decode())
+    pin = hashlib.sha256(der).hexdigest()
+    async with serve(handler, "127.0.0.1", 0, ssl=server_ssl_context) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        url = f"wss://localhost:{port}/"
+        trusted = await in_thread(
+            url, "--verify", str(ca_bundle_path), "--ws-send", "tls", "--ws-count", "1"
+        )
+        assert (trusted.code, trusted.stdout) == (0, b"tls\n"), trusted.err
+        untrusted = await in_thread(url, "--ws-send", "tls", "--ws-count", "1")
+        assert untrusted.code == ExitCode.TLS, untrusted.err
+        pinned = await in_thread(
+            url, "--verify", "no", "--fingerprint", pin, "--ws-send", "p", "--ws-count", "1"
+        )
+        assert (pinned.code, pinned.stdout) == (0, b"p\n"), pinned.err
+        wrong = await in_thread(
+            url, "--verify", "no", "--fingerprint", "00" * 32, "--ws-send", "p"
+        )
+        assert wrong.code == ExitCode.PIN_MISMATCH, wrong.err
+        assert wrong.stdout == b""
+
+
+async def test_wss_through_a_proxy_tunnel(
+    server_ssl_context: ssl.SSLContext, ca_bundle_path: Path, proxy_server: ProxyServer
+) -> None:
+    async with serve(handler, "127.0.0.1", 0, ssl=server_ssl_context) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        result = await in_thread(
+            f"wss://localhost:{port}/",
+            "--proxy",
+            proxy_server.url,
+            "--verify",
+            str(ca_bundle_path),
+            "--ws-send",
+            "via proxy",
+            "--ws-count",
+            "1",
+        )
+    assert (result.code, result.stdout) == (0, b"via proxy\n"), result.err
+    assert f"localhost:{port}" in proxy_server.log_path.read_text()
 
 
 def _drain(fd: int) -> bytes:
