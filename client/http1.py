@@ -181,10 +181,12 @@ class ResponseParser:
 
     __slots__ = (
         "_chunk_left",
+        "_head_buf",
         "_method",
         "_on_chunk_end",
         "_read_until_eof",
         "_remaining",
+        "_scan",
         "_sink",
         "_state",
         "_tail",
@@ -214,6 +216,8 @@ class ResponseParser:
         self._method = "GET"
         self._read_until_eof = True
         self._tail = b""
+        self._head_buf = bytearray()  # an incomplete head, growing in place
+        self._scan = 0  # where to look for its end next time
         self._remaining = 0
         self._chunk_left = 0
 
@@ -226,6 +230,8 @@ class ResponseParser:
         self._read_until_eof = read_until_eof
         self._state = _HEAD
         self._tail = b""
+        self._head_buf.clear()
+        self._scan = 0
 
     @property
     def in_message(self) -> bool:
@@ -243,7 +249,16 @@ class ResponseParser:
 
     def feed(self, data: bytes) -> bytes:
         """Consume ``data``; return what belongs to nobody (or to a tunnel)."""
-        if self._tail:
+        if self._head_buf:
+            # A head arriving in pieces grows in place and is scanned only where it is new:
+            # a head trickled byte by byte costs O(n), not O(n²).
+            buf = self._head_buf
+            buf += data
+            if not self._head_complete(buf):
+                return b""
+            data = bytes(buf)
+            buf.clear()
+        elif self._tail:
             data = self._tail + data
             self._tail = b""
         pos = 0
@@ -310,7 +325,7 @@ class ResponseParser:
         state = self._state
         if state == _BODY_EOF:
             self._finish()
-        elif state == _HEAD and not self._tail:
+        elif state == _HEAD and not self._head_buf:
             raise ProtocolError("Server disconnected before sending a response")
         elif state in (_HEAD, _BODY_LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_CRLF, _TRAILERS):
             if state == _BODY_LENGTH:
@@ -328,6 +343,18 @@ class ResponseParser:
         self._state = _DONE
         self._sink.on_complete()
 
+    def _head_complete(self, buf: bytearray) -> bool:
+        """Whether the buffered head has its blank line yet; enforces the size limits."""
+        start = self._scan
+        if buf.find(b"\n\r\n", start) >= 0 or buf.find(b"\n\n", start) >= 0:
+            return True
+        self._scan = max(0, len(buf) - 2)  # a terminator may straddle the next piece
+        if len(buf) > self.max_head_size:
+            raise ProtocolError(f"Response header block larger than {self.max_head_size}")
+        if len(buf) > self.max_line_size + 1 and buf.find(b"\n", 0, self.max_line_size + 2) < 0:
+            raise ProtocolError(f"Status line longer than {self.max_line_size} bytes")
+        return False
+
     def _parse_head(self, data: bytes, pos: int) -> int:
         # Skip empty lines a server may send before the status line (RFC 9112 §2.2).
         while data.startswith(b"\r\n", pos) or data.startswith(b"\n", pos):
@@ -336,12 +363,9 @@ class ResponseParser:
             return -1
         blank, after = _find_head_end(data, pos)
         if blank < 0:
-            if len(data) - pos > self.max_head_size:
-                raise ProtocolError(f"Response header block larger than {self.max_head_size}")
-            first_eol = data.find(b"\n", pos)
-            if (first_eol if first_eol >= 0 else len(data)) - pos > self.max_line_size:
-                raise ProtocolError(f"Status line longer than {self.max_line_size} bytes")
-            self._tail = data[pos:]
+            self._head_buf += memoryview(data)[pos:]
+            self._scan = 0
+            self._head_complete(self._head_buf)  # checks the limits, records the scan point
             return -1
         if blank + 1 - pos > self.max_head_size:
             raise ProtocolError(f"Response header block larger than {self.max_head_size}")
