@@ -197,3 +197,13 @@ async def test_limit_caps_connections_across_hosts(
     assert result.code == 0, result.err
     assert one.requests == two.requests == 5
     assert one.max_active <= 1 and two.max_active <= 1
+
+
+def test_new_flags_complete() -> None:
+    from click.testing import CliRunner
+
+    from cli.main import command
+
+    env = {"_ZURL_COMPLETE": "bash_complete", "COMP_WORDS": "zurl --limit-p", "COMP_CWORD": "1"}
+    result = CliRunner().invoke(command, [], prog_name="zurl", env=env)
+    assert "--limit-per-host" in result.output
