@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import os
@@ -20,6 +21,7 @@ from websockets.http11 import Request, Response
 from cli.exitcodes import ExitCode
 from tests.cli.conftest import ROOT, ZURL, Result, zurl
 from tests.servers.proxy import ProxyServer
+from tests.servers.raw import RawConnection, header_value, parse_head
 
 SEEN: list[dict[str, Any]] = []
 
@@ -201,6 +203,52 @@ async def test_wss_through_a_proxy_tunnel(
         )
     assert (result.code, result.stdout) == (0, b"via proxy\n"), result.err
     assert f"localhost:{port}" in proxy_server.log_path.read_text()
+
+
+def _raw_ws(after_handshake: bytes, *, abort: bool = False) -> Any:
+    """A hand-written server: a correct 101, then exactly ``after_handshake`` (and with
+    ``abort``, a reset instead of waiting for the client)."""
+
+    async def script(conn: RawConnection) -> None:
+        _, _, headers = parse_head(await conn.read_request())
+        key = header_value(headers, "Sec-WebSocket-Key") or ""
+        digest = hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()
+        conn.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: "
+            + base64.b64encode(digest)
+            + b"\r\n\r\n"
+            + after_handshake
+        )
+        await conn.drain()
+        if abort:
+            conn.abort()
+        else:
+            await conn.read()  # until the client goes
+
+    return script
+
+
+async def test_a_protocol_violation_is_its_own_exit_code(raw_server: Any) -> None:
+    server = await raw_server(_raw_ws(b"\x83\x00"))  # FIN + reserved opcode 0x3
+    result = await in_thread(f"ws://127.0.0.1:{server.port}/")
+    assert result.code == ExitCode.WS_PROTOCOL
+    assert result.err.count("\n") == 1 and "(closed with 1002)" in result.err
+
+
+async def test_bad_utf8_text_is_a_protocol_violation(raw_server: Any) -> None:
+    server = await raw_server(_raw_ws(b"\x81\x02\xc3\x28"))  # invalid UTF-8 in a text frame
+    result = await in_thread(f"ws://127.0.0.1:{server.port}/")
+    assert result.code == ExitCode.WS_PROTOCOL
+    assert "(closed with 1007)" in result.err
+
+
+async def test_a_dropped_connection_is_a_network_failure(raw_server: Any) -> None:
+    server = await raw_server(_raw_ws(b"\x81\x02hi", abort=True))  # a message, then RST
+    result = await in_thread(f"ws://127.0.0.1:{server.port}/")
+    assert result.code == ExitCode.NETWORK
+    assert result.stdout == b"hi\n"
+    assert "closed without a Close frame" in result.err
 
 
 def _drain(fd: int) -> bytes:
