@@ -25,7 +25,7 @@ async def run(*args: str) -> Result:
     return await asyncio.to_thread(zurl, *args)
 
 
-def redirect(location: str, extra: str = "") -> list[bytes | float]:
+def redirect(location: str, extra: str = "") -> list[bytes]:
     return [
         f"HTTP/1.1 302 Found\r\nLocation: {location}\r\n{extra}"
         "Content-Length: 0\r\nConnection: close\r\n\r\n".encode()
@@ -139,9 +139,9 @@ async def test_a_same_origin_hop_keeps_credentials(raw_server: RawServerFactory)
     async def script(conn: RawConnection) -> None:
         await conn.read_request()
         if conn.index == 0:
-            conn.write(redirect("/next")[0])  # type: ignore[arg-type]
+            conn.write(redirect("/next")[0])
         else:
-            conn.write(OK[0])  # type: ignore[arg-type]
+            conn.write(OK[0])
 
     server = await raw_server(script)
     result = await run("-F", "--report", "-", "-a", "u:p", f"{server.url}/first")
@@ -164,7 +164,12 @@ def test_report_lists_hops_with_time(httpbin: Any, tmp_path: Path) -> None:
 # --- the table itself ------------------------------------------------------------------
 
 
-def _msg_pair(url: str, status: int, headers: tuple[tuple[str, str], ...], dropped=()) -> Any:
+def _msg_pair(
+    url: str,
+    status: int,
+    headers: tuple[tuple[str, str], ...],
+    dropped: tuple[tuple[str, str], ...] = (),
+) -> tuple[RequestMessage, ResponseMessage]:
     request = RequestMessage("GET", url, "/", headers)
     response = ResponseMessage(url, status, "", (), b"", elapsed=0.25, dropped=dropped)
     return request, response
