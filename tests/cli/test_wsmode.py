@@ -205,9 +205,9 @@ async def test_wss_through_a_proxy_tunnel(
     assert f"localhost:{port}" in proxy_server.log_path.read_text()
 
 
-def _raw_ws(after_handshake: bytes, *, abort: bool = False) -> Any:
+def _raw_ws(after_handshake: bytes, *, hang_up: bool = False) -> Any:
     """A hand-written server: a correct 101, then exactly ``after_handshake`` (and with
-    ``abort``, a reset instead of waiting for the client)."""
+    ``hang_up``, a plain TCP close, no Close frame, instead of waiting for the client)."""
 
     async def script(conn: RawConnection) -> None:
         _, _, headers = parse_head(await conn.read_request())
@@ -221,8 +221,8 @@ def _raw_ws(after_handshake: bytes, *, abort: bool = False) -> Any:
             + after_handshake
         )
         await conn.drain()
-        if abort:
-            conn.abort()
+        if hang_up:
+            conn.close()
         else:
             await conn.read()  # until the client goes
 
@@ -244,7 +244,7 @@ async def test_bad_utf8_text_is_a_protocol_violation(raw_server: Any) -> None:
 
 
 async def test_a_dropped_connection_is_a_network_failure(raw_server: Any) -> None:
-    server = await raw_server(_raw_ws(b"\x81\x02hi", abort=True))  # a message, then RST
+    server = await raw_server(_raw_ws(b"\x81\x02hi", hang_up=True))  # a message, then FIN
     result = await in_thread(f"ws://127.0.0.1:{server.port}/")
     assert result.code == ExitCode.NETWORK
     assert result.stdout == b"hi\n"
