@@ -184,7 +184,12 @@ def _record(ctx: RequestTrace, name: str, params: Any, now: float) -> None:
     elif name == "response_first_byte":
         hop.first_byte = now
     elif name in ("request_end", "request_redirect"):
-        hop.head, hop.status = now, getattr(params.response, "status", None)
+        resp = params.response
+        hop.head, hop.status = now, getattr(resp, "status", None)
+        # A reused connection sent no connect/TLS signals: the response still knows both.
+        hop.peer = hop.peer or getattr(resp, "peername", None)
+        tls = getattr(resp, "tls_info", None)
+        hop.tls_version = hop.tls_version or getattr(tls, "version", None)
     elif name == "response_end":
         hop.end, hop.body_size = now, params.body_size
     elif name == "request_exception":

@@ -57,7 +57,8 @@ async def test_report_timings_over_tls_and_no_tls_on_a_reused_connection(
     assert new["tls_version"].startswith("TLSv1.")
     assert reused["tls"] == 0 and reused["connect"] == 0 and reused["dns"] == 0
     assert server.connections_opened == 1
-    assert new["remote_address"] == f"127.0.0.1:{server.port}"
+    assert new["remote_address"] == reused["remote_address"] == f"127.0.0.1:{server.port}"
+    assert reused["tls_version"] == new["tls_version"]  # from the response: no handshake
 
 
 async def test_single_request_report_has_one_timing_per_hop(
