@@ -228,7 +228,7 @@ OPTIONS: list[Decorator] = [
         "--continue", "-c", "continue_", is_flag=True, help="Resume FILE.part of --output FILE."
     ),
     click.option("--overwrite", is_flag=True, help="Let a download replace an existing file."),
-    click.option("--stream", "-S", is_flag=True, help="Print the body line by line as it arrives."),
+    click.option("--stream", "-S", is_flag=True, help="Print the body line by line on arrival."),
     click.option(
         "--compress", "-x", count=True, help="Deflate the request body (-xx: even if larger)."
     ),
