@@ -91,9 +91,11 @@ class EventLog:
         if name == "request_headers_sent":
             return self._request_head(params)
         if name == "response_first_byte" and hop.sent is not None:
-            sent = f"{hop.body_sent} body bytes sent; " if hop.body_sent else ""
+            # The body's last chunk has no signal of its own: the first response byte
+            # is when "the request was sent" is certain.
+            body = f" with a {hop.body_sent}-byte body" if hop.body_sent else ""
             took = milliseconds(max(0.0, (hop.first_byte or hop.sent) - hop.sent))
-            return [f"* Response started: {sent}first byte after {took:g} ms"]
+            return [f"* Request sent{body}", f"* Response started after {took:g} ms"]
         if name in ("request_end", "request_redirect"):
             return self._status(name, params)
         if name == "response_end":

@@ -35,7 +35,8 @@ async def test_plain_request_log(keepalive_server: KeepAliveServerFactory) -> No
     assert lines[1] == f"* Connected to 127.0.0.1 (127.0.0.1) port {server.port}"
     assert lines[2] == "> GET /echo?q=1 HTTP/1.1"
     assert f"> Host: 127.0.0.1:{server.port}" in lines
-    assert any(line.startswith("* Response started: first byte after ") for line in lines)
+    started = next(i for i, line in enumerate(lines) if line.startswith("* Response started"))
+    assert lines[started - 1] == "* Request sent"
     assert "< HTTP/1.1 200 OK" in lines
     assert lines[-1].startswith("* Response complete: ")
     # The httpie-style exchange on stdout is unchanged.
@@ -69,6 +70,12 @@ async def test_reused_connection_and_multi_numbering(
     assert "* Waiting for a free connection (the pool is at its limit)" in second
     assert f"* Re-using an existing connection for {server.url}/" in second
     assert not any(line.startswith("* Connecting") for line in second)
+
+
+async def test_request_body_size(keepalive_server: KeepAliveServerFactory) -> None:
+    server = await keepalive_server()
+    result = await run("-v", "-q", f"{server.url}/echo", "a=1")
+    assert "* Request sent with a 10-byte body" in events(result)
 
 
 async def test_redirect_line(keepalive_server: KeepAliveServerFactory) -> None:
