@@ -50,7 +50,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.FILE: "--download/--output: the file exists (no --overwrite) or cannot be written",
     ExitCode.RESUME_REFUSED: "--continue: the server did not resume (no 206 from the right byte)",
     ExitCode.WS_HANDSHAKE: "WebSocket: the server refused the handshake (no 101)",
-    ExitCode.WS_CLOSED: "WebSocket: the server closed with an error code (not 1000)",
+    ExitCode.WS_CLOSED: "WebSocket: the server closed with a code other than 1000, or early",
     ExitCode.WS_PROTOCOL: "WebSocket: the server broke the protocol (bad frame or text)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }

@@ -174,10 +174,16 @@ class Conversation:
         if kind is client.WSMsgType.CLOSE:
             reason = f" {msg.extra}" if msg.extra else ""
             self._note(f"< close {msg.data}{reason}")
-            if msg.data in (1000, 1005):  # normal, or a Close frame without a code
-                return ExitCode.OK
-            self._env.error(f"{self._where}: the server closed with code {msg.data}{reason}")
-            return ExitCode.WS_CLOSED
+            count = self._opts.ws_count
+            if msg.data not in (1000, 1005):  # 1005: a Close frame without a code
+                self._env.error(f"{self._where}: the server closed with code {msg.data}{reason}")
+                return ExitCode.WS_CLOSED
+            if count is not None and self._received < count:  # a script expected more
+                self._env.error(
+                    f"{self._where}: the server closed after {self._received} of {count} messages"
+                )
+                return ExitCode.WS_CLOSED
+            return ExitCode.OK
         if kind is client.WSMsgType.ERROR:
             exc = msg.data
             if isinstance(exc, client.WebSocketError):

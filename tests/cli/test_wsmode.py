@@ -131,6 +131,13 @@ async def test_server_close_code_is_the_exit_code(ws_url: str) -> None:
     assert result.err.count("\n") == 1
 
 
+async def test_a_normal_close_before_the_count_is_reached_fails(ws_url: str) -> None:
+    result = await in_thread(f"{ws_url}/", "--ws-send", "bye", "--ws-count", "2")
+    assert result.code == ExitCode.WS_CLOSED
+    assert result.stdout == b"bye\n"
+    assert result.err.endswith("the server closed after 1 of 2 messages\n")
+
+
 async def test_handshake_refusal(ws_url: str) -> None:
     result = await in_thread(f"{ws_url}/forbidden")
     assert result.code == ExitCode.WS_HANDSHAKE
