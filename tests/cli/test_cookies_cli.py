@@ -4,6 +4,7 @@ against loopback servers; a corrupt jar, a failed run and a killed run."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -222,7 +223,8 @@ async def test_kills_at_any_moment_never_leave_a_torn_jar(
 
     async def script(conn: RawConnection) -> None:
         await conn.read_request()
-        cookies = "".join(f"Set-Cookie: c{conn.index}_{i}={'v' * 40}\r\n" for i in range(300))
+        # 200 headers: under the engine's limit of 256 per response head.
+        cookies = "".join(f"Set-Cookie: c{conn.index}_{i}={'v' * 40}\r\n" for i in range(200))
         conn.write(
             f"HTTP/1.1 200 OK\r\n{cookies}Content-Length: 0\r\nConnection: close\r\n\r\n".encode()
         )
@@ -236,7 +238,8 @@ async def test_kills_at_any_moment_never_leave_a_torn_jar(
                 while len(server.received) <= attempt:
                     await asyncio.sleep(0.005)
             await asyncio.sleep(0.01 * attempt)
-            proc.send_signal(signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # it may be done: a whole save
+                proc.send_signal(signal.SIGKILL)
             await asyncio.wait_for(proc.wait(), 20)
         finally:
             if proc.returncode is None:
@@ -247,7 +250,7 @@ async def test_kills_at_any_moment_never_leave_a_torn_jar(
             lines = jar.read_text().splitlines()
             entries = [ln for ln in lines if ln and not ln.startswith("# ")]
             assert all(entry.count("\t") == 6 for entry in entries)
-            assert len(entries) % 300 == 0  # whole runs' worth of cookies, never part of one
+            assert len(entries) % 200 == 0  # whole runs' worth of cookies, never part of one
     for leftover in tmp_path.iterdir():
         assert leftover.name == "jar.txt" or leftover.name.startswith(".cookies-")
 
