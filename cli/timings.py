@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 # The phases in the order they happen (keys of ``Hop.phases`` and of the report's timings).
 PHASES = ("queue", "dns", "connect", "tls", "send", "wait", "transfer")
+# One per received chunk and nothing to time: left unsubscribed, so a traced download of
+# a large body costs no handler call per chunk.
+UNUSED_SIGNALS = frozenset({"on_response_chunk_received"})
 LABELS = {
     "queue": "queue wait",
     "dns": "DNS lookup",
@@ -220,7 +223,8 @@ class Recorder:
 
         config = client.TraceConfig(trace_config_ctx_factory=self._context)
         for signal in SIGNALS:
-            getattr(config, signal).append(self._handler(signal.removeprefix("on_")))
+            if signal not in UNUSED_SIGNALS:
+                getattr(config, signal).append(self._handler(signal.removeprefix("on_")))
         return config
 
     def _handler(self, name: str) -> Callable[[Any, RequestTrace, Any], Any]:
