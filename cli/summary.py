@@ -124,7 +124,7 @@ def table(rows: Sequence[HostStats]) -> Any:
     out = Table(title="summary", title_justify="left", pad_edge=False)
     out.add_column("host", no_wrap=True)
     out.add_column("requests", justify="right")
-    out.add_column("statuses")
+    out.add_column("statuses", min_width=len("statuses"))
     out.add_column("opened", justify="right")
     out.add_column("reused", justify="right")
     for name in (*(f"p{p}" for p in PERCENTILES), "max"):
