@@ -119,9 +119,16 @@ def _statuses(counts: dict[str, int]) -> Any:
 
 def table(rows: Sequence[HostStats]) -> Any:
     """The rich table of ``rows``."""
+    from rich import box
     from rich.table import Table
 
-    out = Table(title="summary", title_justify="left", pad_edge=False)
+    out = Table(
+        title="summary",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
     out.add_column("host", no_wrap=True)
     out.add_column("requests", justify="right")
     out.add_column("statuses", min_width=len("statuses"))
