@@ -38,6 +38,8 @@ Examples:
   zurl -f :8080/upload pic@me.png       multipart upload
   zurl -v --offline PUT :8080/x a=1     show the request, send nothing
   zurl --check-status --report - URL    exit 4 on a 404, JSON report on stdout
+  zurl --repeat 50 --summary :8080/x    50 requests at once, a per-host latency table
+  zurl --trace https://example.org/     a timing waterfall on stderr
   zurl -d :8080/files/report.pdf        save the body to a file (-c -o FILE resumes)
   zurl ws://localhost:8080/ws --ws-send hi --ws-count 1   one WebSocket round trip
 
