@@ -30,9 +30,17 @@ def before(env: Environment, opts: Options, spec: RequestSpec) -> None:
         env.error(spec.proxy.describe())
 
 
-def report_extras(spec: RequestSpec) -> dict[str, Any]:
-    """Keys the plans add to every report record."""
-    return {} if spec.proxy is None else {"proxy": spec.proxy.to_dict()}
+def report_extras(spec: RequestSpec, exc: BaseException | None = None) -> dict[str, Any]:
+    """Keys the plans add to a report record; for a failed redirect chain, its hops."""
+    extras: dict[str, Any] = {}
+    if spec.proxy is not None:
+        extras["proxy"] = spec.proxy.to_dict()
+    if exc is not None and getattr(exc, "history", None):
+        from cli.exchange import failed_chain
+        from cli.redirects_view import report_hops
+
+        extras["redirects"] = report_hops(failed_chain(exc), include_last=True)
+    return extras
 
 
 def after_success(env: Environment, opts: Options, hops: list[Hop]) -> None:

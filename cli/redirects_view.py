@@ -126,8 +126,9 @@ def hop_rows(hops: Sequence[Hop]) -> list[HopRow]:
     return rows
 
 
-def report_hops(chain: Sequence[Hop]) -> list[dict[str, Any]]:
-    """The report's ``"redirects"``: every hop of ``chain`` before the final response."""
+def report_hops(chain: Sequence[Hop], include_last: bool = False) -> list[dict[str, Any]]:
+    """The report's ``"redirects"``: every hop of ``chain`` before the final response (all
+    of them for a chain that ended in an error)."""
     return [
         {
             "method": row.method,
@@ -136,7 +137,7 @@ def report_hops(chain: Sequence[Hop]) -> list[dict[str, Any]]:
             "elapsed": round(row.elapsed, 6),
             "dropped": [d.to_dict() for d in row.dropped],
         }
-        for row in hop_rows(chain)[:-1]
+        for row in (hop_rows(chain) if include_last else hop_rows(chain)[:-1])
     ]
 
 
@@ -174,8 +175,10 @@ _HOP_SECONDS: dict[int, float] = {}
 
 
 def hop_seconds(response: object) -> float:
-    """The time of a redirect hop ``response`` (0.0 when it was not timed); forgets it."""
-    return _HOP_SECONDS.pop(id(response), 0.0)
+    """The time of a redirect hop ``response`` (0.0 when it was not timed). An entry is
+    written by every redirect signal, so one left by a collected response is overwritten
+    before its id() can be read again."""
+    return _HOP_SECONDS.get(id(response), 0.0)
 
 
 def hop_trace_config() -> client.TraceConfig:

@@ -84,6 +84,15 @@ async def test_a_redirect_loop_exits_6_and_the_history_shows_it(
     assert "stopped: " in result.err
 
 
+async def test_a_redirect_loop_in_the_report(raw_server: RawServerFactory) -> None:
+    server = await raw_server(redirect("/again"))
+    result = await run("-F", "--max-redirects", "2", "--report", "-", f"{server.url}/again")
+    assert result.code == ExitCode.TOO_MANY_REDIRECTS
+    record = json.loads(result.stdout)
+    assert record["status"] is None and record["exit_code"] == ExitCode.TOO_MANY_REDIRECTS
+    assert [hop["status"] for hop in record["redirects"]] == [302, 302, 302]
+
+
 # --- what a cross-origin hop drops ------------------------------------------------------
 
 
