@@ -281,7 +281,7 @@ async def _exchange(
                     # Nothing was seen on the wire: -v still shows what was attempted.
                     renderer.message(exchange.planned_request(spec))
                 failure = _failed(env, opts, spec, exc)
-                _report_failure(report, spec, failure)
+                _report_failure(report, spec, failure, exc)
                 await diagnostics.after_failure(env, opts, spec, exc, failure, hops)
                 return failure.code
             if opts.all_ or not getattr(msg, "redirect_hop", False):  # hops only with --all
@@ -340,14 +340,16 @@ def _with_limits(failure: Failure, spec: RequestSpec) -> Failure:
     return dataclasses.replace(failure, message=f"{failure.message} ({', '.join(limits)})")
 
 
-def _report_failure(report: BinaryIO | None, spec: RequestSpec, failure: Failure) -> None:
+def _report_failure(
+    report: BinaryIO | None, spec: RequestSpec, failure: Failure, exc: BaseException | None = None
+) -> None:
     if report is None:
         return
     from cli import report as reporting
     from cli.diagnostics import report_extras
 
     record = reporting.failure_record(spec.method, spec.url, failure)
-    reporting.write(report, {**record, **report_extras(spec)})
+    reporting.write(report, {**record, **report_extras(spec, exc)})
 
 
 def _status_code(env: Environment, opts: Options, final: ResponseMessage | None) -> int:
