@@ -91,7 +91,10 @@ OPTIONS: list[Decorator] = [
     click.option("--headers", "-h", is_flag=True, help="Print only the response headers."),
     click.option("--body", "-b", is_flag=True, help="Print only the response body."),
     click.option(
-        "--verbose", "-v", is_flag=True, help="Print the whole exchange (-p HBhb), events on stderr."
+        "--verbose",
+        "-v",
+        is_flag=True,
+        help="Print the whole exchange (-p HBhb), events on stderr.",
     ),
     click.option("--quiet", "-q", is_flag=True, help="Print nothing to stdout."),
     click.option(
