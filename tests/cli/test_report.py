@@ -41,7 +41,10 @@ def test_record_fields() -> None:
         "elapsed": 0.123457,
         "remote_address": "127.0.0.1:1",
         "reused_connection": True,
-        "redirects": [{"method": "GET", "url": "http://h/x", "status": 302}],
+        "redirects": [
+            {"method": "GET", "url": "http://h/x", "status": 302, "elapsed": 0.0, "dropped": []}
+        ],
+        "tls": None,
     }
 
 
