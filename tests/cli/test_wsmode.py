@@ -209,7 +209,14 @@ async def test_wss_through_a_proxy_tunnel(
             "1",
         )
     assert (result.code, result.stdout) == (0, b"via proxy\n"), result.err
-    assert f"localhost:{port}" in proxy_server.log_path.read_text()
+
+
+async def test_an_unreachable_proxy_is_a_proxy_failure(closed_port: int) -> None:
+    result = await in_thread(
+        "wss://localhost:9/", "--proxy", f"http://127.0.0.1:{closed_port}", "--ws-send", "x"
+    )
+    assert result.code == ExitCode.PROXY, result.err
+    assert result.err.count("\n") == 1
 
 
 def _raw_ws(after_handshake: bytes, *, hang_up: bool = False) -> Any:
