@@ -27,7 +27,7 @@ PROBE_TIMEOUT = 10.0
 def before(env: Environment, opts: Options, spec: RequestSpec) -> None:
     """``-v``: which proxy is used, or why a configured one is not (credentials masked)."""
     if opts.verbose and spec.proxy is not None:
-        env.error(spec.proxy.describe())
+        env.error(spec.proxy.describe(secrets=opts.show_secrets))
 
 
 def report_extras(spec: RequestSpec, exc: BaseException | None = None) -> dict[str, Any]:

@@ -43,17 +43,22 @@ class ProxyPlan:
     @property
     def display(self) -> str | None:
         """The proxy URL with the password masked."""
+        return self.shown(secrets=False)
+
+    def shown(self, *, secrets: bool) -> str | None:
+        """The proxy URL with its user and the password, masked unless ``secrets``."""
         if self.url is None:
             return None
         if self.auth is None:
             return self.url
         scheme, _, rest = self.url.partition("://")
-        return f"{scheme}://{self.auth[0]}:{MASK}@{rest}"
+        password = self.auth[1] if secrets else MASK
+        return f"{scheme}://{self.auth[0]}:{password}@{rest}"
 
-    def describe(self) -> str:
-        """One line for ``-v``."""
+    def describe(self, *, secrets: bool = False) -> str:
+        """One line for ``-v`` (``--show-secrets`` unmasks the password)."""
         if self.url is not None:
-            return f"proxy: {self.display} (from {self.source})"
+            return f"proxy: {self.shown(secrets=secrets)} (from {self.source})"
         return f"proxy: not used: {self.bypass}"
 
     def to_dict(self) -> dict[str, Any]:

@@ -217,6 +217,8 @@ async def test_verbose_and_report_mask_credentials(
     assert "s3cret" not in result.err
     text = report.read_text()
     assert "s3cret" not in text
+    shown = await run("-v", "--show-secrets", "--proxy", proxy, f"{target.url}/")
+    assert f"zurl: proxy: {proxy} (from --proxy)" in shown.err
     record = json.loads(text)
     assert record["proxy"] == {
         "used": True,
