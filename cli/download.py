@@ -208,7 +208,9 @@ class DownloadSink:
                 self._name = chosen if plan.overwrite else unused(chosen)
             target = self._name if plan.direct else self._part()
             try:
-                self._file = open(target, "ab" if self._offset else "wb")  # noqa: SIM115 (closed in _finish/close)
+                self._file = _open_for_writing(
+                    target, append=bool(self._offset), part=not plan.direct
+                )
             except OSError as exc:
                 raise DownloadError(ExitCode.FILE, _os_message(self._part(), exc)) from None
         if self._env.stderr_isatty and not plan.quiet:
@@ -299,3 +301,13 @@ class DownloadSink:
 
 def _os_message(path: str, exc: OSError) -> str:
     return f"cannot write {path!r}: {exc.strerror or exc}"
+
+
+def _open_for_writing(path: str, *, append: bool, part: bool) -> BinaryIO:
+    """Open ``path`` to write; a ``.part`` file is never followed through a symlink (a
+    link planted at NAME.part must not make zurl write somewhere else)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    if part:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o666)
+    return os.fdopen(fd, "ab" if append else "wb")

@@ -216,6 +216,20 @@ async def test_continue_of_a_complete_part_is_not_downloaded_again(
     assert files_under(tmp_path) == ["f.bin"]
 
 
+async def test_a_symlink_planted_at_the_part_file_is_not_followed(
+    raw_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    (tmp_path / "f.bin.part").symlink_to(victim)
+    server = await raw_server([response(BODY)])
+    result = await in_thread("-o", "f.bin", f"{server.url}/f.bin")
+    assert result.code == ExitCode.FILE
+    assert result.err.count("\n") == 1 and "cannot write 'f.bin.part'" in result.err
+    assert victim.read_bytes() == b"precious"
+
+
 def test_continue_needs_an_output_file() -> None:
     result = zurl("-c", "-d", "http://127.0.0.1:9/x")
     assert result.code == ExitCode.USAGE
