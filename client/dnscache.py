@@ -63,6 +63,12 @@ class DnsCache:
     async def resolve(self, host: str, port: int, traces: Sequence[Trace]) -> list[ResolveResult]:
         if _is_ip(host):
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            if self._family and family != self._family:
+                # As getaddrinfo (and curl -4/-6) do: a literal of the other family is no
+                # address of the asked one.
+                raise socket.gaierror(
+                    socket.EAI_ADDRFAMILY, f"{host} is not an address of the requested family"
+                )
             return [
                 {
                     "hostname": host,

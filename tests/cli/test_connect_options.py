@@ -164,11 +164,6 @@ async def test_ipv4_only_and_local_addr(keepalive_server: KeepAliveServerFactory
     assert server.requests == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: TCPConnector(family=AF_INET6) still dials an IPv4 literal (client/dnscache.py "
-    "returns literals with their own family); aiohttp and curl -6 refuse it",
-)
 async def test_ipv6_only_refuses_an_ipv4_literal(keepalive_server: KeepAliveServerFactory) -> None:
     server = await keepalive_server()
     ipv6_only = await run("-6", "-q", f"{server.url}/")
