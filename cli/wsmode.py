@@ -149,6 +149,8 @@ class _Session:
             talk = Conversation(self.env, opts, self.out, ws, self.where)
             try:
                 code = await talk.run(spec.body)
+            except BrokenPipeError:  # stdout's reader went away: app.run exits quietly
+                raise
             except Exception as exc:
                 failure = describe(exc, self.where)
                 code = self._fail(failure.code, failure.message)

@@ -300,6 +300,29 @@ async def test_an_interactive_terminal_session_ends_when_the_server_closes(ws_ur
     assert output.replace(b"\r\n", b"\n") == b"hello\nbye\nhello\nbye\n"
 
 
+async def test_a_reader_that_goes_away_ends_the_session_quietly(ws_url: str) -> None:
+    """``zurl ws://... | head -0``: stdout is a pipe nobody reads; zurl stops, no message."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            str(ZURL),
+            f"{ws_url}/",
+            "--ws-send",
+            "a",
+            "--ws-count",
+            "1",
+            stdout=write_end,
+            stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL,
+            cwd=ROOT,
+        )
+    finally:
+        os.close(write_end)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=20)
+    assert (proc.returncode, err) == (ExitCode.OUTPUT, b"")
+
+
 async def test_connection_refused(closed_port: int) -> None:
     result = await in_thread(f"ws://127.0.0.1:{closed_port}/", "--ws-send", "x")
     assert result.code == ExitCode.CONNECT
