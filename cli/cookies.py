@@ -27,9 +27,10 @@ from cli.spec import UsageError
 if TYPE_CHECKING:
     import client
 
-# RFC 6265 §4.1.1: a cookie name is an RFC 2616 token; a value has no CTL, space, ", ; or \.
+# RFC 6265 §4.1.1: a cookie name is an RFC 2616 token; a value has no CTL, space, DQUOTE,
+# comma, semicolon or backslash (it may be wrapped in one pair of DQUOTEs).
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_BAD_VALUE = re.compile(r'[\x00-\x20\x7f";\\]')
+_BAD_VALUE = re.compile(r'[\x00-\x20\x7f",;\\]')
 
 
 class JarError(Exception):
@@ -42,18 +43,20 @@ def cookie_header(values: tuple[str, ...]) -> str | None:
     """``--cookie`` values (each ``NAME=VALUE`` or curl's ``a=1; b=2``) as a Cookie value."""
     pairs: list[str] = []
     for value in values:
-        for part in value.split(";"):
-            part = part.strip()
-            if not part and ";" in value:
-                continue
-            name, sep, text = part.partition("=")
-            name = name.strip()
+        for part in filter(None, (p.strip() for p in value.split(";"))):
+            name, sep, text = (piece.strip() for piece in part.partition("="))
             if not sep or not _TOKEN.match(name):
                 raise UsageError(f"--cookie {value!r}: expected NAME=VALUE")
-            text = text.strip()
-            if _BAD_VALUE.search(text.strip('"') if len(text) > 1 else text):
-                raise UsageError(f"--cookie {value!r}: the value of {name!r} needs quoting")
+            # cookie-value = *cookie-octet / DQUOTE *cookie-octet DQUOTE (§4.1.1)
+            quoted = len(text) >= 2 and text[0] == text[-1] == '"'
+            if _BAD_VALUE.search(text[1:-1] if quoted else text):
+                raise UsageError(
+                    f"--cookie {value!r}: a cookie value cannot hold spaces, quotes, commas, "
+                    "semicolons, backslashes or control characters"
+                )
             pairs.append(f"{name}={text}")
+    if values and not pairs:
+        raise UsageError(f"--cookie {values[0]!r}: expected NAME=VALUE")
     return "; ".join(pairs) if pairs else None
 
 
