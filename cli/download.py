@@ -186,9 +186,10 @@ class DownloadSink:
         if resuming and self._already_complete(msg):
             return
         if not 200 <= msg.status < 300:
+            hint = " (--follow follows redirects)" if 300 <= msg.status < 400 else ""
             raise DownloadError(
                 status_exit_code(msg.status) or ExitCode.HTTP_4XX,
-                f"HTTP {msg.status} {msg.reason}: nothing saved".rstrip(),
+                f"HTTP {msg.status} {msg.reason}".rstrip() + f": nothing saved{hint}",
             )
         length = header(msg.headers, "Content-Length")
         encoded = header(msg.headers, "Content-Encoding") not in (None, "identity")

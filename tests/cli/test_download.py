@@ -216,6 +216,22 @@ async def test_continue_of_a_complete_part_is_not_downloaded_again(
     assert files_under(tmp_path) == ["f.bin"]
 
 
+async def test_a_redirect_is_saved_only_when_followed(
+    raw_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    moved = response(b"", "Location: /real/name.txt", "Connection: close", status="302 Found")
+    server = await raw_server(
+        lambda conn: _by_path(conn, {"/short": moved, "/real/name.txt": response(BODY)})
+    )
+    kept = await in_thread("-d", f"{server.url}/short")
+    assert kept.code == ExitCode.HTTP_3XX
+    assert kept.err == "zurl: error: HTTP 302 Found: nothing saved (--follow follows redirects)\n"
+    followed = await in_thread("-d", "--follow", f"{server.url}/short")
+    assert followed.code == 0, followed.err
+    assert files_under(tmp_path) == ["name.txt"]  # named from the final URL
+
+
 async def test_a_symlink_planted_at_the_part_file_is_not_followed(
     raw_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
