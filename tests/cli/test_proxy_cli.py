@@ -185,6 +185,25 @@ async def test_env_proxy_carries_the_request(
     assert f"zurl: proxy: {proxy_server.url} (from HTTP_PROXY)" in result.err
 
 
+async def test_env_proxy_credentials_from_netrc(
+    auth_proxy_server: ProxyServer,
+    gunicorn_httpbin_factory: object,
+    ca_bundle_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = tls_server(gunicorn_httpbin_factory)
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login user password pass\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HTTPS_PROXY", auth_proxy_server.url)
+    result = await run("-v", "--verify", str(ca_bundle_path), f"{server.url}/get")
+    assert result.code == 0, result.err
+    port = auth_proxy_server.port
+    assert f"zurl: proxy: http://user:****@127.0.0.1:{port} (from HTTPS_PROXY)" in result.err
+
+
 async def test_no_proxy_bypasses_a_listed_host(
     raw_server: RawServerFactory, dead_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
