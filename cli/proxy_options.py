@@ -129,6 +129,10 @@ def plan_from(opts: Options, url: str) -> ProxyPlan | None:
         if headers or auth:
             raise UsageError("--proxy-auth and --proxy-header need a proxy (--proxy URL)")
         return None
+    if opts.offline:  # nothing is sent: check the flags, never load the engine
+        if opts.proxy is not None:
+            _explicit(opts.proxy)
+        return None
     from yarl import URL
 
     from client.environ import proxies_from_env, should_bypass_proxy
