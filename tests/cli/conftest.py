@@ -77,6 +77,18 @@ def run_process(
     )
 
 
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "ws_proxy", "wss_proxy")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """zurl honours HTTP_PROXY and friends as curl does: a machine's proxy settings must not
+    route these loopback tests (tests that want a proxy variable set it themselves)."""
+    for name in _PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
 @pytest.fixture
 def closed_port() -> int:
     """A loopback port that was just bound and closed: connecting is refused."""
