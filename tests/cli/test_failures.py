@@ -111,7 +111,11 @@ def test_verbose_shows_the_attempted_request(closed_port: int) -> None:
     assert result.code == ExitCode.CONNECT
     assert result.stdout.startswith(b"POST /x HTTP/1.1\n")
     assert result.stdout.endswith(b'\n\n{"a": "1"}\n')
-    assert result.err.count("\n") == 1
+    # -v adds the event log ("* Connecting to ...") before the one-line error, no traceback.
+    lines = result.err.splitlines()
+    assert lines[-1].startswith("zurl: cannot connect to 127.0.0.1:")
+    assert all(line.startswith("* ") for line in lines[:-1])
+    assert "Traceback" not in result.err
 
 
 def test_traceback_only_when_asked(closed_port: int) -> None:
