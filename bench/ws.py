@@ -1,0 +1,520 @@
+"""WebSocket benchmark: zurl's `client.ws_connect` against aiohttp's and the `websockets` client.
+
+Run (peers env, see bench/README.md; `websockets` installed there too):
+
+    bench/.peers/bin/python bench/ws.py               # full run, ~2-3 minutes
+    bench/.peers/bin/python bench/ws.py --rounds 1    # quick look
+    bench/.peers/bin/python bench/ws.py --rev HEAD    # committed code, not the working tree
+    bench/.peers/bin/python bench/ws.py --profile     # zurl's workloads under cProfile
+    bench/.peers/bin/python bench/ws.py --server websockets   # the library server instead
+
+Every client echoes 32-byte text messages through one WebSocket connection on 127.0.0.1,
+compression off on all sides (zurl and aiohttp `compress=0`, websockets `compression=None`;
+the server never offers permessage-deflate either), so what differs is framing, masking
+and the event loop. Two workloads:
+
+- seq:  100,000 sequential round trips: send one message, receive its echo, check it
+- pipe: 100,000 messages with a window of 64 in flight: one coroutine sends 64, then one
+        more for every echo received (still one send call per message)
+
+The echo server runs in its own process pinned to one core (the last), the clients on the
+other core(s); one server process serves every client of the run. By default it is a
+minimal RFC 6455 server written here (`echo_connection`): a thread per connection, blocking
+`recv_into` a fixed buffer, every whole frame in it unmasked (websockets' C `apply_mask`)
+and all echoes sent back with one `send`; Ping gets a Pong, Close is echoed, no extension
+is ever accepted. Why not a library server: the websockets or aiohttp.web server costs per
+message about what a client does (it is an asyncio client of its own, with tasks and a
+message queue), so in sequential round trips it would be half of every latency measured and
+squeeze all ratios toward 1; an asyncio transport alone adds epoll_wait and a 256 KiB read
+buffer (mmap/mremap/munmap) to every read. This one spends ~0.4 µs of Python per message,
+the rest is the two system calls; a C echo server (gcc -O2) tried as a check was no faster
+for any client. The table shows the server's CPU per message (from /proc), below every
+client's. `--server websockets` (`websockets.asyncio.server.serve`, compression=None) runs
+the same clients against the library server, to check that the ranking holds.
+
+Each (client, workload) runs in its own fresh subprocess per round; rounds are interleaved
+and the client order rotates each round. In a subprocess 2,000 untimed round trips (imports,
+handshake, warm caches) precede the timed loop, which also stops after --time-cap seconds
+(8; the rate stays valid). Figures: messages per second of the timed loop (wall clock) and
+the client's CPU µs per message (getrusage, user + system, then user alone: the system part,
+send/recv/epoll, is much the same for every client and dominates seq); medians over rounds,
+the ratios zurl/aiohttp (target >= 1.2x) and zurl/websockets of the medians, and in
+brackets the median of the per-round ratios. zurl's client/ is measured from a snapshot
+taken at the start (bench/_tree.py), the working tree or --rev.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import cProfile
+import hashlib
+import json
+import os
+import pstats
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from _tree import describe, snapshot, worker_env
+
+HERE = Path(__file__).resolve().parent
+PEERS_PY = HERE / ".peers" / "bin" / "python"
+CLIENTS = ("zurl", "aiohttp", "websockets")
+WORKLOADS = ("seq", "pipe")
+TARGETS = {"aiohttp": 1.2}
+PAYLOAD = "0123456789abcdef" * 2  # 32 bytes of text
+WARMUP = 2_000
+WORKER_TIMEOUT = 120.0  # seconds; a stuck client fails its cell instead of hanging the run
+TIME_CAP = 8.0  # seconds: a timed loop stops early past this (seq on a loaded machine)
+Result = tuple[int, float, float, float]  # messages, wall s, CPU s, user-mode CPU s
+PROFILER: cProfile.Profile | None = None  # set in a --profile worker: profiles the timed loop
+MAX_FRAME = 1 << 20  # the echo server's read buffer: larger frames end the connection
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+# ---------------------------------------------------------------- echo server (subprocess)
+
+
+def _mask_fallback(data: bytes, mask: bytes) -> bytes:
+    n = len(data)
+    key = int.from_bytes((mask * (n // 4 + 1))[:n], "big")
+    return (int.from_bytes(data, "big") ^ key).to_bytes(n, "big")
+
+
+try:
+    from websockets.speedups import apply_mask
+except ImportError:  # pragma: no cover - websockets is in the peers env
+    apply_mask = _mask_fallback
+
+
+def echo_frames(data: bytes, out: list[bytes]) -> tuple[int, bool]:
+    """Append the echo of every complete client frame in `data` to `out`:
+    (bytes consumed, a Close was echoed)."""
+    pos, size = 0, len(data)
+    while size - pos >= 2:
+        b0, b1 = data[pos], data[pos + 1]
+        length, head = b1 & 0x7F, pos + 2
+        if length == 126:
+            if size - head < 2:
+                break
+            length, head = int.from_bytes(data[head:head + 2], "big"), head + 2
+        elif length == 127:
+            if size - head < 8:
+                break
+            length, head = int.from_bytes(data[head:head + 8], "big"), head + 8
+        start = head + 4  # clients always mask (RFC 6455 §5.3)
+        if size - start < length:
+            break
+        payload = apply_mask(data[start:start + length], data[head:start])
+        pos = start + length
+        opcode = b0 & 0x0F
+        if opcode == 0x9:  # Ping -> Pong
+            b0 = 0x8A
+        elif opcode == 0xA:  # unsolicited Pong: nothing to say
+            continue
+        if length < 126:
+            out.append(bytes((b0, length)))
+        elif length < 1 << 16:
+            out.append(bytes((b0, 126)) + length.to_bytes(2, "big"))
+        else:
+            out.append(bytes((b0, 127)) + length.to_bytes(8, "big"))
+        out.append(payload)
+        if opcode == 0x8:
+            return pos, True
+    return pos, False
+
+
+def echo_connection(sock: socket.socket) -> None:
+    """One client: the handshake, then read whatever is there, echo every whole frame in it
+    with one send, until EOF or Close. Blocking recv_into a fixed buffer: two system calls
+    per read, no allocation (an asyncio transport adds epoll_wait and a 256 KiB bytes
+    object, i.e. mmap/mremap/munmap, to every read)."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    buf = bytearray(MAX_FRAME + 64)
+    view = memoryview(buf)
+    have, opened = 0, False
+    with sock:
+        while have < len(buf):
+            got = sock.recv_into(view[have:])
+            if not got:
+                return
+            have += got
+            data = bytes(view[:have])
+            pos = 0
+            if not opened:
+                end = data.find(b"\r\n\r\n")
+                if end < 0:
+                    continue
+                key = b""
+                for line in data[:end].split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"sec-websocket-key":
+                        key = value.strip()
+                accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
+                sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                             b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept
+                             + b"\r\n\r\n")
+                opened, pos = True, end + 4
+            out: list[bytes] = []
+            used, close = echo_frames(data[pos:], out)
+            pos += used
+            if out:
+                sock.sendall(b"".join(out))
+            if close:
+                return
+            rest = have - pos
+            buf[:rest] = data[pos:]
+            have = rest
+
+
+def serve(kind: str) -> None:
+    """Serve until stdin closes; print the port first."""
+    threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+    if kind == "websockets":
+        asyncio.run(serve_websockets())
+        return
+    listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+    print(listener.getsockname()[1], flush=True)
+    while True:
+        sock, _ = listener.accept()
+        threading.Thread(target=echo_connection, args=(sock,), daemon=True).start()
+
+
+async def serve_websockets() -> None:
+    from websockets.asyncio.server import serve as ws_serve
+
+    async def echo(ws: Any) -> None:
+        async for message in ws:
+            await ws.send(message)
+
+    async with ws_serve(echo, "127.0.0.1", 0, compression=None, ping_interval=None,
+                        max_queue=256, max_size=MAX_FRAME) as server:
+        print(next(iter(server.sockets)).getsockname()[1], flush=True)
+        await asyncio.Future()
+
+
+# ---------------------------------------------------------------- client side (subprocess)
+
+
+async def _drive(send: Any, recv: Any, workload: str, n: int,
+                 window: int) -> Result:
+    """Warm up untimed, then time `n` echoes (fewer past TIME_CAP):
+    (messages echoed, wall seconds, CPU seconds, of which user mode)."""
+
+    async def loop(count: int) -> int:
+        deadline = time.perf_counter() + TIME_CAP
+        if workload == "seq":
+            for i in range(count):
+                await send(PAYLOAD)
+                if await recv() != PAYLOAD:
+                    raise RuntimeError("bad echo")
+                if not i & 1023 and time.perf_counter() > deadline:
+                    return i + 1
+            return count
+        sent = min(window, count)
+        for _ in range(sent):
+            await send(PAYLOAD)
+        done = 0
+        while done < sent:
+            if await recv() != PAYLOAD:
+                raise RuntimeError("bad echo")
+            done += 1
+            if sent < count:
+                if not sent & 1023 and time.perf_counter() > deadline:
+                    count = sent  # stop sending; drain what is in flight
+                else:
+                    await send(PAYLOAD)
+                    sent += 1
+        return done
+
+    await loop(WARMUP)
+    if PROFILER:
+        PROFILER.enable()
+    start, cpu_start = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+    done = await loop(n)
+    elapsed, cpu_end = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
+    if PROFILER:
+        PROFILER.disable()
+    user = cpu_end.ru_utime - cpu_start.ru_utime
+    return done, elapsed, user + cpu_end.ru_stime - cpu_start.ru_stime, user
+
+
+async def _aiohttp_like(mod: Any, url: str, workload: str, n: int,
+                        window: int) -> Result:
+    """aiohttp's API; zurl's `client` is the same API."""
+    async with mod.ClientSession() as session, session.ws_connect(url, compress=0) as ws:
+
+        async def recv() -> Any:
+            return (await ws.receive()).data
+
+        result = await _drive(ws.send_str, recv, workload, n, window)
+        await ws.close()
+        return result
+
+
+async def _websockets(url: str, workload: str, n: int, window: int) -> Result:
+    from websockets.asyncio.client import connect
+
+    async with connect(url, compression=None, proxy=None, ping_interval=None,
+                       max_queue=max(16, 2 * window)) as ws:
+        return await _drive(ws.send, ws.recv, workload, n, window)
+
+
+def run_worker(client: str, url: str, workload: str, n: int,
+               window: int) -> Result:
+    if client == "websockets":
+        return asyncio.run(_websockets(url, workload, n, window))
+    if client == "zurl":
+        import client as mod
+    else:
+        import aiohttp as mod
+    return asyncio.run(_aiohttp_like(mod, url, workload, n, window))
+
+
+def print_profile(prof: cProfile.Profile, title: str, top: int = 25) -> None:
+    """Top functions by tottime, with their share of the profiled total."""
+    stats = pstats.Stats(prof)
+    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
+    rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]  # type: ignore[attr-defined]
+    print(f"\n== {title}: top {top} by tottime (profiled total {total:.2f} s) ==")
+    print(f"{'tottime':>8} {'%':>6} {'ncalls':>9} {'cumtime':>8}  function")
+    for (file, line, func), (_cc, ncalls, tt, ct, _callers) in rows:
+        where = f"  ({Path(file).parent.name}/{Path(file).name}:{line})" if line else ""
+        print(f"{tt:8.3f} {100 * tt / total:5.1f}% {ncalls:9d} {ct:8.3f}  {func}{where}")
+
+
+# ---------------------------------------------------------------- parent side
+
+
+def cpus() -> tuple[set[int] | None, set[int] | None]:
+    """(server's core, clients' cores); None, None when there is one core only."""
+    mine = sorted(os.sched_getaffinity(0))
+    if len(mine) < 2:
+        return None, None
+    return {mine[-1]}, set(mine[:-1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU time of a process so far, from /proc (clock-tick resolution)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def echo_server(py: str, kind: str, core: set[int] | None) -> Iterator[tuple[str, int]]:
+    """The server subprocess pinned to `core`: (ws:// URL, pid)."""
+    proc = subprocess.Popen([py, __file__, "--serve", kind], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        if core:
+            os.sched_setaffinity(proc.pid, core)
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        yield f"ws://127.0.0.1:{port}/echo", proc.pid
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def python_for_workers() -> str:
+    return str(PEERS_PY) if PEERS_PY.exists() else sys.executable
+
+
+def available(py: str, client: str, env: dict[str, str]) -> str | None:
+    """None when the client imports with a ws_connect, else why not."""
+    probe = {"zurl": "import client; client.ClientSession.ws_connect",
+             "aiohttp": "import aiohttp; aiohttp.ClientSession.ws_connect",
+             "websockets": "import websockets.asyncio.client"}[client]
+    done = subprocess.run([py, "-P", "-c", probe], capture_output=True, text=True, timeout=60,
+                          env=env)
+    if done.returncode == 0:
+        return None
+    return (done.stderr.strip().splitlines() or ["import failed"])[-1]
+
+
+def worker_cmd(py: str, client: str, url: str, workload: str,
+               args: argparse.Namespace) -> list[str]:
+    return [py, __file__, "--worker", client, "--url", url, "--workload", workload,
+            "--n", str(args.n), "--window", str(args.window), "--time-cap", str(args.time_cap)]
+
+
+def run_cell(py: str, client: str, url: str, server_pid: int, workload: str,
+             args: argparse.Namespace, env: dict[str, str],
+             cores: set[int] | None) -> tuple[float, float, float, float, int]:
+    """(msg/s, client CPU µs/msg, of which user mode, server CPU µs/msg, messages timed) of
+    one fresh subprocess."""
+    server_before = cpu_seconds(server_pid)
+    done = subprocess.run(worker_cmd(py, client, url, workload, args), capture_output=True,
+                          text=True, timeout=WORKER_TIMEOUT, env=env,
+                          preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
+    server_cpu = cpu_seconds(server_pid) - server_before
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    made = result["done"]
+    return (made / result["seconds"], 1e6 * result["cpu"] / made, 1e6 * result["user"] / made,
+            1e6 * server_cpu / (made + WARMUP), made)
+
+
+def bench(args: argparse.Namespace, py: str, url: str, server_pid: int,
+          env: dict[str, str], cores: set[int] | None) -> None:
+    clients = list(args.clients)
+    unavailable: dict[str, str] = {}
+    for client in list(clients):
+        if why := available(py, client, env):
+            unavailable[client] = why
+            clients.remove(client)
+    rate: dict[tuple[str, str], dict[int, float]] = {}  # (client, workload) -> round -> msg/s
+    cpu: dict[tuple[str, str], list[float]] = {}  # client CPU µs per message of each run
+    user: dict[tuple[str, str], list[float]] = {}  # the user-mode part of it
+    server: dict[tuple[str, str], list[float]] = {}  # server CPU µs per message
+    for rnd in range(args.rounds):
+        order = clients[rnd % len(clients):] + clients[:rnd % len(clients)]
+        for workload in args.workloads:
+            for client in order:
+                try:
+                    mps, cpu_us, user_us, srv_us, made = run_cell(
+                        py, client, url, server_pid, workload, args, env, cores)
+                except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                    unavailable.setdefault(client, f"failed: {exc}")
+                    continue
+                rate.setdefault((client, workload), {})[rnd] = mps
+                cpu.setdefault((client, workload), []).append(cpu_us)
+                user.setdefault((client, workload), []).append(user_us)
+                server.setdefault((client, workload), []).append(srv_us)
+                print(f"round {rnd + 1}/{args.rounds} {workload:4} {client:10} {mps:8.0f} msg/s "
+                      f"{cpu_us:5.1f} CPU µs/msg, user {user_us:4.1f} (server {srv_us:4.1f}; "
+                      f"{made} messages)",
+                      file=sys.stderr, flush=True)
+    report(args, rate, cpu, user, server, unavailable)
+
+
+def paired(mine: dict[int, float], peer: dict[int, float]) -> float:
+    """Median of the per-round ratios mine/peer, over the rounds both ran in."""
+    return statistics.median(mine[r] / peer[r] for r in mine.keys() & peer.keys())
+
+
+def report(args: argparse.Namespace, rate: dict[tuple[str, str], dict[int, float]],
+           cpu: dict[tuple[str, str], list[float]], user: dict[tuple[str, str], list[float]],
+           server: dict[tuple[str, str], list[float]], unavailable: dict[str, str]) -> None:
+    med = {key: statistics.median(vals.values()) for key, vals in rate.items()}
+    wl = args.workloads
+    print(f"\nws: median messages/s over {args.rounds} rounds; {args.n} x {len(PAYLOAD)}-byte "
+          f"text echoes, seq = one at a time, pipe = {args.window} in flight; "
+          f"server: {args.server}; {describe(args.rev)}")
+    print(f"{'client':11}" + "".join(f"{w + ' msg/s':>12}" for w in wl)
+          + "   CPU µs/msg:" + "".join(f"{w:>6}" for w in wl)
+          + "   user:" + "".join(f"{w:>6}" for w in wl)
+          + "   server µs/msg:" + "".join(f"{w:>6}" for w in wl))
+
+    def cell(table: dict[tuple[str, str], Any], key: tuple[str, str], width: int,
+             fmt: str) -> str:
+        if key not in table:
+            return f"{'n/a':>{width}}"
+        vals = table[key]
+        value = statistics.median(vals.values() if isinstance(vals, dict) else vals)
+        return f"{value:{width}{fmt}}"
+
+    for client in args.clients:
+        print(f"{client:11}" + "".join(cell(rate, (client, w), 12, ".0f") for w in wl)
+              + " " * 14 + "".join(cell(cpu, (client, w), 6, ".1f") for w in wl)
+              + " " * 8 + "".join(cell(user, (client, w), 6, ".1f") for w in wl)
+              + " " * 17 + "".join(cell(server, (client, w), 6, ".1f") for w in wl))
+    for client, why in unavailable.items():
+        print(f"  {client}: not available ({why})")
+    for peer in ("aiohttp", "websockets"):
+        cells = []
+        for w in wl:
+            if ("zurl", w) in med and (peer, w) in med:
+                ratio = med[("zurl", w)] / med[(peer, w)]
+                verdict = ""
+                if peer in TARGETS:
+                    verdict = " ok  " if ratio >= TARGETS[peer] else " MISS"
+                cells.append(f"{w} {ratio:5.2f}x{verdict} "
+                             f"({paired(rate[('zurl', w)], rate[(peer, w)]):.2f}x)")
+        target = f"   (target >= {TARGETS[peer]}x)" if peer in TARGETS else ""
+        if cells:
+            print(f"zurl/{peer:10} {'   '.join(cells)}{target}")
+    print("ratios: of the medians; in brackets the median of per-round ratios")
+    for peer in ("aiohttp", "websockets"):
+        cells = [f"{w} {statistics.median(cpu[(peer, w)]) / mine:.2f}x"
+                 for w in wl if ("zurl", w) in cpu and (peer, w) in cpu
+                 for mine in [statistics.median(cpu[("zurl", w)])]]
+        if cells:
+            print(f"by CPU time per message, {peer}/zurl: {', '.join(cells)}")
+
+
+def profile(args: argparse.Namespace, py: str, url: str, env: dict[str, str],
+            cores: set[int] | None) -> None:
+    """Run one client's workloads in a subprocess under cProfile; print the hot functions."""
+    for workload in args.workloads:
+        cmd = [*worker_cmd(py, args.profile, url, workload, args), "--profile"]
+        subprocess.run(cmd, timeout=WORKER_TIMEOUT * 3, check=False, env=env,
+                       preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
+
+
+def main() -> None:
+    global PROFILER, TIME_CAP
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--n", type=int, default=100_000, help="messages per timed loop")
+    parser.add_argument("--window", type=int, default=64, help="messages in flight in pipe")
+    parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
+    parser.add_argument("--time-cap", type=float, default=TIME_CAP,
+                        help="seconds after which a timed loop stops early (rate still valid)")
+    parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
+    parser.add_argument("--server", choices=("echo", "websockets"), default="echo",
+                        help="echo: the minimal server here (default); websockets: the library")
+    parser.add_argument("--profile", nargs="?", const="zurl", choices=CLIENTS,
+                        help="profile a client's workloads (default zurl; top 25 by tottime)")
+    parser.add_argument("--rev", help="measure this git revision (default: the working tree)")
+    parser.add_argument("--serve", choices=("echo", "websockets"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=CLIENTS, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--workload", choices=WORKLOADS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    TIME_CAP = args.time_cap
+    if args.serve:  # subprocess: the echo server
+        serve(args.serve)
+        return
+    if args.worker:  # subprocess: one client, one workload, one JSON line out
+        if args.profile:
+            PROFILER = cProfile.Profile()
+        made, seconds, cpu, user = run_worker(args.worker, args.url, args.workload, args.n,
+                                        args.window)
+        if PROFILER:
+            print(f"\n{args.workload}: {made / seconds:.0f} msg/s under the profiler")
+            print_profile(PROFILER, f"{args.worker} {args.workload}, timed loop of {made} "
+                                    f"echoes")
+            return
+        print(json.dumps({"done": made, "seconds": seconds, "cpu": cpu, "user": user}))
+        return
+    py = python_for_workers()
+    server_core, client_cores = cpus()
+    with snapshot(args.rev) as tree, echo_server(py, args.server, server_core) as (url, pid):
+        env = worker_env(tree)
+        if args.profile:
+            args.time_cap *= 4
+            profile(args, py, url, env, client_cores)
+        else:
+            bench(args, py, url, pid, env, client_cores)
+
+
+if __name__ == "__main__":
+    main()
