@@ -52,6 +52,8 @@ _SENTINEL: Any = object()
 
 HTTP_SCHEMES = frozenset({"http", "https"})
 WS_SCHEMES = frozenset({"ws", "wss"})
+# Parsed request URLs kept per session (a client repeats its URLs); cleared when full.
+_URL_CACHE_SIZE = 256
 # A redirect's body is read (to keep the connection) only if it is known to be this small.
 _DRAIN_LIMIT = 1 << 16
 
@@ -168,6 +170,7 @@ class ClientSession:
         # zurl's guard against decompression bombs (aiohttp has none): None lifts it.
         self._max_decompressed_size = max_decompressed_size
         self._closed = False
+        self._url_cache: dict[str, URL] = {}
 
     def __del__(self, _warnings: Any = warnings) -> None:
         connector = getattr(self, "_connector", None)
@@ -324,12 +327,21 @@ class ClientSession:
     # -- the work ------------------------------------------------------------------
 
     def _build_url(self, str_or_url: str | URL) -> URL:
+        """The absolute, checked URL for ``str_or_url``; parsed strings are remembered."""
+        cached = self._url_cache.get(str_or_url) if isinstance(str_or_url, str) else None
+        if cached is not None:
+            return cached
         try:
             url = str_or_url if isinstance(str_or_url, URL) else URL(str_or_url)
         except (ValueError, TypeError) as exc:
             raise InvalidUrlClientError(str_or_url, str(exc)) from exc
         if self._base_url is not None and not url.is_absolute():
             url = self._base_url.join(url)
+        self._check_url(url, str_or_url)
+        if isinstance(str_or_url, str):
+            if len(self._url_cache) >= _URL_CACHE_SIZE:
+                self._url_cache.clear()
+            self._url_cache[str_or_url] = url
         return url
 
     def _check_url(self, url: URL, original: Any) -> None:
@@ -401,7 +413,6 @@ class ClientSession:
             ssl = True
         method = method.upper()
         url = self._build_url(str_or_url)
-        self._check_url(url, str_or_url)
         if params is not None:
             url = url.extend_query(params)
         url, auth = _split_auth(url, auth)
@@ -439,6 +450,16 @@ class ClientSession:
         deadline = loop.time() + timeout.total if timeout.total else None
         if auto_decompress is None:
             auto_decompress = self._auto_decompress
+        settings = HopSettings(
+            timeout,
+            read_bufsize or self._read_bufsize,
+            auto_decompress,
+            self._max_decompressed_size,
+            self._resolve_charset,
+            max_line_size or self._max_line_size,
+            max_field_size or self._max_field_size,
+            read_until_eof,
+        )
         history: list[ClientResponse] = []
         original_url = url
         for trace in traces:
@@ -466,7 +487,7 @@ class ClientSession:
                         hop["Proxy-Authorization"] = hop_proxy_auth.encode()
                 req = ClientRequest(
                     method,
-                    url.with_fragment(None),
+                    url.with_fragment(None) if url.raw_fragment else url,
                     hop,
                     body,
                     chunked=chunked,
@@ -486,16 +507,7 @@ class ClientSession:
                 resp = await send_hop(
                     connector,
                     req,
-                    HopSettings(
-                        timeout,
-                        read_bufsize or self._read_bufsize,
-                        auto_decompress,
-                        self._max_decompressed_size,
-                        self._resolve_charset,
-                        max_line_size or self._max_line_size,
-                        max_field_size or self._max_field_size,
-                        read_until_eof,
-                    ),
+                    settings,
                     tuple(history),
                     self,
                 )
