@@ -129,6 +129,17 @@ def _key_host(host: str) -> str:
 # --- the system resolver -----------------------------------------------------------
 
 
+def _refuse_invalid(host: str) -> None:
+    """RFC 6761 §6.4: ``.invalid`` names never resolve, so they are never asked for.
+
+    Answering locally keeps such a lookup (a typo, a test's "unresolvable" name) off the
+    network entirely.
+    """
+    name = host.rstrip(".").lower()
+    if name == "invalid" or name.endswith(".invalid"):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
 class ThreadedResolver(AbstractResolver):
     """The system resolver (``getaddrinfo`` in the loop's thread pool): /etc/hosts, DNS, mDNS."""
 
@@ -138,6 +149,7 @@ class ThreadedResolver(AbstractResolver):
         literal = _literal(host, port, family)
         if literal is not None:
             return literal
+        _refuse_invalid(host)
         loop = asyncio.get_running_loop()
         infos = await loop.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, family=family, flags=socket.AI_ADDRCONFIG
@@ -253,6 +265,7 @@ class AsyncResolver(AbstractResolver):
         literal = _literal(host, port, family)
         if literal is not None:
             return literal
+        _refuse_invalid(host)
         name = _normalise_name(host)
         wanted = [f for f in (socket.AF_INET, socket.AF_INET6) if family in (0, f)]
         if not wanted:

@@ -460,3 +460,11 @@ async def test_names_dns_cannot_carry_do_not_resolve(
     with pytest.raises(OSError, match="Name or service not known"):
         await AsyncResolver([server.nameserver]).resolve(name, 80)
     assert server.queries == []
+
+
+@pytest.mark.parametrize("name", ["nowhere.invalid", "a.b.INVALID.", "invalid"])
+async def test_invalid_names_fail_without_a_lookup(name: str) -> None:
+    # RFC 6761 §6.4: answered locally, so a typo'd or test name never reaches a resolver.
+    with pytest.raises(socket.gaierror) as info:
+        await ThreadedResolver().resolve(name, 80)
+    assert info.value.errno == socket.EAI_NONAME
