@@ -245,6 +245,32 @@ def _check_extensions(extensions: list[str], compress: int) -> HandshakeResult:
 # --- frames (§5.2) ---------------------------------------------------------------------
 
 
+# §5.3: masking keys must come from a strong source of entropy. They are drawn from
+# os.urandom a block at a time: one system call per 1024 frames instead of one per frame.
+_KEY_BLOCK = 4096
+_keys = memoryview(b"")
+_key_at = 0
+
+
+def _forget_keys() -> None:
+    global _keys, _key_at
+    _keys, _key_at = memoryview(b""), 0
+
+
+# A forked child must not reuse the keys its parent has still to hand out.
+os.register_at_fork(after_in_child=_forget_keys)
+
+
+def _mask_key() -> bytes:
+    global _keys, _key_at
+    if _key_at >= len(_keys):
+        _keys = memoryview(os.urandom(_KEY_BLOCK))
+        _key_at = 0
+    key = bytes(_keys[_key_at : _key_at + 4])
+    _key_at += 4
+    return key
+
+
 def _mask(payload: bytes, key: bytes) -> bytes:
     """XOR ``payload`` with the repeating 4-byte ``key`` (§5.3) as one big-int operation."""
     n = len(payload)
@@ -281,7 +307,7 @@ class FrameWriter:
         self._compressor: Any = None
 
     def _frame(self, first_byte: int, payload: bytes) -> bytes:
-        key = os.urandom(4)
+        key = _mask_key()
         return _header(first_byte, len(payload), key) + _mask(payload, key)
 
     def _deflate(self, data: bytes, wbits: int | None) -> bytes:

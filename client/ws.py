@@ -429,8 +429,11 @@ class ClientWebSocketResponse:
                 return WS_CLOSED_MESSAGE
             self._waiting = True
             try:
-                async with asyncio.timeout(receive_timeout):
-                    msg = await self._proto.read()
+                if receive_timeout:
+                    async with asyncio.timeout(receive_timeout):
+                        msg = await self._proto.read()
+                else:
+                    msg = await self._proto.read()  # no timer to arm: the common case
             except (asyncio.CancelledError, TimeoutError):
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
                 raise
