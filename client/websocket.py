@@ -261,33 +261,13 @@ def _forget_keys() -> None:
 os.register_at_fork(after_in_child=_forget_keys)
 
 
-def _mask_key() -> bytes:
-    global _keys, _key_at
-    if _key_at >= len(_keys):
-        _keys = memoryview(os.urandom(_KEY_BLOCK))
-        _key_at = 0
-    key = bytes(_keys[_key_at : _key_at + 4])
-    _key_at += 4
-    return key
-
-
-def _mask(payload: bytes, key: bytes) -> bytes:
-    """XOR ``payload`` with the repeating 4-byte ``key`` (§5.3) as one big-int operation."""
-    n = len(payload)
-    if not n:
-        return payload
-    stream = key * (n // 4) + key[: n % 4]
-    return (int.from_bytes(payload, "big") ^ int.from_bytes(stream, "big")).to_bytes(n, "big")
-
-
-def _header(fin_rsv_opcode: int, length: int, mask_key: bytes) -> bytes:
+def _header(fin_rsv_opcode: int, length: int) -> bytes:
+    """The first bytes of a masked frame, before its key (§5.2)."""
     if length < 126:
-        head = struct.pack("!BB", fin_rsv_opcode, 0x80 | length)
-    elif length < 1 << 16:
-        head = struct.pack("!BBH", fin_rsv_opcode, 0x80 | 126, length)
-    else:
-        head = struct.pack("!BBQ", fin_rsv_opcode, 0x80 | 127, length)
-    return head + mask_key
+        return struct.pack("!BB", fin_rsv_opcode, 0x80 | length)
+    if length < 1 << 16:
+        return struct.pack("!BBH", fin_rsv_opcode, 0x80 | 126, length)
+    return struct.pack("!BBQ", fin_rsv_opcode, 0x80 | 127, length)
 
 
 class FrameWriter:
@@ -307,8 +287,20 @@ class FrameWriter:
         self._compressor: Any = None
 
     def _frame(self, first_byte: int, payload: bytes) -> bytes:
-        key = _mask_key()
-        return _header(first_byte, len(payload), key) + _mask(payload, key)
+        global _key_at, _keys
+        # Inline, as this runs once per frame sent: the next key, then the payload XORed
+        # with the repeating key (§5.3) as one big-int operation.
+        if _key_at >= len(_keys):
+            _keys, _key_at = memoryview(os.urandom(_KEY_BLOCK)), 0
+        key = bytes(_keys[_key_at : _key_at + 4])
+        _key_at += 4
+        n = len(payload)
+        head = bytes((first_byte, 0x80 | n)) if n < 126 else _header(first_byte, n)
+        if not n:
+            return head + key
+        stream = key * (n // 4) + key[: n % 4]
+        masked = int.from_bytes(payload, "big") ^ int.from_bytes(stream, "big")
+        return head + key + masked.to_bytes(n, "big")
 
     def _deflate(self, data: bytes, wbits: int | None) -> bytes:
         if wbits is not None and wbits != self.compress:

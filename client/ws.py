@@ -186,6 +186,9 @@ class WebSocketProtocol(asyncio.Protocol):
             raise ClientConnectionResetError("Cannot write to closing transport")
         self.transport.write(data)
 
+    def can_write_now(self) -> bool:
+        return not self.close_sent and not self._paused_writing
+
     async def send(self, data: bytes, *, close: bool = False) -> None:
         """Write frames and wait while the transport is over its high-water mark."""
         if self.close_sent:
@@ -340,7 +343,12 @@ class ClientWebSocketResponse:
     async def send_str(self, data: str, compress: int | None = None) -> None:
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        await self._proto.send(self._writer.text(data, compress=compress))
+        proto = self._proto
+        frame = self._writer.text(data, compress=compress)
+        if proto.can_write_now():
+            proto.write(frame)  # the common case: no back-pressure, nothing to await
+        else:
+            await proto.send(frame)
 
     async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
         if not isinstance(data, (bytes, bytearray, memoryview)):
