@@ -169,9 +169,11 @@ def _run(env: Environment, opts: Options) -> int:
         from cli.render import check_style
 
         check_style(out.style)
-    from cli.wsmode import as_http  # ws:// and wss:// URLs: the handshake is an HTTP request
+    args, websocket = opts.request, False
+    if any(word[:2].lower() == "ws" for word in opts.request[:2]):
+        from cli.wsmode import as_http  # ws:// and wss:// URLs: the handshake is HTTP
 
-    args, websocket = as_http(opts.request)
+        args, websocket = as_http(opts.request)
     from cli import multi  # several URLs, --urls-from, --repeat (one URL: the usual path)
 
     targets = multi.targets(env, opts, args)

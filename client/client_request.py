@@ -22,10 +22,10 @@ from yarl import URL
 
 from .config import BasicAuth, ConnectionKey, RequestInfo
 from .http1 import HttpVersion, HttpVersion11, serialize_request_head
-from .payload import Payload, compress_payload
 
 if TYPE_CHECKING:
     from .connection import ResponseProtocol
+    from .payload import Payload
     from .tls import SSLValue
     from .tracing import Trace
 
@@ -155,6 +155,8 @@ class ClientRequest:
         if self.compress:
             if "Content-Encoding" in headers:
                 raise ValueError("compress can not be set if Content-Encoding header is set")
+            from .payload import compress_payload
+
             encoding = self.compress if isinstance(self.compress, str) else "deflate"
             body = compress_payload(body, encoding)
         for name, value in body.headers.items():

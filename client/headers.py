@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from http.cookies import BaseCookie, Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
@@ -97,6 +96,8 @@ def cookie_header(
     jar: AbstractCookieJar | None, url: URL, cookies: Any, explicit: str | None
 ) -> str:
     """The Cookie header: the jar's matches, then per-request cookies, after an explicit one."""
+    from http.cookies import BaseCookie, Morsel  # only when cookies are in play
+
     pairs: dict[str, str] = {}
     if jar is not None and len(jar):
         for name, morsel in jar.filter_cookies(url).items():
@@ -116,4 +117,6 @@ def cookie_header(
 
 def _quote_cookie(value: str) -> str:
     """The cookie-octet form of ``value`` (RFC 6265 §4.1.1), quoted as the stdlib does."""
+    from http.cookies import SimpleCookie
+
     return SimpleCookie().value_encode(value)[1]
