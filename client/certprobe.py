@@ -12,15 +12,9 @@ from __future__ import annotations
 import asyncio
 import ssl
 
+from .tls import insecure_context
+
 __all__ = ["fetch_peer_certificate"]
-
-
-def _probe_context() -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.set_alpn_protocols(["http/1.1"])
-    return context
 
 
 async def fetch_peer_certificate(
@@ -37,7 +31,7 @@ async def fetch_peer_certificate(
             asyncio.Protocol,
             host,
             port,
-            ssl=_probe_context(),
+            ssl=insecure_context(),
             server_hostname=server_hostname or host,
         )
     try:

@@ -317,16 +317,8 @@ class UnixConnector(_PathConnector):
 class NamedPipeConnector(_PathConnector):
     """Windows named pipes; needs the proactor event loop."""
 
-    def __init__(
-        self,
-        path: str,
-        force_close: bool = False,
-        keepalive_timeout: float | object | None = ...,
-        limit: int = 100,
-        limit_per_host: int = 0,
-        loop: asyncio.AbstractEventLoop | None = None,
-    ) -> None:
-        super().__init__(path, force_close, keepalive_timeout, limit, limit_per_host, loop)
+    def __init__(self, path: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(path, *args, **kwargs)
         proactor = getattr(asyncio, "ProactorEventLoop", None)
         if sys.platform != "win32" or proactor is None or not isinstance(self._loop, proactor):
             raise RuntimeError(

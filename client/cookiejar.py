@@ -33,7 +33,6 @@ import datetime
 import email.utils
 import functools
 import importlib
-import ipaddress
 import os
 import re
 import tempfile
@@ -45,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from yarl import URL
 
 from .exceptions import CookieFileError
+from .hosts import is_ip_address
 from .typedefs import LooseCookies, StrOrURL
 
 if TYPE_CHECKING:
@@ -113,20 +113,11 @@ def parse_cookie_date(text: str) -> float | None:
     return moment.timestamp()
 
 
-@functools.lru_cache(maxsize=512)
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.partition("%")[0])
-    except ValueError:
-        return False
-    return True
-
-
 def domain_match(host: str, domain: str) -> bool:
     """Whether ``host`` domain-matches cookie ``domain`` (§5.1.3); both lowercase."""
     if host == domain:
         return True
-    return host.endswith(domain) and host[-len(domain) - 1] == "." and not _is_ip(host)
+    return host.endswith(domain) and host[-len(domain) - 1] == "." and not is_ip_address(host)
 
 
 def path_match(request_path: str, cookie_path: str) -> bool:
@@ -325,7 +316,7 @@ class CookieJar(AbstractCookieJar):
     def update_cookies(self, cookies: LooseCookies, response_url: URL = _NO_URL) -> None:
         """Store cookies (a mapping, pairs or Morsels) as set by ``response_url``."""
         host = response_url.raw_host or ""
-        if host and _is_ip(host) and not self._unsafe:
+        if host and is_ip_address(host) and not self._unsafe:
             return
         items = cookies.items() if isinstance(cookies, Mapping) else cookies
         for name, value in items:
@@ -343,7 +334,7 @@ class CookieJar(AbstractCookieJar):
             return SimpleCookie() if self._quote_cookie else BaseCookie()
         host = request_url.raw_host or ""
         domains = [""]
-        if host and _is_ip(host):
+        if host and is_ip_address(host):
             domains += [host] if self._unsafe else []  # an IP matches only itself (§5.1.3)
         elif host:
             labels = host.split(".")
@@ -377,7 +368,7 @@ class CookieJar(AbstractCookieJar):
         domain = _canonical_domain(str(given["domain"] or ""))
         if domain is None:
             return
-        if domain and host and not _is_ip(host) and is_public_suffix(domain):
+        if domain and host and not is_ip_address(host) and is_public_suffix(domain):
             if domain != host:  # §5.3 step 5
                 return
             domain = ""

@@ -10,26 +10,18 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .exceptions import ClientConnectionError
+from .hosts import is_ip_address
 from .resolver import AbstractResolver, ResolveResult
 
 if TYPE_CHECKING:
     from .tracing import Trace
 
 __all__ = ["DnsCache"]
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.partition("%")[0])
-    except ValueError:
-        return False
-    return True
 
 
 class DnsCache:
@@ -61,7 +53,7 @@ class DnsCache:
             self._entries.clear()
 
     async def resolve(self, host: str, port: int, traces: Sequence[Trace]) -> list[ResolveResult]:
-        if _is_ip(host):
+        if is_ip_address(host):
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             if self._family and family != self._family:
                 # As getaddrinfo (and curl -4/-6) do: a literal of the other family is no
