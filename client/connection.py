@@ -264,7 +264,7 @@ class ResponseProtocol(asyncio.Protocol):
                 stream.feed_data(tail)
         self.stream = None
         self.requests_served += 1
-        self.last_used = self._loop.time()
+        self.last_used = self.last_data  # the time of the read that completed it
         if stream is not None:
             stream.feed_eof()
         if self._reading_paused:

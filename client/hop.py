@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .deadlines import COARSE_AFTER, CoarseTimers
 from .exceptions import (
     ClientConnectionResetError,
     MalformedResponseError,
@@ -66,7 +67,7 @@ async def send_hop(
         peername = protocol.peername if protocol is not None else None
         tls = protocol.tls if protocol is not None else None
         try:
-            head, stream = await _exchange(conn, req, settings)
+            head, stream = await _exchange(conn, req, settings, session._coarse_timers)
         except _STALE:
             conn.close()
             if (
@@ -109,7 +110,7 @@ async def send_hop(
 
 
 async def _exchange(
-    conn: Connection, req: ClientRequest, settings: HopSettings
+    conn: Connection, req: ClientRequest, settings: HopSettings, timers: CoarseTimers
 ) -> tuple[ResponseHead, StreamReader]:
     protocol = conn.protocol
     if protocol is None or not protocol.is_connected:
@@ -147,13 +148,22 @@ async def _exchange(
     if total_first:
         when = deadline
     watch: list[asyncio.TimerHandle] = []
+    coarse: int | None = None
     if when is not None:
-        watch.append(
-            loop.call_at(when, _expire_head, head_fut, req, protocol, timeout, total_first, watch)
-        )
+        if total_first and when - loop.time() >= COARSE_AFTER:
+            # The usual case (the default five-minute total): no loop timer of its own.
+            coarse = timers.add(when, _expire_head, head_fut, req, protocol, timeout, True, watch)
+        else:
+            watch.append(
+                loop.call_at(
+                    when, _expire_head, head_fut, req, protocol, timeout, total_first, watch
+                )
+            )
     try:
         head, stream = await head_fut
     finally:
+        if coarse is not None:
+            timers.remove(coarse)
         if watch:
             watch[0].cancel()
     if continue_event is not None and not continue_event.is_set():

@@ -27,6 +27,7 @@ from yarl import URL
 from .client_request import ClientRequest
 from .config import DEFAULT_TIMEOUT, BasicAuth, ClientTimeout
 from .connector import BaseConnector, TCPConnector
+from .deadlines import CoarseTimers
 from .decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECOMPRESSED_SIZE
 from .exceptions import (
     ClientConnectionError,
@@ -171,6 +172,7 @@ class ClientSession:
         self._max_decompressed_size = max_decompressed_size
         self._closed = False
         self._url_cache: dict[str, URL] = {}
+        self._coarse_timers = CoarseTimers(self._loop)
 
     def __del__(self, _warnings: Any = warnings) -> None:
         connector = getattr(self, "_connector", None)
@@ -265,6 +267,7 @@ class ClientSession:
         """Close the session; returns once every owned transport has closed."""
         if not self._closed:
             self._closed = True
+            self._coarse_timers.close()
             if self._connector is not None and self._connector_owner:
                 await self._connector.close()
             self._connector = None

@@ -841,3 +841,13 @@ async def test_connection_still_uploading_is_not_reused(raw_server: RawServerFac
             assert await resp.text() == "ok"
     assert server.connections_opened == 2
     assert b"GET /next" not in server.received[0]
+
+
+@pytest.mark.timeout(20)
+async def test_total_timeout_over_five_seconds_still_fires(raw_server: RawServerFactory) -> None:
+    """Long deadlines run on the coarse once-a-second timers: they must still expire."""
+    server = await raw_server([30.0])
+    timeout = client.ClientTimeout(total=5.2)
+    async with client.ClientSession(timeout=timeout) as session:
+        with pytest.raises(client.ServerTimeoutError):
+            await session.get(server.url + "/")
