@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .client_request import ClientRequest
     from .config import BasicAuth, ClientTimeout, ConnectionKey, Fingerprint, RequestInfo
     from .connector import BaseConnector, NamedPipeConnector, TCPConnector, UnixConnector
+    from .contexts import request
     from .cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
     from .exceptions import (
         ClientConnectionError,
@@ -71,7 +72,7 @@ if TYPE_CHECKING:
         ThreadedResolver,
     )
     from .response import ClientResponse
-    from .session import ClientSession, request
+    from .session import ClientSession
     from .streams import EMPTY_PAYLOAD, StreamReader
     from .tls import TLSInfo
     from .tracing import (
@@ -106,7 +107,7 @@ if TYPE_CHECKING:
 # module is imported the first time one of its names is used (PEP 562), so a command
 # that makes one plain request never pays for WebSockets, certificates or tracing.
 _EXPORTS = {
-    "request": "session",
+    "request": "contexts",
     "ClientRequest": "client_request",
     "AsyncIterablePayload": "payload",
     "BytesPayload": "payload",

@@ -17,9 +17,8 @@ import asyncio
 import contextlib
 import json as _json
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -27,6 +26,7 @@ from yarl import URL
 from .client_request import ClientRequest
 from .config import DEFAULT_TIMEOUT, BasicAuth, ClientTimeout
 from .connector import BaseConnector, TCPConnector
+from .contexts import RequestContextManager
 from .deadlines import CoarseTimers
 from .decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECOMPRESSED_SIZE
 from .exceptions import (
@@ -57,40 +57,6 @@ WS_SCHEMES = frozenset({"ws", "wss"})
 _URL_CACHE_SIZE = 256
 # A redirect's body is read (to keep the connection) only if it is known to be this small.
 _DRAIN_LIMIT = 1 << 16
-
-
-class _RequestContextManager(Generic[_T]):
-    """``await session.get(...)`` and ``async with session.get(...) as resp`` both work."""
-
-    __slots__ = ("_coro", "_resp")
-
-    def __init__(self, coro: Coroutine[Any, Any, _T]) -> None:
-        self._coro = coro
-        self._resp: _T | None = None
-
-    def __await__(self) -> Generator[Any, None, _T]:
-        return self._coro.__await__()
-
-    async def __aenter__(self) -> _T:
-        self._resp = await self._coro
-        return self._resp
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        resp: Any = self._resp
-        if resp is None:
-            return
-        if isinstance(resp, ClientResponse):
-            if exc_type is not None:
-                resp.close()  # the body may be half read: the connection cannot be reused
-            else:
-                await resp.__aexit__(exc_type, exc, tb)
-        else:  # a WebSocket response
-            await resp.close()
 
 
 class ClientSession:
@@ -280,52 +246,52 @@ class ClientSession:
 
     def request(
         self, method: str, url: str | URL, **kwargs: Any
-    ) -> _RequestContextManager[ClientResponse]:
-        return _RequestContextManager(self._request(method, url, **kwargs))
+    ) -> RequestContextManager[ClientResponse]:
+        return RequestContextManager(self._request(method, url, **kwargs))
 
     def get(
         self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
-    ) -> _RequestContextManager[ClientResponse]:
-        return _RequestContextManager(
+    ) -> RequestContextManager[ClientResponse]:
+        return RequestContextManager(
             self._request("GET", url, allow_redirects=allow_redirects, **kwargs)
         )
 
     def options(
         self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
-    ) -> _RequestContextManager[ClientResponse]:
-        return _RequestContextManager(
+    ) -> RequestContextManager[ClientResponse]:
+        return RequestContextManager(
             self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
         )
 
     def head(
         self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Any
-    ) -> _RequestContextManager[ClientResponse]:
-        return _RequestContextManager(
+    ) -> RequestContextManager[ClientResponse]:
+        return RequestContextManager(
             self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
         )
 
     def post(
         self, url: str | URL, *, data: Any = None, **kwargs: Any
-    ) -> _RequestContextManager[ClientResponse]:
-        return _RequestContextManager(self._request("POST", url, data=data, **kwargs))
+    ) -> RequestContextManager[ClientResponse]:
+        return RequestContextManager(self._request("POST", url, data=data, **kwargs))
 
     def put(
         self, url: str | URL, *, data: Any = None, **kwargs: Any
-    ) -> _RequestContextManager[ClientResponse]:
-        return _RequestContextManager(self._request("PUT", url, data=data, **kwargs))
+    ) -> RequestContextManager[ClientResponse]:
+        return RequestContextManager(self._request("PUT", url, data=data, **kwargs))
 
     def patch(
         self, url: str | URL, *, data: Any = None, **kwargs: Any
-    ) -> _RequestContextManager[ClientResponse]:
-        return _RequestContextManager(self._request("PATCH", url, data=data, **kwargs))
+    ) -> RequestContextManager[ClientResponse]:
+        return RequestContextManager(self._request("PATCH", url, data=data, **kwargs))
 
-    def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
-        return _RequestContextManager(self._request("DELETE", url, **kwargs))
+    def delete(self, url: str | URL, **kwargs: Any) -> RequestContextManager[ClientResponse]:
+        return RequestContextManager(self._request("DELETE", url, **kwargs))
 
-    def ws_connect(self, url: str | URL, **kwargs: Any) -> _RequestContextManager[Any]:
+    def ws_connect(self, url: str | URL, **kwargs: Any) -> RequestContextManager[Any]:
         from .ws import ws_connect
 
-        return _RequestContextManager(ws_connect(self, url, **kwargs))
+        return RequestContextManager(ws_connect(self, url, **kwargs))
 
     # -- the work ------------------------------------------------------------------
 
@@ -606,47 +572,3 @@ def _split_auth(url: URL, auth: BasicAuth | None) -> tuple[URL, BasicAuth | None
     if auth is not None:
         raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
     return url.with_user(None), url_auth
-
-
-class _SessionRequestContextManager:
-    """``async with client.request(...)``: a one-shot session closed with its response."""
-
-    __slots__ = ("_coro", "_resp", "_session")
-
-    def __init__(self, coro: Coroutine[Any, Any, ClientResponse], session: ClientSession) -> None:
-        self._coro = coro
-        self._session = session
-        self._resp: ClientResponse | None = None
-
-    async def __aenter__(self) -> ClientResponse:
-        try:
-            self._resp = await self._coro
-        except BaseException:
-            await self._session.close()
-            raise
-        return self._resp
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._resp is not None:
-            self._resp.release()
-        await self._session.close()
-
-
-def request(
-    method: str,
-    url: str | URL,
-    *,
-    connector: BaseConnector | None = None,
-    cookies: Any = None,
-    version: Any = HttpVersion11,
-    timeout: ClientTimeout | object = _SENTINEL,
-    loop: asyncio.AbstractEventLoop | None = None,
-    **kwargs: Any,
-) -> _SessionRequestContextManager:
-    """aiohttp's ``request()``: one request on a session of its own (not kept alive)."""
-    if connector is None:
-        connector = TCPConnector(force_close=True)
-    session = ClientSession(
-        cookies=cookies, version=version, timeout=timeout, connector=connector, loop=loop
-    )
-    return _SessionRequestContextManager(session._request(method, url, **kwargs), session)
