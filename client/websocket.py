@@ -421,6 +421,24 @@ class FrameReader:
                     break
                 (length,) = struct.unpack_from("!Q", buf, start)
                 start += 8
+            if b0 == 0x81 and self._opcode is None and not (b1 & 0x80):
+                # The common case, checked in one go: a whole, uncompressed text message
+                # (FIN, no RSV, TEXT, unmasked) while no fragmented message is open.
+                if limit and length > limit:
+                    raise WebSocketError(
+                        WSCloseCode.MESSAGE_TOO_BIG, f"Message size exceeds limit {limit}"
+                    )
+                if end - start < length:
+                    break
+                pos = start + length
+                try:
+                    text = buf[start:pos].decode("utf-8")
+                except UnicodeDecodeError:
+                    raise WebSocketError(
+                        WSCloseCode.INVALID_TEXT, "Invalid UTF-8 text message"
+                    ) from None
+                out.append(WSMessage(WSMsgType.TEXT, text, ""))
+                continue
             fin, rsv, opcode = b0 & 0x80, b0 & 0x70, b0 & 0x0F
             if b1 & 0x80:
                 raise _protocol_error("Received masked frame")  # §5.1

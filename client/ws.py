@@ -93,7 +93,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._writer = writer
         self._autoping = autoping
         self.transport: asyncio.Transport | None = None
-        self._queue: deque[WSMessage] = deque()
+        self._queue: deque[tuple[WSMessage, int]] = deque()  # (message, its size)
         self._queued = 0
         self._waiter: asyncio.Future[None] | None = None
         self._drain_waiter: asyncio.Future[None] | None = None
@@ -152,8 +152,9 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def push(self, msg: WSMessage) -> None:
         """Queue a message for ``read`` (also used for CLOSING and heartbeat errors)."""
-        self._queue.append(msg)
-        self._queued += _size(msg)
+        size = _size(msg)
+        self._queue.append((msg, size))
+        self._queued += size
         if self._queued > _READ_HIGH_WATER and not self._paused_reading and self.transport:
             self._paused_reading = True
             self.transport.pause_reading()
@@ -174,8 +175,8 @@ class WebSocketProtocol(asyncio.Protocol):
                 await self._waiter
             finally:
                 self._waiter = None
-        msg = self._queue.popleft()
-        self._queued -= _size(msg)
+        msg, size = self._queue.popleft()
+        self._queued -= size
         if self._paused_reading and self._queued <= _READ_HIGH_WATER // 2 and self.transport:
             self._paused_reading = False
             self.transport.resume_reading()
