@@ -73,6 +73,9 @@ class ClientWSTimeout:
 DEFAULT_WS_CLIENT_TIMEOUT = ClientWSTimeout(ws_receive=None, ws_close=10.0)
 
 
+_DATA_TYPES = (WSMsgType.TEXT, WSMsgType.BINARY)
+
+
 def _size(msg: WSMessage) -> int:
     return len(msg.data) if isinstance(msg.data, (bytes, str)) else 0
 
@@ -176,11 +179,24 @@ class WebSocketProtocol(asyncio.Protocol):
             finally:
                 self._waiter = None
         msg, size = self._queue.popleft()
+        self._popped(size)
+        return msg
+
+    def data_nowait(self) -> WSMessage | None:
+        """A queued TEXT or BINARY message without waiting, or None (anything else waits
+        for ``read``, whose caller handles closes and errors)."""
+        queue = self._queue
+        if queue and queue[0][0].type in _DATA_TYPES:
+            msg, size = queue.popleft()
+            self._popped(size)
+            return msg
+        return None
+
+    def _popped(self, size: int) -> None:
         self._queued -= size
         if self._paused_reading and self._queued <= _READ_HIGH_WATER // 2 and self.transport:
             self._paused_reading = False
             self.transport.resume_reading()
-        return msg
 
     def write(self, data: bytes) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -427,6 +443,11 @@ class ClientWebSocketResponse:
     # -- receiving -----------------------------------------------------------------
 
     async def receive(self, timeout: float | None = None) -> WSMessage:
+        if not (self._waiting or self._closed or self._closing):
+            # A message already queued: no waiting, so no timeout or close hand-off to set.
+            msg = self._proto.data_nowait()
+            if msg is not None:
+                return msg
         receive_timeout = timeout or self._timeout.ws_receive
         while True:
             if self._waiting:
