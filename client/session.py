@@ -384,7 +384,8 @@ class ClientSession:
         url = self._build_url(str_or_url)
         if params is not None:
             url = url.extend_query(params)
-        url, auth = _split_auth(url, auth)
+        if url.raw_user is not None or url.raw_password is not None:
+            url, auth = _split_auth(url, auth)
         explicit_header = bool(headers) and "Authorization" in CIMultiDict(headers)
         if auth is not None and explicit_header:
             raise ValueError(
@@ -405,8 +406,10 @@ class ClientSession:
             skip = self._skip_auto_headers | {h.lower() for h in skip_auto_headers}
             auto = auto_headers(skip, self._accept_encoding)
             with_host = "host" not in skip
-        base_headers = merge_headers(self._default_headers, headers)
-        body = self._make_body(data, json)
+        base_headers = merge_headers(self._default_headers, headers) if headers else (
+            self._default_headers
+        )
+        body = self._make_body(data, json) if data is not None or json is not None else None
         proxy_url = URL(proxy) if proxy is not None else self._default_proxy
         proxy_auth = proxy_auth if proxy_auth is not None else self._default_proxy_auth
         proxy_headers_md = CIMultiDict(proxy_headers) if proxy_headers else None
@@ -430,7 +433,6 @@ class ClientSession:
             read_until_eof,
         )
         history: list[ClientResponse] = []
-        original_url = url
         for trace in traces:
             await trace.send_request_start(method, url, CIMultiDictProxy(base_headers))
         try:
@@ -474,13 +476,10 @@ class ClientSession:
                 )
                 req.deadline = deadline
                 resp = await send_hop(
-                    connector,
-                    req,
-                    settings,
-                    tuple(history),
-                    self,
+                    connector, req, settings, tuple(history) if history else (), self
                 )
-                self._store_cookies(resp)
+                if "Set-Cookie" in resp.headers:
+                    self._store_cookies(resp)
                 if not allow_redirects or not 300 <= resp.status < 400:
                     break
                 from . import redirects
@@ -536,9 +535,11 @@ class ClientSession:
                     method, url, CIMultiDictProxy(base_headers), exc
                 )
             raise
-        resp._history = tuple(history)
-        resp._real_url = original_url if not history else url
-        await self._check_status(resp, raise_for_status)
+        resp._real_url = url  # with its fragment (resp.url has none)
+        if history:
+            resp._history = tuple(history)
+        if raise_for_status is not None or self._raise_for_status:
+            await self._check_status(resp, raise_for_status)
         for trace in traces:
             await trace.send_request_end(method, url, CIMultiDictProxy(base_headers), resp)
         return resp
