@@ -214,7 +214,7 @@ class ResponseProtocol(asyncio.Protocol):
         try:
             while encoded:
                 if stream is not None and stream.is_full():
-                    self.pause_reading()
+                    stream.hold_feeder()  # _on_stream_drained carries on from here
                     return
                 data = encoded[0]
                 step = self._decode_step

@@ -3,9 +3,9 @@
 Rules:
 - The connection feeds bytes with ``feed_data`` and ends with ``feed_eof`` or
   ``set_exception``; readers wait on one future at a time.
-- When more than ``high_water`` bytes are buffered the transport is paused, and resumed
-  once a reader brings the buffer under ``low_water``: a slow consumer never makes us
-  hold an unbounded body.
+- When more than ``high_water`` bytes are buffered and no reader is waiting, the
+  transport is paused, and resumed once a reader brings the buffer under ``low_water``:
+  a slow consumer never makes us hold an unbounded body, a fast one never pauses.
 - ``sock_read`` is enforced here, per wait, with one timer handle (no task per read).
 """
 
@@ -82,10 +82,12 @@ class StreamReader:
         self.total_bytes += len(data)
         waiter = self._waiter
         if waiter is not None:
+            # A reader is waiting and takes this next: pausing now would only cost a
+            # pause/resume pair (two epoll_ctl calls and a loop pass) per network read.
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
-        if self._size > self._high_water and not self._paused and self._pause is not None:
+        elif self._size > self._high_water and not self._paused and self._pause is not None:
             self._paused = True
             self._pause()
 
@@ -121,6 +123,12 @@ class StreamReader:
 
     def get_read_buffer_limits(self) -> tuple[int, int]:
         return (self._low_water, self._high_water)
+
+    def hold_feeder(self) -> None:
+        """Pause the feeder now (it had more to give); resumed below the low-water mark."""
+        if not self._paused and self._pause is not None:
+            self._paused = True
+            self._pause()
 
     def is_full(self) -> bool:
         """More is buffered than the high-water mark: the feeder should hold off."""
