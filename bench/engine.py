@@ -35,7 +35,6 @@ import argparse
 import asyncio
 import cProfile
 import json
-import pstats
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from _nginx import accepted_connections, nginx_server
+from _profile import print_profile
 from _tree import describe, snapshot, worker_env
 
 HERE = Path(__file__).resolve().parent
@@ -126,18 +126,6 @@ def run_worker(client: str, url: str, workload: str, n: int,
     else:
         import aiohttp as mod
     return asyncio.run(_aiohttp_like(mod, url, workload, n, inflight))
-
-
-def print_profile(prof: cProfile.Profile, title: str, top: int = 25) -> None:
-    """Top functions by tottime, with their share of the profiled total."""
-    stats = pstats.Stats(prof)
-    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
-    rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]  # type: ignore[attr-defined]
-    print(f"\n== {title}: top {top} by tottime (profiled total {total:.2f} s) ==")
-    print(f"{'tottime':>8} {'%':>6} {'ncalls':>9} {'cumtime':>8}  function")
-    for (file, line, func), (_cc, ncalls, tt, ct, _callers) in rows:
-        where = f"  ({Path(file).parent.name}/{Path(file).name}:{line})" if line else ""
-        print(f"{tt:8.3f} {100 * tt / total:5.1f}% {ncalls:9d} {ct:8.3f}  {func}{where}")
 
 
 # ---------------------------------------------------------------- parent side
