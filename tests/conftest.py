@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 import trustme
+from hypothesis import settings
 
 from tests.servers import tls
 from tests.servers.gunicorn import GunicornServer, start_gunicorn_httpbin
@@ -45,6 +46,13 @@ _LIBRARY_WARNING_FILTERS = (
     "ignore:.*pkg_resources.*:DeprecationWarning",
     "ignore:.*pkg_resources.*:UserWarning",
 )
+
+
+# Property tests: no per-example deadline (a shared 2-core machine makes timings jitter),
+# and under CI the same examples every run, so a submission's CI result is reproducible.
+settings.register_profile("zurl", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, database=None)
+settings.load_profile("ci" if os.environ.get("CI") else "zurl")
 
 
 def pytest_configure(config: pytest.Config) -> None:

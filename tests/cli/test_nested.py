@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cli.items import ItemError, escape, parse_item
+from cli.items import ItemError, Kind, escape, parse_item
 from cli.nested import insert, parse_path
 
 
@@ -17,7 +17,8 @@ def build(*words: str) -> Any:
     root: Any = None
     for word in words:
         item = parse_item(word)
-        value = json.loads(item.value) if ":=" in word else item.value
+        # The item's kind, not the text: an escaped "\\:=" is a plain field.
+        value = json.loads(item.value) if item.kind is Kind.JSON else item.value
         root = insert(root, parse_path(item.key_chars, word), value, word)
     return root
 
