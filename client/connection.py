@@ -319,6 +319,24 @@ class ResponseProtocol(asyncio.Protocol):
         waiter = self._head_waiter = self._loop.create_future()
         return waiter
 
+    def begin_with(
+        self, method: str, settings: Any, on_idle: Callable[[ResponseProtocol], None]
+    ) -> asyncio.Future[tuple[ResponseHead, StreamReader]]:
+        """``begin`` from a request's ``HopSettings`` (the hot path: no keyword parsing)."""
+        parser = self.parser
+        parser.max_line_size = settings.max_line_size
+        parser.max_field_size = settings.max_field_size or settings.max_line_size
+        parser.start(method, read_until_eof=settings.read_until_eof)
+        self._informational = None
+        self._read_bufsize = settings.read_bufsize
+        self._sock_read = settings.timeout.sock_read
+        self._decompress = settings.auto_decompress
+        self._max_decompressed = settings.max_decompressed_size
+        self.on_idle = on_idle
+        self._got_bytes = False
+        waiter = self._head_waiter = self._loop.create_future()
+        return waiter
+
     def write(self, data: bytes) -> None:
         transport = self.transport
         if transport is None or transport.is_closing():
@@ -423,6 +441,10 @@ class Connection:
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             callback()
+
+    def released_by(self, _protocol: ResponseProtocol) -> None:
+        """The protocol's ``on_idle`` hook: its body is complete, so give it back."""
+        self.release()
 
     def release(self) -> None:
         """Give the connection back: to the idle pool if it can carry another request."""

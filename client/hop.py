@@ -124,24 +124,15 @@ async def _exchange(
                 continue_event.set()
 
     timeout = settings.timeout
-    head_fut = protocol.begin(
-        req.method,
-        informational=informational,
-        read_bufsize=settings.read_bufsize,
-        sock_read=timeout.sock_read,
-        decompress=settings.auto_decompress,
-        max_decompressed_size=settings.max_decompressed_size,
-        max_line_size=settings.max_line_size,
-        max_field_size=settings.max_field_size,
-        read_until_eof=settings.read_until_eof,
-        on_idle=lambda _p: conn.release(),
-    )
+    head_fut = protocol.begin_with(req.method, settings, conn.released_by)
+    if informational is not None:
+        protocol._informational = informational
     req.start(protocol, continue_event)
     if "close" in req.headers.get("Connection", "").lower():
         protocol.should_close = True  # we said so: no further request on it (RFC 9112 §9.6)
     if req.traces:
         await req.trace_sent()
-    loop = asyncio.get_running_loop()
+    loop = protocol._loop
     when = loop.time() + timeout.sock_read if timeout.sock_read else None
     deadline = req.deadline
     total_first = deadline is not None and (when is None or deadline <= when)
