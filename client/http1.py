@@ -61,6 +61,9 @@ _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TOKEN_STR = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _STATUS_LINE = re.compile(rb"HTTP/(\d)\.(\d) (\d{3})(?: (.*))?")
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
+# Parsed status lines by their bytes (with any CR): the same few lines come back all the
+# time. Only valid lines are kept, and the line limit is checked before one is stored.
+_status_cache: dict[bytes, tuple[HttpVersion, int, str]] = {}
 _DIGITS = re.compile(rb"[0-9]+")
 
 
@@ -384,7 +387,20 @@ class ResponseParser:
 
     def _build_head(self, block: bytes) -> ResponseHead:
         eol = block.find(b"\n")
-        status_line = block[:eol].rstrip(b"\r")
+        status_line = block[:eol]
+        status = _status_cache.get(status_line)
+        if status is None or len(status_line) > self.max_line_size + 1:
+            status = self._parse_status_line(status_line.rstrip(b"\r"))
+            if len(_status_cache) < 64:  # a server sends a handful of distinct lines
+                _status_cache[status_line] = status
+        version, code, reason = status
+        fields = block[eol + 1 :]
+        pairs = self._parse_fields(fields)
+        headers = CIMultiDictProxy(CIMultiDict(pairs))
+        return _framing(version, code, reason, headers, fields, self._method)
+
+    def _parse_status_line(self, status_line: bytes) -> tuple[HttpVersion, int, str]:
+        """RFC 9112 §4: ``HTTP/1.x SP 3DIGIT SP [reason]``."""
         if len(status_line) > self.max_line_size:
             raise ProtocolError(f"Status line longer than {self.max_line_size} bytes")
         match = _STATUS_LINE.fullmatch(status_line)
@@ -394,11 +410,8 @@ class ResponseParser:
         if major != b"1":
             raise ProtocolError(f"Unsupported HTTP version {major.decode()}.{minor.decode()}")
         version = HttpVersion11 if minor == b"1" else HttpVersion(1, int(minor))
-        fields = block[eol + 1 :]
-        pairs = self._parse_fields(fields)
-        headers = CIMultiDictProxy(CIMultiDict(pairs))
         reason = reason_b.decode("utf-8", "surrogateescape").strip() if reason_b else ""
-        return _framing(version, int(code), reason, headers, fields, self._method)
+        return version, int(code), reason
 
     def _parse_fields(self, fields: bytes) -> list[tuple[str, str]]:
         """Header pairs of a field block (each line ending in LF), decoded, in order."""
