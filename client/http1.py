@@ -538,11 +538,14 @@ def _framing(
 ) -> ResponseHead:
     """How the body is delimited, and whether the connection survives (RFC 9112 §6.3, §9.3)."""
     # Every Connection line counts: "close" may come on a later one (RFC 9110 §7.6.1).
-    connection = ",".join(headers.getall("Connection", ())).lower()
-    if version == HttpVersion11:
-        should_close = "close" in connection
+    if "Connection" in headers:
+        connection = ",".join(headers.getall("Connection")).lower()
+        if version is HttpVersion11 or version == HttpVersion11:
+            should_close = "close" in connection
+        else:
+            should_close = "keep-alive" not in connection
     else:
-        should_close = "keep-alive" not in connection
+        should_close = not (version is HttpVersion11 or version == HttpVersion11)
     upgraded = status == 101 or (method == "CONNECT" and 200 <= status < 300)
     chunked = False
     length: int | None = None
@@ -550,7 +553,7 @@ def _framing(
         return ResponseHead(
             version, status, reason, headers, raw, should_close, False, None, upgraded
         )
-    te_lines = headers.getall("Transfer-Encoding", ())
+    te_lines = headers.getall("Transfer-Encoding", ()) if "Transfer-Encoding" in headers else ()
     if te_lines:
         te = ",".join(te_lines)  # one list across field lines (RFC 9110 §5.3)
         codings = [c.strip().lower() for c in te.split(",")]
