@@ -228,14 +228,17 @@ class BaseConnector:
             while idle:
                 protocol = idle.pop()
                 self._idle_count -= 1
-                usable = protocol.is_connected and not protocol.should_close
-                if usable and now - protocol.last_used < self._keepalive_timeout:
-                    if not idle:
-                        del self._idle[key]
+                transport = protocol.transport
+                usable = transport is not None and not transport.is_closing()
+                if (
+                    usable
+                    and not protocol.should_close
+                    and now - protocol.last_used < self._keepalive_timeout
+                ):
+                    # The emptied list stays for the release that follows (no churn).
                     self._take_slot(key, protocol)
                     return protocol
                 protocol.close()
-            del self._idle[key]
         if self._limit_per_host and len(self._acquired_per_host[key]) >= self._limit_per_host:
             return None
         at_limit = self._limit and len(self._acquired) + self._idle_count >= self._limit
@@ -269,9 +272,7 @@ class BaseConnector:
         self._acquired.discard(holder)
         holders = self._acquired_per_host.get(key)
         if holders is not None:
-            holders.discard(holder)
-            if not holders:
-                del self._acquired_per_host[key]
+            holders.discard(holder)  # an emptied set stays: the key is usually used again
 
     def _give_back(self, key: ConnectionKey, grant: _Grant) -> None:
         if isinstance(grant, ResponseProtocol):
@@ -305,6 +306,7 @@ class BaseConnector:
         """Called by ``Connection.release``: keep the connection alive or close it."""
         self._drop_slot(key, protocol)
         protocol.on_idle = None
+        transport = protocol.transport
         if (
             should_close
             or self._closed
@@ -312,17 +314,22 @@ class BaseConnector:
             or protocol.should_close
             or protocol.writing_body
             or protocol.parser.in_message
-            or not protocol.is_connected
+            or transport is None
+            or transport.is_closing()
         ):
             protocol.close()
         else:
-            self._idle.setdefault(key, []).append(protocol)
+            idle = self._idle.get(key)
+            if idle is None:
+                idle = self._idle[key] = []
+            idle.append(protocol)
             self._idle_count += 1
             if self._cleanup_handle is None:
                 self._cleanup_handle = self._loop.call_later(
                     self._keepalive_timeout, self._cleanup
                 )
-        self._wake_waiters()
+        if self._waiters:
+            self._wake_waiters()
 
     def _forget(self, key: ConnectionKey, protocol: ResponseProtocol) -> None:
         """The transport moved to another protocol (WebSocket, tunnel): not ours any more."""

@@ -181,7 +181,8 @@ class StreamReader:
             self._offset = 0
 
     def _take_all(self) -> bytes:
-        self._consolidate_first()
+        if self._offset:
+            self._consolidate_first()
         buffer = self._buffer
         data = buffer.popleft() if len(buffer) == 1 else b"".join(buffer)
         buffer.clear()
