@@ -62,7 +62,9 @@ async def send_hop(
 ) -> ClientResponse:
     """Send ``req`` and return its response as soon as the head has arrived."""
     for attempt in (1, 2):
-        conn = await connector.connect(req, req.traces, settings.timeout)
+        conn = None if req.traces else connector.connect_now(req)
+        if conn is None:
+            conn = await connector.connect(req, req.traces, settings.timeout)
         protocol = conn.protocol
         peername = protocol.peername if protocol is not None else None
         tls = protocol.tls if protocol is not None else None

@@ -221,7 +221,23 @@ class BaseConnector:
             await trace.send_connection_queued_end()
         return grant
 
-    def _try_acquire(self, key: ConnectionKey) -> _Grant | None:
+    def connect_now(self, req: Any) -> Connection | None:
+        """An idle kept-alive connection for ``req`` at once, or None (then ``connect``).
+
+        The hot path of a session that reuses its connections: no coroutine, no timer.
+        """
+        if self._closed or self._waiters:
+            return None
+        key: ConnectionKey = req.connection_key
+        if not self._idle.get(key):
+            return None
+        grant = self._try_acquire(key, reserve=False)
+        if grant is None:
+            return None
+        assert isinstance(grant, ResponseProtocol)
+        return Connection(self, key, grant, reused=True)
+
+    def _try_acquire(self, key: ConnectionKey, *, reserve: bool = True) -> _Grant | None:
         idle = self._idle.get(key)
         if idle:
             now = self._loop.time()
@@ -239,6 +255,8 @@ class BaseConnector:
                     self._take_slot(key, protocol)
                     return protocol
                 protocol.close()
+        if not reserve:
+            return None
         if self._limit_per_host and len(self._acquired_per_host[key]) >= self._limit_per_host:
             return None
         at_limit = self._limit and len(self._acquired) + self._idle_count >= self._limit
