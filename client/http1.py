@@ -524,6 +524,11 @@ def raw_header_pairs(fields: bytes) -> tuple[tuple[bytes, bytes], ...]:
     return tuple(_fields_slowly(fields, len(fields) + 1))
 
 
+# Builds a ResponseHead without the generated ``__new__`` (its argument handling shows on
+# the hot path): the tuple of its fields in order.
+_tuple_new = tuple.__new__
+
+
 def _has_no_body(status: int, method: str) -> bool:
     return method == "HEAD" or status in (204, 304) or 100 <= status < 200
 
@@ -549,9 +554,10 @@ def _framing(
     upgraded = status == 101 or (method == "CONNECT" and 200 <= status < 300)
     chunked = False
     length: int | None = None
-    if upgraded or _has_no_body(status, method):
-        return ResponseHead(
-            version, status, reason, headers, raw, should_close, False, None, upgraded
+    if upgraded or method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        return _tuple_new(
+            ResponseHead,
+            (version, status, reason, headers, raw, should_close, False, None, upgraded),
         )
     te_lines = headers.getall("Transfer-Encoding", ()) if "Transfer-Encoding" in headers else ()
     if te_lines:
@@ -580,6 +586,7 @@ def _framing(
             length = int(text)
         else:
             should_close = True  # close-delimited
-    return ResponseHead(
-        version, status, reason, headers, raw, should_close, chunked, length, upgraded
+    return _tuple_new(
+        ResponseHead,
+        (version, status, reason, headers, raw, should_close, chunked, length, upgraded),
     )
