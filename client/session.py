@@ -138,6 +138,7 @@ class ClientSession:
         self._max_decompressed_size = max_decompressed_size
         self._closed = False
         self._url_cache: dict[str, URL] = {}
+        self._default_settings: HopSettings | None = None  # a request with no overrides
         self._coarse_timers = CoarseTimers(self._loop)
 
     def __del__(self, _warnings: Any = warnings) -> None:
@@ -406,8 +407,8 @@ class ClientSession:
             skip = self._skip_auto_headers | {h.lower() for h in skip_auto_headers}
             auto = auto_headers(skip, self._accept_encoding)
             with_host = "host" not in skip
-        base_headers = merge_headers(self._default_headers, headers) if headers else (
-            self._default_headers
+        base_headers = (
+            merge_headers(self._default_headers, headers) if headers else (self._default_headers)
         )
         body = self._make_body(data, json) if data is not None or json is not None else None
         proxy_url = URL(proxy) if proxy is not None else self._default_proxy
@@ -422,16 +423,26 @@ class ClientSession:
         deadline = loop.time() + timeout.total if timeout.total else None
         if auto_decompress is None:
             auto_decompress = self._auto_decompress
-        settings = HopSettings(
-            timeout,
-            read_bufsize or self._read_bufsize,
-            auto_decompress,
-            self._max_decompressed_size,
-            self._resolve_charset,
-            max_line_size or self._max_line_size,
-            max_field_size or self._max_field_size,
-            read_until_eof,
+        plain = (
+            timeout is self._timeout
+            and auto_decompress is self._auto_decompress
+            and read_until_eof
+            and not (read_bufsize or max_line_size or max_field_size)
         )
+        settings = self._default_settings if plain else None
+        if settings is None:
+            settings = HopSettings(
+                timeout,
+                read_bufsize or self._read_bufsize,
+                auto_decompress,
+                self._max_decompressed_size,
+                self._resolve_charset,
+                max_line_size or self._max_line_size,
+                max_field_size or self._max_field_size,
+                read_until_eof,
+            )
+            if plain:
+                self._default_settings = settings  # a request with no overrides: built once
         history: list[ClientResponse] = []
         for trace in traces:
             await trace.send_request_start(method, url, CIMultiDictProxy(base_headers))
