@@ -44,6 +44,7 @@ class ClientRequest:
     __slots__ = (
         "_body_task",
         "_inline",
+        "_key",
         "_skip",
         "auth",
         "body",
@@ -103,6 +104,7 @@ class ClientRequest:
         self.deadline: float | None = None  # the total timeout, in loop time
         self._body_task: asyncio.Task[None] | None = None
         self._inline: bytes | None = None
+        self._key: ConnectionKey | None = None  # computed once, on first use
         self.body = self._prepare_body(body)
 
     # -- what the connector needs --------------------------------------------------
@@ -121,18 +123,21 @@ class ClientRequest:
 
     @property
     def connection_key(self) -> ConnectionKey:
-        proxy_headers_hash = None
-        if self.proxy_headers:
-            proxy_headers_hash = hash(tuple(self.proxy_headers.items()))
-        return ConnectionKey(
-            self.host,
-            self.port,
-            self.is_ssl(),
-            self.ssl,
-            self.proxy,
-            self.proxy_auth,
-            proxy_headers_hash,
-        )
+        key = self._key
+        if key is None:
+            proxy_headers_hash = None
+            if self.proxy_headers:
+                proxy_headers_hash = hash(tuple(self.proxy_headers.items()))
+            key = self._key = ConnectionKey(
+                self.host,
+                self.port,
+                self.is_ssl(),
+                self.ssl,
+                self.proxy,
+                self.proxy_auth,
+                proxy_headers_hash,
+            )
+        return key
 
     @property
     def request_info(self) -> RequestInfo:

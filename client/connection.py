@@ -172,9 +172,9 @@ class ResponseProtocol(asyncio.Protocol):
             resume=self._on_stream_drained,
             sock_read=self._sock_read,
         )
-        if self._decompress:
+        if self._decompress and "Content-Encoding" in head.headers:
             # Several Content-Encoding lines are one list (RFC 9110 §5.3).
-            encoding = ", ".join(head.headers.getall("Content-Encoding", ()))
+            encoding = ", ".join(head.headers.getall("Content-Encoding"))
             if encoding:
                 try:
                     self.decoder = make_decoder(encoding, max_size=self._max_decompressed)

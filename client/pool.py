@@ -231,7 +231,7 @@ class BaseConnector:
         key: ConnectionKey = req.connection_key
         if not self._idle.get(key):
             return None
-        grant = self._try_acquire(key, reserve=False)
+        grant = self._try_acquire(key, reserve=False)  # idle ones only
         if grant is None:
             return None
         assert isinstance(grant, ResponseProtocol)
