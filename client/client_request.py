@@ -262,10 +262,6 @@ class ClientRequest:
         finally:
             protocol.writing_body = False
 
-    @property
-    def body_task(self) -> asyncio.Task[None] | None:
-        return self._body_task
-
     def terminate(self) -> None:
         """Stop writing the body (the response is being dropped)."""
         task = self._body_task

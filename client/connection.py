@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,17 @@ if TYPE_CHECKING:
     from .tls import TLSInfo
 
 __all__ = ["Connection", "ResponseProtocol"]
+
+# What ``begin`` uses: the parser's default limits, no sock_read, no decoding.
+_PLAIN_SETTINGS = types.SimpleNamespace(
+    max_line_size=8190,
+    max_field_size=8190,
+    read_until_eof=True,
+    read_bufsize=2**16,
+    timeout=types.SimpleNamespace(sock_read=None),
+    auto_decompress=False,
+    max_decompressed_size=None,
+)
 
 # Compressed bytes expanded per step. The first slice is small (2 KiB: at most ~2 MiB of
 # output at deflate's ~1032:1 maximum); slices grow while their output stays small and
@@ -74,7 +86,6 @@ class ResponseProtocol(asyncio.Protocol):
         self.should_close = False
         self.closed: asyncio.Future[None] = loop.create_future()
         self.on_idle: Callable[[ResponseProtocol], None] | None = None
-        self.on_first_byte: Callable[[], None] | None = None
         self._drain_waiter: asyncio.Future[None] | None = None
         self._paused_writing = False
         self._reading_paused = False
@@ -99,10 +110,7 @@ class ResponseProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.last_data = self._loop.time()
-        if not self._got_bytes:
-            self._got_bytes = True
-            if self.on_first_byte is not None:
-                self.on_first_byte()
+        self._got_bytes = True
         try:
             leftover = self.parser.feed(data)
         except ProtocolError as exc:
@@ -290,39 +298,19 @@ class ResponseProtocol(asyncio.Protocol):
     def exception(self) -> BaseException | None:
         return self._exception
 
-    def begin(
-        self,
-        method: str,
-        *,
-        informational: Callable[[ResponseHead], None] | None = None,
-        read_bufsize: int = 2**16,
-        sock_read: float | None = None,
-        decompress: bool = True,
-        max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
-        max_line_size: int = 8190,
-        max_field_size: int = 8190,
-        read_until_eof: bool = True,
-        on_idle: Callable[[ResponseProtocol], None] | None = None,
-    ) -> asyncio.Future[tuple[ResponseHead, StreamReader]]:
-        """Arm the parser for the response to ``method``; return the future of its head."""
-        parser = self.parser
-        parser.max_line_size = max_line_size
-        parser.max_field_size = max_field_size
-        parser.start(method, read_until_eof=read_until_eof)
-        self._informational = informational
-        self._read_bufsize = read_bufsize
-        self._sock_read = sock_read
-        self._decompress = decompress
-        self._max_decompressed = max_decompressed_size
-        self.on_idle = on_idle
-        self._got_bytes = False
-        waiter = self._head_waiter = self._loop.create_future()
-        return waiter
+    def begin(self, method: str) -> asyncio.Future[tuple[ResponseHead, StreamReader]]:
+        """``begin_with`` default limits and no decoding (the proxy's CONNECT answer)."""
+        return self.begin_with(method, _PLAIN_SETTINGS, None)
 
     def begin_with(
-        self, method: str, settings: Any, on_idle: Callable[[ResponseProtocol], None]
+        self,
+        method: str,
+        settings: Any,
+        on_idle: Callable[[ResponseProtocol], None] | None,
     ) -> asyncio.Future[tuple[ResponseHead, StreamReader]]:
-        """``begin`` from a request's ``HopSettings`` (the hot path: no keyword parsing)."""
+        """Arm the parser for the response to ``method`` with a hop's settings (the
+        request's ``HopSettings``: limits, read buffer, sock_read, decoding); return the
+        future of the head."""
         parser = self.parser
         parser.max_line_size = settings.max_line_size
         parser.max_field_size = settings.max_field_size or settings.max_line_size
@@ -403,7 +391,7 @@ class ResponseProtocol(asyncio.Protocol):
 class Connection:
     """A protocol lent out by a connector for one request; ``release`` gives it back."""
 
-    __slots__ = ("_callbacks", "_connector", "_key", "_protocol", "reused")
+    __slots__ = ("_connector", "_key", "_protocol", "reused")
 
     def __init__(
         self, connector: Any, key: Any, protocol: ResponseProtocol, *, reused: bool
@@ -411,7 +399,6 @@ class Connection:
         self._connector = connector
         self._key = key
         self._protocol: ResponseProtocol | None = protocol
-        self._callbacks: list[Callable[[], None]] = []
         self.reused = reused
 
     def __repr__(self) -> str:
@@ -433,22 +420,12 @@ class Connection:
     def closed(self) -> bool:
         return self._protocol is None or not self._protocol.is_connected
 
-    def add_callback(self, callback: Callable[[], None]) -> None:
-        if callback is not None:
-            self._callbacks.append(callback)
-
-    def _notify(self) -> None:
-        callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            callback()
-
     def released_by(self, _protocol: ResponseProtocol) -> None:
         """The protocol's ``on_idle`` hook: its body is complete, so give it back."""
         self.release()
 
     def release(self) -> None:
         """Give the connection back: to the idle pool if it can carry another request."""
-        self._notify()
         protocol = self._protocol
         if protocol is not None:
             self._protocol = None
@@ -456,7 +433,6 @@ class Connection:
 
     def close(self) -> None:
         """Close the connection and free its pool slot."""
-        self._notify()
         protocol = self._protocol
         if protocol is not None:
             self._protocol = None

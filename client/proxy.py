@@ -72,7 +72,7 @@ async def open_tunnel(protocol: ResponseProtocol, req: Any, timeout: ClientTimeo
     """Ask the proxy on ``protocol`` for a tunnel to the request's host (CONNECT)."""
     headers = connect_headers(req.host, req.port, req.proxy_auth, req.proxy_headers)
     target = headers["Host"]
-    head_fut = protocol.begin("CONNECT", decompress=False)
+    head_fut = protocol.begin("CONNECT")
     protocol.write(serialize_request_head("CONNECT", target, headers.items()))
     try:
         async with asyncio.timeout(timeout.sock_read or None):

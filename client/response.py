@@ -30,7 +30,7 @@ from .exceptions import (
     ServerTimeoutError,
 )
 from .http1 import HttpVersion, ResponseHead, raw_header_pairs
-from .streams import EMPTY_PAYLOAD, StreamReader
+from .streams import StreamReader
 
 if TYPE_CHECKING:
     from .client_request import ClientRequest
@@ -391,7 +391,3 @@ class ClientResponse:
         size = len(self._body) if self._body is not None else self.content.total_bytes
         for trace in self._traces:
             await trace.send_response_end(self.method, self._url, size)
-
-    @staticmethod
-    def empty_stream() -> StreamReader:
-        return EMPTY_PAYLOAD
