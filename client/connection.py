@@ -59,6 +59,14 @@ DECODE_STEP_MIN = 512
 DECODE_STEP_MAX = 256 * 1024
 DECODE_OUTPUT_TARGET = 1 << 20
 
+# asyncio's socket transport recv()s into a fresh bytes object of its ``max_size``
+# (256 KiB) on every read. glibc serves that size with mmap, then mremap()s it down to the
+# few hundred bytes a small response takes and munmap()s it when freed: three system calls
+# and a page fault per response. Reads start at a size the heap serves and double while
+# they come back full, so a bulk body still reads in 256 KiB steps.
+RECV_SIZE = 64 * 1024
+RECV_SIZE_MAX = 256 * 1024
+
 
 class ResponseProtocol(asyncio.Protocol):
     """Reads responses off one transport; knows nothing about pools or sessions."""
@@ -101,16 +109,23 @@ class ResponseProtocol(asyncio.Protocol):
         self._decode_step = DECODE_STEP
         self.requests_served = 0
         self.last_used = loop.time()
+        self._recv_size = 0  # the socket transport's read size while we tune it; 0: not
+        self._socket_transport: Any = None  # the one tuned (TLS reads through its own)
 
     # -- asyncio.Protocol ----------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         self.peername = transport.get_extra_info("peername")
+        if getattr(transport, "max_size", 0) > RECV_SIZE:  # selector socket transports
+            self._socket_transport = transport
+            transport.max_size = self._recv_size = RECV_SIZE  # type: ignore[attr-defined]
 
     def data_received(self, data: bytes) -> None:
         self.last_data = self._loop.time()
         self._got_bytes = True
+        if len(data) == self._recv_size:
+            self._grow_reads()
         try:
             leftover = self.parser.feed(data)
         except ProtocolError as exc:
@@ -125,6 +140,12 @@ class ResponseProtocol(asyncio.Protocol):
             # Bytes after a complete response to a non-pipelining client: the stream is
             # out of sync, so this connection must never carry another request.
             self.should_close = True
+
+    def _grow_reads(self) -> None:
+        """A read filled the buffer: a bulk body is flowing, so read more at a time."""
+        if self._recv_size < RECV_SIZE_MAX:
+            self._recv_size *= 2
+            self._socket_transport.max_size = self._recv_size
 
     def eof_received(self) -> bool | None:
         return False  # let the transport close; connection_lost does the bookkeeping
@@ -272,6 +293,8 @@ class ResponseProtocol(asyncio.Protocol):
                 stream.feed_data(tail)
         self.stream = None
         self.requests_served += 1
+        if self._recv_size > RECV_SIZE:
+            self._socket_transport.max_size = self._recv_size = RECV_SIZE
         self.last_used = self.last_data  # the time of the read that completed it
         if stream is not None:
             stream.feed_eof()
