@@ -6,6 +6,11 @@ Rules:
   pings itself, so a busy reader never starves the peer's heartbeat.
 - Reading stops once ``_READ_HIGH_WATER`` payload bytes wait unread, and resumes at half.
 - After our Close frame it writes nothing else (RFC 6455 §5.5.1).
+- Frames written while the messages of one read are being handled are gathered and go
+  out together when that turn of the event loop ends (an echoing or request/response
+  peer answers a batch with one system call instead of one per frame); ``_CORK_LIMIT``
+  bytes gathered go out at once, so back-pressure still applies. A read that brought a
+  single message corks nothing: a lone answer is written at once.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ __all__ = ["WebSocketProtocol"]
 _READ_HIGH_WATER = 1 << 20
 # How long to wait for connection_lost after closing our side of the transport.
 _LOST_TIMEOUT = 1.0
+# Gathered frame bytes past this are written at once (the transport's own buffer and its
+# high-water mark take over from there).
+_CORK_LIMIT = 64 * 1024
 
 
 _DATA_TYPES = (WSMsgType.TEXT, WSMsgType.BINARY)
@@ -58,6 +66,8 @@ class WebSocketProtocol(asyncio.Protocol):
         self.lost_exc: BaseException | None = None
         self.closed: asyncio.Future[None] = loop.create_future()
         self.last_received = loop.time()
+        self._corked: list[bytes] | None = None  # frames gathered until this turn ends
+        self._corked_size = 0
 
     # -- asyncio.Protocol ----------------------------------------------------------
 
@@ -71,13 +81,20 @@ class WebSocketProtocol(asyncio.Protocol):
             self._reader.feed(data, messages)
         except WebSocketError as exc:
             messages.append(WSMessage(WSMsgType.ERROR, exc, None))
+        cork = len(messages) > 1 and self._corked is None
+        if cork:
+            self._corked = []
         for msg in messages:
             if self._autoping and msg.type is WSMsgType.PING:
                 transport = self.transport
                 if not self.close_sent and transport is not None and not transport.is_closing():
-                    transport.write(self._writer.pong(msg.data))
+                    self.write(self._writer.pong(msg.data))
             elif not (self._autoping and msg.type is WSMsgType.PONG):
                 self.push(msg)
+        if cork:
+            # Scheduled after the reader's wake-up: what it answers to these messages is
+            # gathered, and goes out in one write right after it.
+            self._loop.call_soon(self.uncork)
 
     def eof_received(self) -> bool | None:
         return False  # close the transport; connection_lost reports it
@@ -150,9 +167,32 @@ class WebSocketProtocol(asyncio.Protocol):
             self.transport.resume_reading()
 
     def write(self, data: bytes) -> None:
-        if self.transport is None or self.transport.is_closing():
+        transport = self.transport
+        if transport is None or transport.is_closing():
             raise ClientConnectionResetError("Cannot write to closing transport")
-        self.transport.write(data)
+        corked = self._corked
+        if corked is None:
+            transport.write(data)
+            return
+        corked.append(data)
+        self._corked_size += len(data)
+        if self._corked_size > _CORK_LIMIT:
+            self._flush_cork(transport)
+
+    def uncork(self) -> None:
+        """Write the frames gathered since the read that corked, and stop gathering."""
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            self._flush_cork(transport)
+        self._corked = None
+        self._corked_size = 0
+
+    def _flush_cork(self, transport: asyncio.Transport) -> None:
+        corked = self._corked
+        if corked:
+            transport.write(corked[0] if len(corked) == 1 else b"".join(corked))
+            corked.clear()
+            self._corked_size = 0
 
     def can_write_now(self) -> bool:
         return not self.close_sent and not self._paused_writing
@@ -176,6 +216,7 @@ class WebSocketProtocol(asyncio.Protocol):
             if abort:
                 transport.abort()
             else:
+                self.uncork()  # what was gathered (our Close frame, say) goes first
                 transport.close()
         try:
             async with asyncio.timeout(_LOST_TIMEOUT):

@@ -200,13 +200,20 @@ class Peer:
             (n,) = struct.unpack("!Q", await self.reader.readexactly(8))
         key = await self.reader.readexactly(4)
         data = await self.reader.readexactly(n)
-        return b0 & 0x0F, bytes(b ^ key[i % 4] for i, b in enumerate(data))
+        return b0 & 0x0F, _unmask(data, key)
 
     async def until_close(self) -> int:
         while True:
             opcode, payload = await self.frame()
             if opcode == 8:
                 return int(struct.unpack("!H", payload[:2])[0])
+
+
+def _unmask(data: bytes, key: bytes) -> bytes:
+    """XOR with the repeated 4-byte key, as one big integer (fast for MiB payloads)."""
+    n = len(data)
+    stream = (key * (n // 4 + 1))[:n]
+    return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(n, "big")
 
 
 def frame(opcode: int, payload: bytes = b"", *, fin: bool = True, masked: bool = False) -> bytes:
@@ -697,6 +704,91 @@ async def test_messages_after_close_frame_are_dropped(raw_ws: Any, session: Any)
 
     ws = await ws_connect(session, await raw_ws(script))
     assert await ws.close(code=1001) is True and ws.close_code == 1000
+
+
+async def test_answers_to_a_batch_arrive_in_order_before_close(
+    raw_ws: Any, session: Any
+) -> None:
+    """Frames written while a batch of messages is handled go out gathered: the pong first,
+    then every answer in order, our Close last."""
+    got: asyncio.Future[list[tuple[int, bytes]]] = asyncio.Future()
+
+    async def script(peer: Peer) -> None:
+        peer.accept()
+        peer.writer.write(frame(9, b"p") + b"".join(frame(1, b"m%d" % i) for i in range(50)))
+        frames: list[tuple[int, bytes]] = []
+        while not frames or frames[-1][0] != 8:
+            frames.append(await peer.frame())
+        peer.writer.write(frame(8, frames[-1][1]))
+        got.set_result(frames)
+
+    ws = await ws_connect(session, await raw_ws(script))
+    for i in range(50):
+        assert await ws.receive_str() == f"m{i}"
+        await ws.send_str(f"a{i}")
+    assert await ws.close(code=4005) is True
+    frames = await got
+    assert frames[0] == (10, b"p")
+    assert frames[1:51] == [(1, b"a%d" % i) for i in range(50)]
+    assert len(frames) == 52 and frames[51][1][:2] == struct.pack("!H", 4005)
+
+
+async def test_an_answer_never_waits_for_more_traffic(raw_ws: Any, session: Any) -> None:
+    """An answer to one message of a batch reaches a peer that says nothing until it has
+    it: gathering lasts one loop turn, not until something else is written."""
+
+    async def script(peer: Peer) -> None:
+        peer.accept()
+        peer.writer.write(frame(1, b"q1") + frame(1, b"q2"))
+        assert await peer.frame() == (1, b"a1")
+        peer.writer.write(frame(1, b"r"))
+        await peer.until_close()
+
+    ws = await ws_connect(session, await raw_ws(script))
+    assert await ws.receive_str() == "q1"
+    await ws.send_str("a1")
+    assert await ws.receive_str() == "q2"
+    assert await ws.receive_str(timeout=5) == "r"
+    await ws.close()
+
+
+async def test_gathered_answer_goes_out_before_an_echoed_close(
+    raw_ws: Any, session: Any
+) -> None:
+    """The peer's Close in the same read as a message: the answer to the message, then the
+    echoed Close, both reach the peer before the socket closes."""
+    got: asyncio.Future[list[tuple[int, bytes]]] = asyncio.Future()
+
+    async def script(peer: Peer) -> None:
+        peer.accept()
+        peer.writer.write(frame(1, b"m0") + frame(8, struct.pack("!H", 4001)))
+        got.set_result([await peer.frame(), await peer.frame()])
+
+    ws = await ws_connect(session, await raw_ws(script))
+    assert await ws.receive_str() == "m0"
+    await ws.send_str("a0")
+    assert (await ws.receive()).type is WSMsgType.CLOSE
+    assert await got == [(1, b"a0"), (8, struct.pack("!H", 4001))]
+    assert ws.closed and ws.close_code == 4001
+
+
+async def test_big_answers_to_a_batch_all_arrive(raw_ws: Any, session: Any) -> None:
+    """Answers far past what is gathered (8 x 1 MiB to one read's batch) arrive whole."""
+    payloads = [bytes([i]) * MiB for i in range(8)]
+    got: asyncio.Future[list[tuple[int, bytes]]] = asyncio.Future()
+
+    async def script(peer: Peer) -> None:
+        peer.accept()
+        peer.writer.write(b"".join(frame(1, b"go%d" % i) for i in range(8)))
+        got.set_result([await peer.frame() for _ in range(8)])
+        await peer.until_close()
+
+    ws = await ws_connect(session, await raw_ws(script))
+    for i in range(8):
+        assert await ws.receive_str() == f"go{i}"
+        await ws.send_bytes(payloads[i])
+    assert await got == [(2, payload) for payload in payloads]
+    await ws.close()
 
 
 def test_websockets_is_the_asyncio_flavour() -> None:
