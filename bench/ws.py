@@ -7,6 +7,7 @@ Run (peers env, see bench/README.md; `websockets` installed there too):
     bench/.peers/bin/python bench/ws.py --rev HEAD    # committed code, not the working tree
     bench/.peers/bin/python bench/ws.py --profile     # zurl's workloads under cProfile
     bench/.peers/bin/python bench/ws.py --server websockets   # the library server instead
+    bench/.peers/bin/python bench/ws.py --clients zurl aiohttp   # no floors
 
 Every client echoes 32-byte text messages through one WebSocket connection on 127.0.0.1,
 compression off on all sides (zurl and aiohttp `compress=0`, websockets `compression=None`;
@@ -31,6 +32,18 @@ the rest is the two system calls; a C echo server (gcc -O2) tried as a check was
 for any client. The table shows the server's CPU per message (from /proc), below every
 client's. `--server websockets` (`websockets.asyncio.server.serve`, compression=None) runs
 the same clients against the library server, to check that the ranking holds.
+
+Two floors take turns with the clients and are printed below them, in no verdict:
+references for what a workload allows at all, since seq is bound by round-trip latency
+(system calls and wake-ups on both sides), not by framing. Both send one frame built once
+(the payload masked with the all-zero key, so unchanged) per message and know every echo is
+34 bytes: floor-socket checks each seq echo byte for byte, otherwise they only count bytes.
+They get the clients' warm-up, time cap and figures. floor-socket: a blocking socket, no
+event loop (about the least any Python client can spend). floor-asyncio: an
+asyncio.Protocol on the already handshaken socket, one transport.write per message, a
+future per echo awaited (about the least an asyncio client can spend). The `floors:` lines
+(each floor/aiohttp, per workload) show what a target over aiohttp asks: zurl/aiohttp near
+floor-asyncio/aiohttp leaves zurl no time for framing; past it, no time for asyncio.
 
 Each (client, workload) runs in its own fresh subprocess per round; rounds are interleaved
 and the client order rotates each round. In a subprocess 2,000 untimed round trips (imports,
@@ -59,10 +72,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from _profile import print_profile
 from _tree import describe, snapshot, worker_env
@@ -70,6 +84,7 @@ from _tree import describe, snapshot, worker_env
 HERE = Path(__file__).resolve().parent
 PEERS_PY = HERE / ".peers" / "bin" / "python"
 CLIENTS = ("zurl", "aiohttp", "websockets")
+FLOORS = ("floor-asyncio", "floor-socket")  # references for what seq and pipe allow: no verdicts
 WORKLOADS = ("seq", "pipe")
 TARGETS = {"aiohttp": 1.2}
 PAYLOAD = "0123456789abcdef" * 2  # 32 bytes of text
@@ -80,6 +95,12 @@ Result = tuple[int, float, float, float]  # messages, wall s, CPU s, user-mode C
 PROFILER: cProfile.Profile | None = None  # set in a --profile worker: profiles the timed loop
 MAX_FRAME = 1 << 20  # the echo server's read buffer: larger frames end the connection
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+# The floors' bytes, built once. A client frame must be masked (RFC 6455 §5.3); with the
+# all-zero mask key, masking XORs nothing, so the payload goes out as is.
+FLOOR_FRAME = bytes((0x81, 0x80 | len(PAYLOAD))) + bytes(4) + PAYLOAD.encode()
+FLOOR_ECHO = bytes((0x81, len(PAYLOAD))) + PAYLOAD.encode()  # FIN + text, unmasked: 34 bytes
+ECHO_SIZE = len(FLOOR_ECHO)
+FLOOR_READ = 1 << 16  # the floors' read size, as zurl's engine starts with
 
 
 # ---------------------------------------------------------------- echo server (subprocess)
@@ -206,6 +227,28 @@ async def serve_websockets() -> None:
 # ---------------------------------------------------------------- client side (subprocess)
 
 
+Clock = tuple[float, float, float]  # wall s, CPU s, user-mode CPU s: since some start
+
+
+def _clock() -> Clock:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return time.perf_counter(), usage.ru_utime + usage.ru_stime, usage.ru_utime
+
+
+def _start_timing() -> Clock:
+    """Start the timed loop (and the profiler of a --profile worker)."""
+    if PROFILER:
+        PROFILER.enable()
+    return _clock()
+
+
+def _stop_timing(done: int, start: Clock) -> Result:
+    wall, cpu, user = _clock()
+    if PROFILER:
+        PROFILER.disable()
+    return done, wall - start[0], cpu - start[1], user - start[2]
+
+
 async def _drive(send: Any, recv: Any, workload: str, n: int,
                  window: int) -> Result:
     """Warm up untimed, then time `n` echoes (fewer past TIME_CAP):
@@ -238,15 +281,8 @@ async def _drive(send: Any, recv: Any, workload: str, n: int,
         return done
 
     await loop(WARMUP)
-    if PROFILER:
-        PROFILER.enable()
-    start, cpu_start = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
-    done = await loop(n)
-    elapsed, cpu_end = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
-    if PROFILER:
-        PROFILER.disable()
-    user = cpu_end.ru_utime - cpu_start.ru_utime
-    return done, elapsed, user + cpu_end.ru_stime - cpu_start.ru_stime, user
+    start = _start_timing()
+    return _stop_timing(await loop(n), start)
 
 
 async def _aiohttp_like(mod: Any, url: str, workload: str, n: int,
@@ -270,8 +306,178 @@ async def _websockets(url: str, workload: str, n: int, window: int) -> Result:
         return await _drive(ws.send, ws.recv, workload, n, window)
 
 
+# ---------------------------------------------------------------- floors (subprocess)
+# Not clients: references for what a workload allows at all, so that a target can be
+# checked against them. Each sends the FLOOR_FRAME bytes built once and expects FLOOR_ECHO
+# back, with the warm-up, TIME_CAP and figures of `_drive`.
+
+
+def _floor_connect(url: str) -> socket.socket:
+    """A blocking TCP_NODELAY socket through a hand-written opening handshake (RFC 6455 §4),
+    read up to the blank line after the 101 response's head."""
+    parts = urlsplit(url)
+    sock = socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    key = base64.b64encode(os.urandom(16))
+    sock.sendall(b"GET " + (parts.path or "/").encode() + b" HTTP/1.1\r\nHost: "
+                 + parts.netloc.encode() + b"\r\nUpgrade: websocket\r\nConnection: Upgrade"
+                 b"\r\nSec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        more = sock.recv(4096)
+        if not more:
+            raise ConnectionError("connection closed during the handshake")
+        head += more
+    status, *lines = head[:head.index(b"\r\n\r\n")].split(b"\r\n")
+    fields = {name.strip().lower(): value.strip()
+              for name, _, value in (line.partition(b":") for line in lines)}
+    if (status.split(b" ")[1:2] != [b"101"]
+            or fields.get(b"sec-websocket-accept")
+            != base64.b64encode(hashlib.sha1(key + GUID).digest())):
+        raise RuntimeError(f"handshake refused: {status.decode(errors='replace')}")
+    if not head.endswith(b"\r\n\r\n"):  # the server says nothing before the first echo
+        raise RuntimeError("bytes after the handshake response")
+    return sock
+
+
+def _send_more(send: Callable[[bytes], object], echoes: int, sent: int, count: int,
+               deadline: float) -> tuple[int, int]:
+    """pipe, for `echoes` echoes just counted: one more message sent for each until `count`
+    are sent, none past the deadline (as in `_drive`): the new (sent, count)."""
+    for _ in range(echoes):
+        if sent >= count:
+            break
+        if not sent & 1023 and time.perf_counter() > deadline:
+            return sent, sent  # stop sending; drain what is in flight
+        send(FLOOR_FRAME)
+        sent += 1
+    return sent, count
+
+
+def _floor_socket(url: str, workload: str, n: int, window: int) -> Result:
+    """floor-socket: a blocking socket, no event loop, no framing code: the least any
+    Python client can spend per message."""
+    sock = _floor_connect(url)
+    send, recv, recv_into = sock.sendall, sock.recv, sock.recv_into
+    buf = bytearray(FLOOR_READ)
+
+    def loop(count: int) -> int:
+        deadline = time.perf_counter() + TIME_CAP
+        if workload == "seq":
+            for i in range(count):
+                send(FLOOR_FRAME)
+                echo = recv(ECHO_SIZE)
+                while len(echo) < ECHO_SIZE:  # the echo split by TCP
+                    more = recv(ECHO_SIZE - len(echo))
+                    if not more:
+                        raise ConnectionError("connection closed")
+                    echo += more
+                if echo != FLOOR_ECHO:
+                    raise RuntimeError("bad echo")
+                if not i & 1023 and time.perf_counter() > deadline:
+                    return i + 1
+            return count
+        sent = min(window, count)
+        for _ in range(sent):
+            send(FLOOR_FRAME)
+        done = partial = 0  # partial: bytes of the next echo already read
+        while done < sent:
+            got = recv_into(buf)
+            if not got:
+                raise ConnectionError("connection closed")
+            echoes, partial = divmod(partial + got, ECHO_SIZE)
+            done += echoes
+            sent, count = _send_more(send, echoes, sent, count, deadline)
+        return done
+
+    with sock:
+        loop(WARMUP)
+        start = _start_timing()
+        return _stop_timing(loop(n), start)
+
+
+class _EchoCounter(asyncio.Protocol):
+    """floor-asyncio's protocol: counts whole echoes by their bytes (each is ECHO_SIZE long)
+    and parses nothing; a future per echo awaited."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.partial = 0  # bytes of the next echo already in, kept across reads
+        self.ready = 0  # whole echoes in and not taken yet
+        self.waiter: asyncio.Future[None] | None = None
+        self.lost: BaseException | None = None
+
+    def arrival(self) -> asyncio.Future[None]:
+        """A future done when the next whole echo is in."""
+        if self.lost:
+            raise self.lost
+        self.waiter = self.loop.create_future()
+        return self.waiter
+
+    def data_received(self, data: bytes) -> None:
+        echoes, self.partial = divmod(self.partial + len(data), ECHO_SIZE)
+        if echoes:
+            self.ready += echoes
+            if self.waiter is not None:
+                self.waiter.set_result(None)
+                self.waiter = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = exc or ConnectionError("connection closed")
+        if self.waiter is not None:
+            self.waiter.set_exception(self.lost)
+            self.waiter = None
+
+
+async def _floor_asyncio(url: str, workload: str, n: int, window: int) -> Result:
+    """floor-asyncio: the least an asyncio client can do per message: one transport.write,
+    the selector loop's read, a count, a future to wake the awaiting coroutine."""
+    loop = asyncio.get_running_loop()
+    transport, proto = await loop.create_connection(lambda: _EchoCounter(loop),
+                                                    sock=_floor_connect(url))
+    # asyncio's socket transport reads into a fresh bytes object of its max_size, 256 KiB by
+    # default: glibc mmaps that, mremaps it down to the bytes read and munmaps it when freed,
+    # three system calls per read. zurl's engine lowers it the same way (client/connection.py).
+    transport.max_size = FLOOR_READ  # type: ignore[attr-defined]
+    write = transport.write
+
+    async def run(count: int) -> int:
+        deadline = time.perf_counter() + TIME_CAP
+        if workload == "seq":
+            for i in range(count):
+                write(FLOOR_FRAME)
+                if not proto.ready:
+                    await proto.arrival()
+                proto.ready -= 1
+                if not i & 1023 and time.perf_counter() > deadline:
+                    return i + 1
+            return count
+        sent = min(window, count)
+        for _ in range(sent):
+            write(FLOOR_FRAME)
+        done = 0
+        while done < sent:
+            if not proto.ready:
+                await proto.arrival()
+            echoes, proto.ready = proto.ready, 0
+            done += echoes
+            sent, count = _send_more(write, echoes, sent, count, deadline)
+        return done
+
+    try:
+        await run(WARMUP)
+        start = _start_timing()
+        return _stop_timing(await run(n), start)
+    finally:
+        transport.close()
+
+
 def run_worker(client: str, url: str, workload: str, n: int,
                window: int) -> Result:
+    if client == "floor-socket":
+        return _floor_socket(url, workload, n, window)
+    if client == "floor-asyncio":
+        return asyncio.run(_floor_asyncio(url, workload, n, window))
     if client == "websockets":
         return asyncio.run(_websockets(url, workload, n, window))
     if client == "zurl":
@@ -325,6 +531,8 @@ def python_for_workers() -> str:
 
 def available(py: str, client: str, env: dict[str, str]) -> str | None:
     """None when the client imports with a ws_connect, else why not."""
+    if client in FLOORS:  # the standard library only
+        return None
     probe = {"zurl": "import client; client.ClientSession.ws_connect",
              "aiohttp": "import aiohttp; aiohttp.ClientSession.ws_connect",
              "websockets": "import websockets.asyncio.client"}[client]
@@ -385,7 +593,7 @@ def bench(args: argparse.Namespace, py: str, url: str, server_pid: int,
                 cpu.setdefault((client, workload), []).append(cpu_us)
                 user.setdefault((client, workload), []).append(user_us)
                 server.setdefault((client, workload), []).append(srv_us)
-                print(f"round {rnd + 1}/{args.rounds} {workload:4} {client:10} {mps:8.0f} msg/s "
+                print(f"round {rnd + 1}/{args.rounds} {workload:4} {client:13} {mps:8.0f} msg/s "
                       f"{cpu_us:5.1f} CPU µs/msg, user {user_us:4.1f} (server {srv_us:4.1f}; "
                       f"{made} messages)",
                       file=sys.stderr, flush=True)
@@ -405,7 +613,7 @@ def report(args: argparse.Namespace, rate: dict[tuple[str, str], dict[int, float
     print(f"\nws: median messages/s over {args.rounds} rounds; {args.n} x {len(PAYLOAD)}-byte "
           f"text echoes, seq = one at a time, pipe = {args.window} in flight; "
           f"server: {args.server}; {describe(args.rev)}")
-    print(f"{'client':11}" + "".join(f"{w + ' msg/s':>12}" for w in wl)
+    print(f"{'client':14}" + "".join(f"{w + ' msg/s':>12}" for w in wl)
           + "   CPU µs/msg:" + "".join(f"{w:>6}" for w in wl)
           + "   user:" + "".join(f"{w:>6}" for w in wl)
           + "   server µs/msg:" + "".join(f"{w:>6}" for w in wl))
@@ -418,8 +626,9 @@ def report(args: argparse.Namespace, rate: dict[tuple[str, str], dict[int, float
         value = statistics.median(vals.values() if isinstance(vals, dict) else vals)
         return f"{value:{width}{fmt}}"
 
-    for client in args.clients:
-        print(f"{client:11}" + "".join(cell(rate, (client, w), 12, ".0f") for w in wl)
+    # the floors below the clients, whatever the order given
+    for client in sorted(args.clients, key=lambda name: name in FLOORS):
+        print(f"{client:14}" + "".join(cell(rate, (client, w), 12, ".0f") for w in wl)
               + " " * 14 + "".join(cell(cpu, (client, w), 6, ".1f") for w in wl)
               + " " * 8 + "".join(cell(user, (client, w), 6, ".1f") for w in wl)
               + " " * 17 + "".join(cell(server, (client, w), 6, ".1f") for w in wl))
@@ -438,6 +647,12 @@ def report(args: argparse.Namespace, rate: dict[tuple[str, str], dict[int, float
         target = f"   (target >= {TARGETS[peer]}x)" if peer in TARGETS else ""
         if cells:
             print(f"zurl/{peer:10} {'   '.join(cells)}{target}")
+    for w in wl:  # what a target over aiohttp asks, next to what any client could reach
+        cells = [f"{floor}/aiohttp {med[(floor, w)] / med[('aiohttp', w)]:.2f}x "
+                 f"({paired(rate[(floor, w)], rate[('aiohttp', w)]):.2f}x)"
+                 for floor in FLOORS if (floor, w) in med and ("aiohttp", w) in med]
+        if cells:
+            print(f"floors: {w} {', '.join(cells)}")
     print("ratios: of the medians; in brackets the median of per-round ratios")
     for peer in ("aiohttp", "websockets"):
         cells = [f"{w} {statistics.median(cpu[(peer, w)]) / mine:.2f}x"
@@ -465,14 +680,16 @@ def main() -> None:
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
     parser.add_argument("--time-cap", type=float, default=TIME_CAP,
                         help="seconds after which a timed loop stops early (rate still valid)")
-    parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
+    parser.add_argument("--clients", nargs="+", choices=CLIENTS + FLOORS,
+                        default=list(CLIENTS + FLOORS),
+                        help="floor-* are references, below the clients and in no verdict")
     parser.add_argument("--server", choices=("echo", "websockets"), default="echo",
                         help="echo: the minimal server here (default); websockets: the library")
-    parser.add_argument("--profile", nargs="?", const="zurl", choices=CLIENTS,
+    parser.add_argument("--profile", nargs="?", const="zurl", choices=CLIENTS + FLOORS,
                         help="profile a client's workloads (default zurl; top 25 by tottime)")
     parser.add_argument("--rev", help="measure this git revision (default: the working tree)")
     parser.add_argument("--serve", choices=("echo", "websockets"), help=argparse.SUPPRESS)
-    parser.add_argument("--worker", choices=CLIENTS, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=CLIENTS + FLOORS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--workload", choices=WORKLOADS, help=argparse.SUPPRESS)
     args = parser.parse_args()
