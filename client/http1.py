@@ -65,6 +65,13 @@ _HEX = re.compile(rb"[0-9A-Fa-f]+")
 # time. Only valid lines are kept, and the line limit is checked before one is stored.
 _status_cache: dict[bytes, tuple[HttpVersion, int, str]] = {}
 _DIGITS = re.compile(rb"[0-9]+")
+# Parsed heads by their bytes and everything else the result depends on: a server sends
+# the same block for the same resource (its Date changes once a second), and parsing it is
+# most of what a small response costs. Only small blocks; cleared when full. Sharing is
+# safe: a ResponseHead is a tuple, its headers a read-only proxy.
+_parsed_heads: dict[tuple[bytes, str, int, int, int], ResponseHead] = {}
+_PARSED_HEADS_SIZE = 128
+_PARSED_HEAD_MAX = 2048
 
 
 class ResponseHead(NamedTuple):
@@ -386,6 +393,17 @@ class ResponseParser:
         return after
 
     def _build_head(self, block: bytes) -> ResponseHead:
+        key = (block, self._method, self.max_line_size, self.max_field_size, self.max_header_count)
+        head = _parsed_heads.get(key)
+        if head is None:
+            head = self._parse_block(block)
+            if len(block) <= _PARSED_HEAD_MAX:
+                if len(_parsed_heads) >= _PARSED_HEADS_SIZE:
+                    _parsed_heads.clear()
+                _parsed_heads[key] = head
+        return head
+
+    def _parse_block(self, block: bytes) -> ResponseHead:
         eol = block.find(b"\n")
         status_line = block[:eol]
         status = _status_cache.get(status_line)

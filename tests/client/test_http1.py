@@ -849,3 +849,23 @@ def test_property_any_cr_lf_nul_is_refused(
     headers[index] = (name, value)
     with pytest.raises(client.InvalidRequestHeaderError):
         serialize_request_head("GET", "/", headers)
+
+
+# -- heads seen before ----------------------------------------------------------------------
+
+
+def test_a_repeated_head_is_framed_for_each_request(feed: Feed) -> None:
+    """The same header bytes again (parsed heads are remembered): framed by the method of
+    the request at hand and checked against the parser's own limits, every time."""
+    message = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Tag: " + b"t" * 100 + b"\r\n\r\n"
+    first, _, _ = parse(feed, message + b"hello")
+    again, _, _ = parse(feed, message + b"hello")
+    assert again.head == first.head and bytes(again.body) == b"hello"
+    assert again.head.headers["X-Tag"] == "t" * 100
+    head_sink, head_parser, leftover = parse(feed, message, "HEAD")
+    assert head_sink.head.content_length is None and head_sink.completed == 1
+    assert leftover == b"" and not head_parser.in_message
+    with pytest.raises(ProtocolError, match="longer than 64"):
+        parse(feed, message + b"hello", max_line_size=64)
+    with pytest.raises(ProtocolError, match="More than 1 response headers"):
+        parse(feed, message + b"hello", max_header_count=1)
