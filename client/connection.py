@@ -170,6 +170,7 @@ class ResponseProtocol(asyncio.Protocol):
         if self._drain_waiter is not None and not self._drain_waiter.done():
             self._drain_waiter.set_exception(ClientConnectionResetError("Connection lost"))
         self.transport = None
+        self._socket_transport, self._recv_size = None, 0
         if not self.closed.done():
             self.closed.set_result(None)
 
@@ -481,3 +482,4 @@ class Connection:
             new_protocol.data_received(leftover)
         # Keep the connector's shutdown able to wait for this transport too.
         protocol.transport = None
+        protocol._socket_transport, protocol._recv_size = None, 0  # no longer ours to tune
