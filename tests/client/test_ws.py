@@ -706,9 +706,7 @@ async def test_messages_after_close_frame_are_dropped(raw_ws: Any, session: Any)
     assert await ws.close(code=1001) is True and ws.close_code == 1000
 
 
-async def test_answers_to_a_batch_arrive_in_order_before_close(
-    raw_ws: Any, session: Any
-) -> None:
+async def test_answers_to_a_batch_arrive_in_order_before_close(raw_ws: Any, session: Any) -> None:
     """Frames written while a batch of messages is handled go out gathered: the pong first,
     then every answer in order, our Close last."""
     got: asyncio.Future[list[tuple[int, bytes]]] = asyncio.Future()
@@ -752,9 +750,7 @@ async def test_an_answer_never_waits_for_more_traffic(raw_ws: Any, session: Any)
     await ws.close()
 
 
-async def test_gathered_answer_goes_out_before_an_echoed_close(
-    raw_ws: Any, session: Any
-) -> None:
+async def test_gathered_answer_goes_out_before_an_echoed_close(raw_ws: Any, session: Any) -> None:
     """The peer's Close in the same read as a message: the answer to the message, then the
     echoed Close, both reach the peer before the socket closes."""
     got: asyncio.Future[list[tuple[int, bytes]]] = asyncio.Future()
