@@ -9,6 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from . import hdrs
     from .certinfo import CertificateInfo, parse_certificate, parse_fingerprint, parse_pins
     from .certprobe import fetch_peer_certificate
     from .client_request import ClientRequest
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
         WSServerHandshakeError,
     )
     from .http1 import HttpVersion, HttpVersion10, HttpVersion11
+    from .middlewares import ClientHandlerType, ClientMiddlewareType
     from .payload import (
         AsyncIterablePayload,
         BytesPayload,
@@ -205,6 +207,8 @@ _EXPORTS = {
     "TraceTcpConnectStartParams": "tracing",
     "TraceTlsHandshakeEndParams": "tracing",
     "TraceTlsHandshakeStartParams": "tracing",
+    "ClientHandlerType": "middlewares",
+    "ClientMiddlewareType": "middlewares",
     "WSCloseCode": "websocket",
     "WSMessage": "websocket",
     "WSMsgType": "websocket",
@@ -214,6 +218,10 @@ _EXPORTS = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "hdrs":  # a module, as in aiohttp: ``aiohttp.hdrs.CONTENT_TYPE``
+        value: Any = importlib.import_module(".hdrs", __name__)
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'client' has no attribute {name!r}")
@@ -223,7 +231,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    return sorted({*globals(), *_EXPORTS, "hdrs"})
 
 
 __version__ = "0.1.0"
@@ -245,7 +253,9 @@ __all__ = [
     "ClientConnectorError",
     "ClientConnectorSSLError",
     "ClientError",
+    "ClientHandlerType",
     "ClientHttpProxyError",
+    "ClientMiddlewareType",
     "ClientOSError",
     "ClientPayloadError",
     "ClientProxyConnectionError",
@@ -328,6 +338,7 @@ __all__ = [
     "WSServerHandshakeError",
     "WebSocketError",
     "fetch_peer_certificate",
+    "hdrs",
     "parse_certificate",
     "parse_fingerprint",
     "parse_pins",

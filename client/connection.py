@@ -30,7 +30,7 @@ from .exceptions import (
     ProtocolError,
     ServerDisconnectedError,
 )
-from .http1 import ResponseHead, ResponseParser
+from .http1 import MAX_HEADER_COUNT, ResponseHead, ResponseParser
 from .streams import StreamReader
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ __all__ = ["Connection", "ResponseProtocol"]
 _PLAIN_SETTINGS = types.SimpleNamespace(
     max_line_size=8190,
     max_field_size=8190,
+    max_headers=MAX_HEADER_COUNT,
     read_until_eof=True,
     read_bufsize=2**16,
     timeout=types.SimpleNamespace(sock_read=None),
@@ -338,6 +339,7 @@ class ResponseProtocol(asyncio.Protocol):
         parser = self.parser
         parser.max_line_size = settings.max_line_size
         parser.max_field_size = settings.max_field_size or settings.max_line_size
+        parser.max_header_count = settings.max_headers
         parser.start(method, read_until_eof=settings.read_until_eof)
         self._informational = None
         self._read_bufsize = settings.read_bufsize

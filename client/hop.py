@@ -51,6 +51,7 @@ class HopSettings(NamedTuple):
     max_line_size: int
     max_field_size: int
     read_until_eof: bool
+    max_headers: int
 
 
 async def send_hop(

@@ -7,7 +7,10 @@ Rules:
 - Timeouts (``ClientTimeout``) map onto the phases: ``connect`` bounds getting a connection
   (pool wait + connect), ``sock_connect`` each connect, ``sock_read`` each wait for bytes,
   ``total`` the whole exchange including the body.
-- With no trace configs the hot path builds no trace objects at all (``traces`` is empty).
+- With no trace configs the hot path builds no trace objects at all (``traces`` is empty);
+  with no middlewares no handler chain is built either.
+- Middlewares (``middlewares``) wrap each hop's send: redirects, cookies and
+  ``raise_for_status`` act on what the outermost one returns.
 - ``close()`` returns only when every transport is gone (see ``connector``).
 """
 
@@ -17,7 +20,7 @@ import asyncio
 import contextlib
 import json as _json
 import warnings
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -38,11 +41,12 @@ from .exceptions import (
 )
 from .headers import auto_headers, cookie_header, hop_headers, merge_headers
 from .hop import HopSettings, send_hop
-from .http1 import HttpVersion11
+from .http1 import MAX_HEADER_COUNT, HttpVersion11
 from .response import ClientResponse, default_charset_resolver
 
 if TYPE_CHECKING:
     from .cookiejar import AbstractCookieJar
+    from .middlewares import ClientHandlerType, ClientMiddlewareType
     from .payload import Payload
     from .tracing import Trace, TraceConfig
 
@@ -86,6 +90,8 @@ class ClientSession:
         read_bufsize: int = 2**16,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
+        max_headers: int = MAX_HEADER_COUNT,
+        middlewares: Sequence[ClientMiddlewareType] = (),
         fallback_charset_resolver: Callable[[ClientResponse, bytes], str] = (
             default_charset_resolver
         ),
@@ -132,6 +138,8 @@ class ClientSession:
         self._read_bufsize = read_bufsize
         self._max_line_size = max_line_size
         self._max_field_size = max_field_size
+        self._max_headers = max_headers
+        self._middlewares = tuple(middlewares)
         self._resolve_charset = fallback_charset_resolver
         self._version = version
         # zurl's guard against decompression bombs (aiohttp has none): None lifts it.
@@ -363,6 +371,8 @@ class ClientSession:
         auto_decompress: bool | None = None,
         max_line_size: int | None = None,
         max_field_size: int | None = None,
+        max_headers: int | None = None,
+        middlewares: Sequence[ClientMiddlewareType] | None = None,
         verify_ssl: bool | None = None,
         fingerprint: bytes | None = None,
         ssl_context: Any = None,
@@ -427,7 +437,7 @@ class ClientSession:
             timeout is self._timeout
             and auto_decompress is self._auto_decompress
             and read_until_eof
-            and not (read_bufsize or max_line_size or max_field_size)
+            and not (read_bufsize or max_line_size or max_field_size or max_headers)
         )
         settings = self._default_settings if plain else None
         if settings is None:
@@ -440,10 +450,12 @@ class ClientSession:
                 max_line_size or self._max_line_size,
                 max_field_size or self._max_field_size,
                 read_until_eof,
+                max_headers or self._max_headers,
             )
             if plain:
                 self._default_settings = settings  # a request with no overrides: built once
         history: list[ClientResponse] = []
+        chain = self._middlewares if middlewares is None else tuple(middlewares)
         for trace in traces:
             await trace.send_request_start(method, url, CIMultiDictProxy(base_headers))
         try:
@@ -486,9 +498,11 @@ class ClientSession:
                     version=self._version,
                 )
                 req.deadline = deadline
-                resp = await send_hop(
-                    connector, req, settings, tuple(history) if history else (), self
-                )
+                hop_history = tuple(history) if history else ()
+                if chain:
+                    resp = await self._send_through(chain, connector, req, settings, hop_history)
+                else:
+                    resp = await send_hop(connector, req, settings, hop_history, self)
                 if "Set-Cookie" in resp.headers:
                     self._store_cookies(resp)
                 if not allow_redirects or not 300 <= resp.status < 400:
@@ -554,6 +568,23 @@ class ClientSession:
         for trace in traces:
             await trace.send_request_end(method, url, CIMultiDictProxy(base_headers), resp)
         return resp
+
+    async def _send_through(
+        self,
+        chain: tuple[ClientMiddlewareType, ...],
+        connector: BaseConnector,
+        req: ClientRequest,
+        settings: HopSettings,
+        history: tuple[ClientResponse, ...],
+    ) -> ClientResponse:
+        """One hop through the middlewares; the innermost handler sends the request."""
+        from .middlewares import chain_middlewares
+
+        async def send(request: ClientRequest) -> ClientResponse:
+            return await send_hop(connector, request, settings, history, self)
+
+        handler: ClientHandlerType = chain_middlewares(send, chain)
+        return await handler(req)
 
     async def _check_status(self, resp: ClientResponse, per_request: Any) -> None:
         check = self._raise_for_status if per_request is None else per_request
