@@ -26,6 +26,7 @@ class Options:
     form: bool = False
     multipart: bool = False
     auth: str | None = None
+    auth_type: str = "basic"
     timeout: float | None = None
     connect_timeout: float | None = None
     check_status: bool = False
@@ -98,10 +99,15 @@ class Options:
     ws_timeout: float | None = None
 
 
-def parse_auth(value: str | None, env: Environment) -> tuple[str, str] | None:
-    """``user:pass``; a bare ``user`` asks for the password on a terminal."""
+def parse_auth(
+    value: str | None, env: Environment, auth_type: str = "basic"
+) -> tuple[str, str] | None:
+    """``user:pass``; a bare ``user`` asks for the password on a terminal. With
+    ``-A bearer`` the whole value is the token."""
     if value is None:
         return None
+    if auth_type == "bearer":
+        return value, ""
     user, sep, password = value.partition(":")
     if sep:
         return user, password
@@ -183,7 +189,8 @@ def _run(env: Environment, opts: Options) -> int:
             form=opts.form,
             multipart=opts.multipart,
             json=opts.json_,
-            auth=parse_auth(opts.auth, env),
+            auth=parse_auth(opts.auth, env, opts.auth_type),
+            auth_type=opts.auth_type,
             timeout=opts.timeout,
             connect_timeout=opts.connect_timeout,
             ignore_stdin=opts.ignore_stdin or targets.stdin_used,

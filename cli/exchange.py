@@ -65,11 +65,14 @@ def planned_request(spec: RequestSpec) -> RequestMessage:
     The engine may add headers of its own (Accept-Encoding, for one) when it really sends.
     """
     headers = [("Host", host_header(spec.url)), *spec.headers]
-    if spec.auth is not None:
+    if spec.auth is not None and spec.auth_type == "basic":
         import base64
 
         creds = base64.b64encode(f"{spec.auth[0]}:{spec.auth[1]}".encode("latin-1")).decode()
         headers.append(("Authorization", f"Basic {creds}"))
+    elif spec.auth is not None and spec.auth_type == "bearer":
+        headers.append(("Authorization", f"Bearer {spec.auth[0]}"))
+    # Digest credentials answer the server's challenge: nothing to plan before it comes.
     if spec.body is not None and spec.chunked:
         headers.append(("Transfer-Encoding", "chunked"))
     elif spec.body is not None:
@@ -148,6 +151,11 @@ def _session_options(spec: RequestSpec) -> dict[str, Any]:
         options["cookie_jar"] = load_jar(spec.cookie_jar)
     if spec.proxy is not None and spec.proxy.trust_env:  # the environment picks, per hop
         options["trust_env"] = True
+    if spec.auth is not None and spec.auth_type == "digest":
+        # On the session, so later requests of a multi-URL run reuse the nonce (no 401 each).
+        from client.digest import DigestAuthMiddleware
+
+        options["middlewares"] = (DigestAuthMiddleware(spec.auth[0], spec.auth[1]),)
     return options
 
 
@@ -198,8 +206,10 @@ def _request_options(spec: RequestSpec) -> dict[str, Any]:
         options["data"] = spec.body
     if spec.chunked:
         options["chunked"] = True
-    if spec.auth is not None:
+    if spec.auth is not None and spec.auth_type == "basic":
         options["auth"] = client.BasicAuth(spec.auth[0], spec.auth[1])
+    elif spec.auth is not None and spec.auth_type == "bearer":
+        options["headers"].setdefault("Authorization", f"Bearer {spec.auth[0]}")
     return options
 
 

@@ -57,7 +57,19 @@ OPTIONS: list[Decorator] = [
     click.option("--form", "-f", is_flag=True, help="Send data fields as a urlencoded form."),
     click.option("--multipart", is_flag=True, help="Send data fields as multipart/form-data."),
     click.option(
-        "--auth", "-a", metavar="USER[:PASS]", help="Basic credentials; asks for PASS if omitted."
+        "--auth",
+        "-a",
+        metavar="USER[:PASS]",
+        help="Credentials (the token with -A bearer); asks for PASS if omitted.",
+    ),
+    click.option(
+        "--auth-type",
+        "-A",
+        type=click.Choice(["basic", "digest", "bearer"]),
+        default="basic",
+        show_default=True,
+        help="How --auth is sent: Basic, Digest (RFC 7616, answering the server's "
+        "challenge) or a Bearer token.",
     ),
     click.option(
         "--timeout",

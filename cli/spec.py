@@ -51,6 +51,7 @@ class RequestSpec:
     skip_auto_headers: tuple[str, ...] = ()
     body: bytes | None = None
     auth: tuple[str, str] | None = None
+    auth_type: str = "basic"  # --auth-type: basic, digest or bearer (auth[0] is the token)
     timeout: float | None = None
     connect_timeout: float | None = None
     # Connection flags (--limit, --unix-socket, --resolve, DNS): see cli/connect_options.py.
@@ -78,6 +79,7 @@ class Inputs:
     multipart: bool = False
     json: bool = False
     auth: tuple[str, str] | None = None
+    auth_type: str = "basic"
     timeout: float | None = None
     connect_timeout: float | None = None
     ignore_stdin: bool = False
@@ -188,6 +190,7 @@ def build_spec(inputs: Inputs) -> RequestSpec:
         skip_auto_headers=skip,
         body=body,
         auth=inputs.auth,
+        auth_type=inputs.auth_type,
         timeout=inputs.timeout,
         connect_timeout=inputs.connect_timeout,
     )

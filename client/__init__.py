@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .connector import BaseConnector, NamedPipeConnector, TCPConnector, UnixConnector
     from .contexts import request
     from .cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
+    from .digest import DigestAuthMiddleware
     from .exceptions import (
         ClientConnectionError,
         ClientConnectionResetError,
@@ -130,6 +131,7 @@ _EXPORTS = {
     "TCPConnector": "connector",
     "UnixConnector": "connector",
     "AbstractCookieJar": "cookiejar",
+    "DigestAuthMiddleware": "digest",
     "CookieJar": "cookiejar",
     "DummyCookieJar": "cookiejar",
     "ClientConnectionError": "exceptions",
@@ -274,6 +276,7 @@ __all__ = [
     "CookieJar",
     "DecompressionLimitError",
     "DefaultResolver",
+    "DigestAuthMiddleware",
     "DummyCookieJar",
     "Fingerprint",
     "FingerprintMismatch",

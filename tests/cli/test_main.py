@@ -124,6 +124,24 @@ def test_basic_auth(httpbin: Any) -> None:
     assert wrong.code == ExitCode.HTTP_4XX
 
 
+def test_digest_auth(httpbin: Any) -> None:
+    url = f"{httpbin.url}/digest-auth/auth/u/p/SHA-256"
+    assert echoed(zurl("-A", "digest", "-a", "u:p", url)) == {"authenticated": True, "user": "u"}
+    verbose = zurl("-v", "--show-secrets", "-A", "digest", "-a", "u:p", url)
+    assert verbose.code == 0 and b'Authorization: Digest username="u"' in verbose.stdout
+    wrong = zurl("--check-status", "-A", "digest", "-a", "u:x", url)
+    assert wrong.code == ExitCode.HTTP_4XX
+
+
+def test_bearer_auth(httpbin: Any) -> None:
+    assert echoed(zurl("-A", "bearer", "-a", "t0ken", f"{httpbin.url}/bearer")) == {
+        "authenticated": True,
+        "token": "t0ken",
+    }
+    planned = zurl("--offline", "-A", "bearer", "-a", "t0ken", "example.org")
+    assert b"Authorization: Bearer t0ken" in planned.stdout
+
+
 def test_auth_without_password_and_no_terminal() -> None:
     result = zurl("-a", "user", "--offline", "example.org")
     assert result.code == ExitCode.USAGE
