@@ -41,6 +41,7 @@ __all__ = [
     "BytesPayload",
     "FilePayload",
     "FormData",
+    "JsonBytesPayload",
     "JsonPayload",
     "Payload",
     "StringPayload",
@@ -122,6 +123,18 @@ class JsonPayload(BytesPayload):
         text = dumps(value)
         body = text.encode("utf-8") if isinstance(text, str) else bytes(text)
         super().__init__(body, content_type=content_type)
+
+
+class JsonBytesPayload(JsonPayload):
+    """aiohttp 3.12's payload for encoders that return bytes (``orjson.dumps``): sent as is."""
+
+    def __init__(
+        self,
+        value: Any,
+        dumps: Callable[[Any], bytes],
+        content_type: str = "application/json",
+    ) -> None:
+        super().__init__(value, dumps=dumps, content_type=content_type)
 
 
 class FilePayload(Payload):

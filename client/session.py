@@ -79,6 +79,7 @@ class ClientSession:
         skip_auto_headers: Iterable[str] | None = None,
         auth: BasicAuth | None = None,
         json_serialize: Callable[[Any], str] = _json.dumps,
+        json_serialize_bytes: Callable[[Any], bytes] | None = None,
         cookie_jar: AbstractCookieJar | None = None,
         connector_owner: bool = True,
         raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] = False,
@@ -123,6 +124,10 @@ class ClientSession:
         self._default_proxy = URL(proxy) if proxy is not None else None
         self._default_proxy_auth = proxy_auth
         self._json_serialize = json_serialize
+        # aiohttp 3.12: a bytes encoder (orjson.dumps), when given, makes the json= bodies.
+        self._json_dumps: Callable[[Any], str | bytes] = (
+            json_serialize if json_serialize_bytes is None else json_serialize_bytes
+        )
         self._raise_for_status = raise_for_status
         if timeout is _SENTINEL or timeout is None:
             timeout = DEFAULT_TIMEOUT
@@ -338,7 +343,7 @@ class ClientSession:
         from .payload import JsonPayload, payload_from_data
 
         if json is not None:
-            return JsonPayload(json, dumps=self._json_serialize)
+            return JsonPayload(json, dumps=self._json_dumps)
         return payload_from_data(data)
 
     async def _request(
