@@ -12,12 +12,15 @@ Rules:
 - Middlewares (``middlewares``) wrap each hop's send: redirects, cookies and
   ``raise_for_status`` act on what the outermost one returns.
 - ``close()`` returns only when every transport is gone (see ``connector``).
+- aiohttp's deprecated spellings (``read_timeout``, ``conn_timeout``) are resolved once in
+  ``__init__``, so they cost a request nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json as _json
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -83,6 +86,8 @@ class ClientSession:
         cookie_jar: AbstractCookieJar | None = None,
         connector_owner: bool = True,
         raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] = False,
+        read_timeout: float | None = _SENTINEL,
+        conn_timeout: float | None = None,
         timeout: ClientTimeout | object = _SENTINEL,
         auto_decompress: bool = True,
         trust_env: bool = False,
@@ -106,6 +111,7 @@ class ClientSession:
             self._base_url = URL(base_url)
         if self._base_url is not None and not self._base_url.is_absolute():
             raise ValueError("base_url must be an absolute URL")
+        self._timeout = _session_timeout(timeout, read_timeout, conn_timeout)
         if connector is None:
             connector = TCPConnector(loop=self._loop)
         self._connector: BaseConnector | None = connector
@@ -129,11 +135,6 @@ class ClientSession:
             json_serialize if json_serialize_bytes is None else json_serialize_bytes
         )
         self._raise_for_status = raise_for_status
-        if timeout is _SENTINEL or timeout is None:
-            timeout = DEFAULT_TIMEOUT
-        if not isinstance(timeout, ClientTimeout):
-            raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
-        self._timeout = timeout
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
         self._requote_redirect_url = requote_redirect_url
@@ -602,6 +603,36 @@ class ClientSession:
         set_cookies = resp.headers.getall("Set-Cookie", ())
         if set_cookies:
             self.cookie_jar.update_cookies_from_headers(list(set_cookies), resp.url)
+
+
+def _session_timeout(timeout: object, read_timeout: Any, conn_timeout: Any) -> ClientTimeout:
+    """The session's ``ClientTimeout``, from aiohttp's ``timeout=`` or its deprecated
+    ``read_timeout=`` (which aiohttp maps to ``total``) and ``conn_timeout=`` (``connect``).
+    """
+    if timeout is _SENTINEL or timeout is None:
+        result = DEFAULT_TIMEOUT
+        if read_timeout is not _SENTINEL:
+            warnings.warn(
+                "read_timeout is deprecated, use timeout argument instead",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            result = dataclasses.replace(result, total=read_timeout)
+        if conn_timeout is not None:
+            warnings.warn(
+                "conn_timeout is deprecated, use timeout argument instead",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            result = dataclasses.replace(result, connect=conn_timeout)
+        return result
+    if not isinstance(timeout, ClientTimeout):
+        raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
+    if read_timeout is not _SENTINEL:
+        raise ValueError("read_timeout conflicts with timeout=: set ClientTimeout(total=...)")
+    if conn_timeout is not None:
+        raise ValueError("conn_timeout conflicts with timeout=: set ClientTimeout(connect=...)")
+    return timeout
 
 
 async def _drain(resp: ClientResponse) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import ssl
+import time
 from typing import Any
 
 import pytest
 
 import client
 from tests.servers.keepalive import KeepAliveServerFactory
-from tests.servers.raw import RawConnection
+from tests.servers.raw import RawConnection, RawServerFactory
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -56,3 +58,52 @@ async def test_json_serialize_is_used_without_a_bytes_encoder(
     ):
         echo = await resp.json()
     assert echo["body"] == "[\n 1\n]"
+
+
+# -- read_timeout / conn_timeout (deprecated spellings) --------------------------------------
+
+
+async def test_read_timeout_is_the_total_timeout(raw_server: RawServerFactory) -> None:
+    server = await raw_server(stall)
+    with pytest.warns(DeprecationWarning, match="read_timeout is deprecated"):
+        session = client.ClientSession(read_timeout=0.3)
+    async with session:
+        assert session.timeout.total == 0.3
+        assert session.timeout.sock_connect == 30  # the rest of the default stays
+        started = time.monotonic()
+        with pytest.raises(client.ServerTimeoutError, match="Total timeout") as info:
+            await session.get(server.url + "/")
+    assert not isinstance(info.value, client.SocketTimeoutError)
+    assert time.monotonic() - started < 5
+
+
+async def test_conn_timeout_bounds_getting_a_connection(
+    raw_server: RawServerFactory, client_ssl_context: ssl.SSLContext
+) -> None:
+    # A TLS handshake the server never answers: the connect phase stalls, not the read.
+    server = await raw_server(stall)
+    with pytest.warns(DeprecationWarning, match="conn_timeout is deprecated"):
+        session = client.ClientSession(conn_timeout=0.3)
+    async with session:
+        assert session.timeout.connect == 0.3
+        assert session.timeout.total == 5 * 60
+        url = f"https://127.0.0.1:{server.port}/"
+        started = time.monotonic()
+        with pytest.raises(client.ConnectionTimeoutError, match="Connection timeout"):
+            await session.get(url, ssl=client_ssl_context)
+    assert time.monotonic() - started < 5
+
+
+async def test_read_and_conn_timeout_combine() -> None:
+    with pytest.warns(DeprecationWarning) as record:
+        session = client.ClientSession(read_timeout=7, conn_timeout=2)
+    async with session:
+        assert (session.timeout.total, session.timeout.connect) == (7, 2)
+    assert len(record) == 2
+    assert all(w.filename == __file__ for w in record)  # they point at the caller
+
+
+@pytest.mark.parametrize("legacy", [{"read_timeout": 1.0}, {"conn_timeout": 1.0}])
+async def test_legacy_timeouts_conflict_with_timeout(legacy: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="conflicts with timeout="):
+        client.ClientSession(timeout=client.ClientTimeout(total=5), **legacy)  # type: ignore[arg-type]
