@@ -3,6 +3,11 @@
 Each opens a transport for a ``ClientRequest`` and hands back a ``ResponseProtocol``;
 the bookkeeping of slots, waiters and keep-alive lives in ``pool.BaseConnector``.
 A TLS connection is checked against its pin before any request byte can be written.
+
+Rules:
+- TLS transports are aborted when the connector closes (a silent peer could hold a
+  close_notify for 30 s), unless the deprecated ``ssl_shutdown_timeout`` asks for a
+  graceful shutdown; that bound is handed to ``start_tls``.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import socket
 import ssl
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +43,12 @@ if TYPE_CHECKING:
 
 __all__ = ["BaseConnector", "NamedPipeConnector", "TCPConnector", "UnixConnector"]
 
+_UNSET: Any = object()
+# aiohttp's words, so a warnings filter written for aiohttp matches ours.
+SSL_SHUTDOWN_TIMEOUT_DEPRECATED = (
+    "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0"
+)
+
 
 class TCPConnector(BaseConnector):
     """TCP (and TLS) connections, with a DNS cache shared by concurrent lookups."""
@@ -62,6 +74,7 @@ class TCPConnector(BaseConnector):
         timeout_ceil_threshold: float = 5,
         happy_eyeballs_delay: float | None = 0.25,
         interleave: int | None = None,
+        ssl_shutdown_timeout: float | None = _UNSET,
     ) -> None:
         super().__init__(
             keepalive_timeout=keepalive_timeout,
@@ -89,6 +102,12 @@ class TCPConnector(BaseConnector):
         self._dns = DnsCache(
             self._loop, self._resolver, enabled=use_dns_cache, ttl=ttl_dns_cache, family=family
         )
+        # aiohttp's default 0: TLS transports are aborted on close, asyncio's own bound
+        # (30 s) applies to a close_notify otherwise.
+        self._ssl_shutdown_timeout: float | None = 0
+        if ssl_shutdown_timeout is not _UNSET:
+            warnings.warn(SSL_SHUTDOWN_TIMEOUT_DEPRECATED, DeprecationWarning, stacklevel=2)
+            self._ssl_shutdown_timeout = ssl_shutdown_timeout
 
     @property
     def family(self) -> int:
@@ -107,6 +126,13 @@ class TCPConnector(BaseConnector):
         self._dns.clear(host, port)
 
     async def close(self) -> None:
+        if self._ssl_shutdown_timeout != 0:
+            # Asked for a graceful TLS shutdown: close_notify, bounded by the timeout given
+            # to start_tls (the pool still aborts what is left after its own wait).
+            for protocol in list(self._protocols):
+                transport = protocol.transport
+                if protocol.tls is not None and transport is not None:
+                    transport.close()
         await super().close()
         if self._resolver_owner:
             await self._resolver.close()
@@ -224,9 +250,18 @@ class TCPConnector(BaseConnector):
             await trace.send_tls_handshake_start(req.host, req.port, server_hostname)
         try:
             async with asyncio.timeout(timeout.sock_connect or None):
-                tls_transport = await self._loop.start_tls(
-                    transport, protocol, context, server_hostname=server_hostname
-                )
+                if self._ssl_shutdown_timeout:
+                    tls_transport = await self._loop.start_tls(
+                        transport,
+                        protocol,
+                        context,
+                        server_hostname=server_hostname,
+                        ssl_shutdown_timeout=self._ssl_shutdown_timeout,
+                    )
+                else:
+                    tls_transport = await self._loop.start_tls(
+                        transport, protocol, context, server_hostname=server_hostname
+                    )
         except ssl.SSLCertVerificationError as exc:
             transport.abort()
             raise ClientConnectorCertificateError(key, exc) from exc

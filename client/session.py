@@ -12,8 +12,8 @@ Rules:
 - Middlewares (``middlewares``) wrap each hop's send: redirects, cookies and
   ``raise_for_status`` act on what the outermost one returns.
 - ``close()`` returns only when every transport is gone (see ``connector``).
-- aiohttp's deprecated spellings (``read_timeout``, ``conn_timeout``) are resolved once in
-  ``__init__``, so they cost a request nothing.
+- aiohttp's deprecated spellings (``read_timeout``, ``conn_timeout``, ``ssl_shutdown_timeout``)
+  are resolved once in ``__init__``, so they cost a request nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from yarl import URL
 
 from .client_request import ClientRequest
 from .config import DEFAULT_TIMEOUT, BasicAuth, ClientTimeout
-from .connector import BaseConnector, TCPConnector
+from .connector import SSL_SHUTDOWN_TIMEOUT_DEPRECATED, BaseConnector, TCPConnector
 from .contexts import RequestContextManager
 from .deadlines import CoarseTimers
 from .decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECOMPRESSED_SIZE
@@ -103,6 +103,7 @@ class ClientSession:
         ),
         version: Any = HttpVersion11,
         max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
+        ssl_shutdown_timeout: float | None = _SENTINEL,
     ) -> None:
         self._loop = loop or asyncio.get_running_loop()
         if base_url is None or isinstance(base_url, URL):
@@ -112,8 +113,13 @@ class ClientSession:
         if self._base_url is not None and not self._base_url.is_absolute():
             raise ValueError("base_url must be an absolute URL")
         self._timeout = _session_timeout(timeout, read_timeout, conn_timeout)
+        if ssl_shutdown_timeout is not _SENTINEL:
+            warnings.warn(SSL_SHUTDOWN_TIMEOUT_DEPRECATED, DeprecationWarning, stacklevel=2)
         if connector is None:
             connector = TCPConnector(loop=self._loop)
+            if ssl_shutdown_timeout is not _SENTINEL:
+                # aiohttp hands it to the connector it makes (warned about once, above).
+                connector._ssl_shutdown_timeout = ssl_shutdown_timeout
         self._connector: BaseConnector | None = connector
         self._connector_owner = connector_owner
         # The default jar is made when first needed: a run that never sees a cookie never

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import socket
 import ssl
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -107,3 +111,61 @@ async def test_read_and_conn_timeout_combine() -> None:
 async def test_legacy_timeouts_conflict_with_timeout(legacy: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="conflicts with timeout="):
         client.ClientSession(timeout=client.ClientTimeout(total=5), **legacy)  # type: ignore[arg-type]
+
+
+# -- ssl_shutdown_timeout -------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def tls_listener() -> Iterator[socket.socket]:
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+    try:
+        yield listener
+    finally:
+        listener.close()
+
+
+def answer_once_then_watch_close(listener: socket.socket, context: ssl.SSLContext) -> str:
+    """One HTTP exchange over TLS, then how the client ended it: with a TLS close_notify
+    ("close_notify") or by dropping TCP under the TLS session ("ragged")."""
+    raw, _ = listener.accept()
+    raw.settimeout(10)
+    with context.wrap_socket(raw, server_side=True, suppress_ragged_eofs=False) as tls:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += tls.recv(4096)
+        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        try:
+            while tls.recv(4096):
+                pass
+        except ssl.SSLEOFError:
+            return "ragged"
+        return "close_notify"
+
+
+@pytest.mark.parametrize("where", ["connector", "session", None])
+async def test_ssl_shutdown_timeout_asks_for_a_graceful_tls_close(
+    where: str | None, server_ssl_context: ssl.SSLContext, client_ssl_context: ssl.SSLContext
+) -> None:
+    with tls_listener() as listener:
+        port = listener.getsockname()[1]
+        watch = asyncio.create_task(
+            asyncio.to_thread(answer_once_then_watch_close, listener, server_ssl_context)
+        )
+        if where == "connector":
+            with pytest.warns(DeprecationWarning, match="ssl_shutdown_timeout"):
+                connector = client.TCPConnector(ssl_shutdown_timeout=2.0)
+            session = client.ClientSession(connector=connector)
+        elif where == "session":
+            with pytest.warns(DeprecationWarning, match="ssl_shutdown_timeout") as record:
+                session = client.ClientSession(ssl_shutdown_timeout=2.0)
+            assert len(record) == 1
+        else:
+            session = client.ClientSession()
+        async with session:
+            async with session.get(f"https://localhost:{port}/", ssl=client_ssl_context) as r:
+                assert await r.text() == "ok"
+        # aiohttp's default (0) aborts TLS connections on close; a timeout asks for a
+        # close_notify first.
+        assert await watch == ("ragged" if where is None else "close_notify")
