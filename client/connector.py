@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import ClientTimeout, ConnectionKey, Fingerprint
 from .connection import ResponseProtocol
-from .dnscache import DnsCache
+from .dnscache import DEFAULT_DNS_CACHE_MAX_SIZE, DnsCache
 from .exceptions import (
     ClientConnectorCertificateError,
     ClientConnectorDNSError,
@@ -61,6 +61,7 @@ class TCPConnector(BaseConnector):
         fingerprint: bytes | None = None,
         use_dns_cache: bool = True,
         ttl_dns_cache: float | None = 10,
+        dns_cache_max_size: int = DEFAULT_DNS_CACHE_MAX_SIZE,
         family: int = 0,
         ssl_context: ssl.SSLContext | None = None,
         local_addr: tuple[str, int] | None = None,
@@ -100,7 +101,12 @@ class TCPConnector(BaseConnector):
         self._resolver = resolver if resolver is not None else DefaultResolver()
         self._resolver_owner = resolver is None
         self._dns = DnsCache(
-            self._loop, self._resolver, enabled=use_dns_cache, ttl=ttl_dns_cache, family=family
+            self._loop,
+            self._resolver,
+            enabled=use_dns_cache,
+            ttl=ttl_dns_cache,
+            family=family,
+            max_size=dns_cache_max_size,
         )
         # aiohttp's default 0: TLS transports are aborted on close, asyncio's own bound
         # (30 s) applies to a close_notify otherwise.

@@ -5,6 +5,9 @@ Rules:
 - Concurrent requests for a name that is being resolved wait for that one lookup, and are
   told it was a cache hit (aiohttp's signal semantics).
 - IP literals are never looked up and emit no DNS signals.
+- At most ``max_size`` names are kept; a new one evicts the least recently used (a hit
+  counts as a use), as aiohttp's ``dns_cache_max_size`` does. The dict's order is the
+  recency order, so no second structure is kept.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from .resolver import AbstractResolver, ResolveResult
 if TYPE_CHECKING:
     from .tracing import Trace
 
-__all__ = ["DnsCache"]
+__all__ = ["DEFAULT_DNS_CACHE_MAX_SIZE", "DnsCache"]
+
+# aiohttp's default bound on cached names (``TCPConnector(dns_cache_max_size=1000)``).
+DEFAULT_DNS_CACHE_MAX_SIZE = 1000
 
 
 class DnsCache:
@@ -35,12 +41,14 @@ class DnsCache:
         enabled: bool,
         ttl: float | None,
         family: int,
+        max_size: int = DEFAULT_DNS_CACHE_MAX_SIZE,
     ) -> None:
         self._loop = loop
         self._resolver = resolver
         self._enabled = enabled
         self._ttl = ttl
         self._family = family
+        self._max_size = max_size
         self._entries: dict[tuple[str, int], tuple[list[ResolveResult], float | None]] = {}
         self._inflight: dict[tuple[str, int], asyncio.Future[list[ResolveResult]]] = {}
 
@@ -78,6 +86,8 @@ class DnsCache:
         if cached is not None:
             addrs, expires = cached
             if expires is None or expires > self._loop.time():
+                entries = self._entries
+                entries[key] = entries.pop(key)  # now the most recently used
                 for trace in traces:
                     await trace.send_dns_cache_hit(host)
                 return addrs
@@ -103,7 +113,11 @@ class DnsCache:
         finally:
             del self._inflight[key]
         ttl = self._ttl
-        self._entries[key] = (addrs, None if ttl is None else self._loop.time() + ttl)
+        entries = self._entries
+        entries.pop(key, None)  # a re-resolved name moves to the recent end
+        entries[key] = (addrs, None if ttl is None else self._loop.time() + ttl)
+        if len(entries) > self._max_size:
+            del entries[next(iter(entries))]  # the least recently used
         fut.set_result(addrs)
         return addrs
 

@@ -169,3 +169,39 @@ async def test_ssl_shutdown_timeout_asks_for_a_graceful_tls_close(
         # aiohttp's default (0) aborts TLS connections on close; a timeout asks for a
         # close_notify first.
         assert await watch == ("ragged" if where is None else "close_notify")
+
+
+# -- dns_cache_max_size ---------------------------------------------------------------------
+
+
+async def test_dns_cache_keeps_at_most_max_size_names_lru_first_out(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    names = ("a.test", "b.test", "c.test")
+    resolver = client.StaticResolver({(n, server.port): ["127.0.0.1"] for n in names})
+    seen: list[str] = []
+    trace = client.TraceConfig()
+
+    async def on_hit(_s: Any, _ctx: Any, params: Any) -> None:
+        seen.append(f"hit {params.host}")
+
+    async def on_miss(_s: Any, _ctx: Any, params: Any) -> None:
+        seen.append(f"miss {params.host}")
+
+    trace.on_dns_cache_hit.append(on_hit)
+    trace.on_dns_cache_miss.append(on_miss)
+    connector = client.TCPConnector(resolver=resolver, force_close=True, dns_cache_max_size=2)
+    async with client.ClientSession(connector=connector, trace_configs=[trace]) as session:
+        for name in ("a", "b", "a", "c", "a", "b"):
+            async with session.get(f"http://{name}.test:{server.port}/") as resp:
+                assert await resp.text() == "ok"
+    # c evicts b, not a: the hit on a made it the more recently used of the two.
+    assert seen == [
+        "miss a.test",
+        "miss b.test",
+        "hit a.test",
+        "miss c.test",
+        "hit a.test",
+        "miss b.test",
+    ]
