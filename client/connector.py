@@ -5,6 +5,10 @@ the bookkeeping of slots, waiters and keep-alive lives in ``pool.BaseConnector``
 A TLS connection is checked against its pin before any request byte can be written.
 
 Rules:
+- Without a ``socket_factory`` the loop opens each TCP socket (``create_connection`` with
+  host and port); with one, every attempt gets its socket from the factory, given
+  aiohttp's addrinfo tuple ``(family, SOCK_STREAM, IPPROTO_TCP, "", sockaddr)``, and we
+  bind and connect it ourselves.
 - TLS transports are aborted when the connector closes (a silent peer could hold a
   close_notify for 30 s), unless the deprecated ``ssl_shutdown_timeout`` asks for a
   graceful shutdown; that bound is handed to ``start_tls``.
@@ -17,7 +21,7 @@ import socket
 import ssl
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .config import ClientTimeout, ConnectionKey, Fingerprint
@@ -42,6 +46,10 @@ if TYPE_CHECKING:
     from .tracing import Trace
 
 __all__ = ["BaseConnector", "NamedPipeConnector", "TCPConnector", "UnixConnector"]
+
+# aiohappyeyeballs' AddrInfoType, what aiohttp 3.12's ``socket_factory`` is called with.
+AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
+SocketFactory = Callable[[AddrInfo], socket.socket]
 
 _UNSET: Any = object()
 # aiohttp's words, so a warnings filter written for aiohttp matches ours.
@@ -75,6 +83,7 @@ class TCPConnector(BaseConnector):
         timeout_ceil_threshold: float = 5,
         happy_eyeballs_delay: float | None = 0.25,
         interleave: int | None = None,
+        socket_factory: SocketFactory | None = None,
         ssl_shutdown_timeout: float | None = _UNSET,
     ) -> None:
         super().__init__(
@@ -108,6 +117,7 @@ class TCPConnector(BaseConnector):
             family=family,
             max_size=dns_cache_max_size,
         )
+        self._socket_factory = socket_factory
         # aiohttp's default 0: TLS transports are aborted on close, asyncio's own bound
         # (30 s) applies to a close_notify otherwise.
         self._ssl_shutdown_timeout: float | None = 0
@@ -214,15 +224,21 @@ class TCPConnector(BaseConnector):
                 await trace.send_tcp_connect_start(host, port)
             try:
                 async with asyncio.timeout(timeout.sock_connect or None):
-                    transport, protocol = await self._loop.create_connection(
-                        self._protocol_factory,
-                        addr["host"],
-                        addr["port"],
-                        family=addr["family"],
-                        proto=addr["proto"],
-                        flags=addr["flags"],
-                        local_addr=self._local_addr,
-                    )
+                    if self._socket_factory is None:
+                        transport, protocol = await self._loop.create_connection(
+                            self._protocol_factory,
+                            addr["host"],
+                            addr["port"],
+                            family=addr["family"],
+                            proto=addr["proto"],
+                            flags=addr["flags"],
+                            local_addr=self._local_addr,
+                        )
+                    else:
+                        own = await self._connect_factory_socket(self._socket_factory, addr)
+                        transport, protocol = await self._loop.create_connection(
+                            self._protocol_factory, sock=own
+                        )
             except TimeoutError as exc:
                 raise ConnectionTimeoutError(f"Connection timeout to host {host}:{port}") from exc
             except OSError as exc:
@@ -237,6 +253,24 @@ class TCPConnector(BaseConnector):
         if last_error is None:
             last_error = OSError(0, f"No address found for {host}")
         raise ClientConnectorError(key, last_error) from last_error
+
+    async def _connect_factory_socket(
+        self, factory: SocketFactory, addr: ResolveResult
+    ) -> socket.socket:
+        """A socket from the user's ``socket_factory``, bound and connected to ``addr``."""
+        host, port = addr["host"], addr["port"]
+        family = addr["family"] or (socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sockaddr = (host, port, 0, 0) if family == socket.AF_INET6 else (host, port)
+        sock = factory((family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr))
+        try:
+            sock.setblocking(False)
+            if self._local_addr is not None:
+                sock.bind(self._local_addr)
+            await self._loop.sock_connect(sock, sockaddr)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
     async def _start_tls(
         self,

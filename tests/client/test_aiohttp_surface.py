@@ -205,3 +205,96 @@ async def test_dns_cache_keeps_at_most_max_size_names_lru_first_out(
         "hit a.test",
         "miss b.test",
     ]
+
+
+# -- socket_factory -------------------------------------------------------------------------
+
+
+class RecordingFactory:
+    """A socket_factory that turns on SO_KEEPALIVE and keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.addrinfos: list[tuple[Any, ...]] = []
+        self.sockets: list[socket.socket] = []
+
+    def __call__(self, addrinfo: tuple[Any, ...]) -> socket.socket:
+        family, type_, proto, _, _ = addrinfo
+        sock = socket.socket(family, type_, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        self.addrinfos.append(addrinfo)
+        self.sockets.append(sock)
+        return sock
+
+
+async def tell_peer_port(conn: RawConnection) -> None:
+    while await conn.read_request():
+        body = str(conn.peer[1]).encode()  # type: ignore[index]
+        conn.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+
+async def test_socket_factory_makes_the_connected_socket(raw_server: RawServerFactory) -> None:
+    server = await raw_server(tell_peer_port)
+    factory = RecordingFactory()
+    connector = client.TCPConnector(socket_factory=factory)
+    async with client.ClientSession(connector=connector) as session:
+        async with session.get(server.url + "/") as resp:
+            peer_port = int(await resp.text())
+        async with session.get(server.url + "/") as resp:
+            assert int(await resp.text()) == peer_port  # kept alive: no second socket
+        [sock] = factory.sockets
+        assert sock.getsockname()[1] == peer_port  # the server talked to the factory's
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+    expected = (
+        socket.AF_INET,
+        socket.SOCK_STREAM,
+        socket.IPPROTO_TCP,
+        "",
+        ("127.0.0.1", server.port),
+    )
+    assert factory.addrinfos == [expected]
+    assert sock.fileno() == -1  # closed with the session
+
+
+async def test_socket_factory_is_called_for_every_attempt(raw_server: RawServerFactory) -> None:
+    server = await raw_server(tell_peer_port)  # listens on 127.0.0.1 only
+    resolver = client.StaticResolver({("two.test", server.port): ["127.0.0.2", "127.0.0.1"]})
+    factory = RecordingFactory()
+    connector = client.TCPConnector(resolver=resolver, socket_factory=factory)
+    async with client.ClientSession(connector=connector) as session:
+        async with session.get(f"http://two.test:{server.port}/") as resp:
+            assert int(await resp.text()) == factory.sockets[1].getsockname()[1]
+    assert [info[4] for info in factory.addrinfos] == [
+        ("127.0.0.2", server.port),
+        ("127.0.0.1", server.port),
+    ]
+    assert factory.sockets[0].fileno() == -1  # the refused attempt's socket was closed
+
+
+async def test_socket_factory_failure_is_a_connector_error(
+    raw_server: RawServerFactory,
+) -> None:
+    server = await raw_server(tell_peer_port)
+    await server.close()  # nothing listens there any more
+    factory = RecordingFactory()
+    async with client.ClientSession(
+        connector=client.TCPConnector(socket_factory=factory)
+    ) as session:
+        with pytest.raises(client.ClientConnectorError):
+            await session.get(f"http://127.0.0.1:{server.port}/")
+    assert len(factory.sockets) == 1 and factory.sockets[0].fileno() == -1
+
+
+async def test_socket_factory_carries_tls(
+    keepalive_server: KeepAliveServerFactory,
+    server_ssl_context: ssl.SSLContext,
+    client_ssl_context: ssl.SSLContext,
+) -> None:
+    server = await keepalive_server(ssl=server_ssl_context)
+    factory = RecordingFactory()
+    connector = client.TCPConnector(socket_factory=factory, ssl=client_ssl_context)
+    async with (
+        client.ClientSession(connector=connector) as session,
+        session.get(f"https://localhost:{server.port}/") as resp,
+    ):
+        assert await resp.text() == "ok"
+        assert len(factory.sockets) == 1
