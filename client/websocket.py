@@ -11,6 +11,8 @@ Rules:
   first frame of a compressed message, RSV2/RSV3 are never valid (no other extension).
 - ``max_msg_size`` (0 = unlimited) bounds both the wire size and the inflated size of one
   message; it is checked against each frame's declared length before its payload is buffered.
+- ``decode_text=False`` (aiohttp 3.14): TEXT messages keep their payload bytes, unchecked
+  for UTF-8, and skip the fast path (the common default pays no check for the option).
 """
 
 from __future__ import annotations
@@ -84,7 +86,9 @@ class WSCloseCode(IntEnum):
 
 
 class WSMessage(NamedTuple):
-    """One message: TEXT (str), BINARY/PING/PONG (bytes), CLOSE (code, reason str)."""
+    """One message: TEXT (str; bytes if decode_text=False), BINARY/PING/PONG (bytes),
+    CLOSE (code, reason str).
+    """
 
     type: WSMsgType
     data: Any
@@ -362,9 +366,18 @@ class FrameWriter:
 class FrameReader:
     """Server frames in, whole messages out (see the rules at the top of the module)."""
 
-    def __init__(self, max_msg_size: int = DEFAULT_MAX_MSG_SIZE, *, compress: bool = False):
+    def __init__(
+        self,
+        max_msg_size: int = DEFAULT_MAX_MSG_SIZE,
+        *,
+        compress: bool = False,
+        decode_text: bool = True,
+    ):
         self.max_msg_size = max_msg_size
         self.compress = compress
+        self._decode_text = decode_text
+        # the first byte of a frame the text fast path takes (none without decoding)
+        self._fast_text = 0x81 if decode_text else -1
         self._buf = bytearray()
         self._failed = False
         self._closed = False
@@ -407,6 +420,7 @@ class FrameReader:
     def _parse(self, buf: bytes | bytearray, out: list[WSMessage]) -> int:
         pos, end = 0, len(buf)
         limit = self.max_msg_size
+        fast_text = self._fast_text
         while end - pos >= 2:
             b0, b1 = buf[pos], buf[pos + 1]
             length = b1 & 0x7F
@@ -421,7 +435,7 @@ class FrameReader:
                     break
                 (length,) = struct.unpack_from("!Q", buf, start)
                 start += 8
-            if b0 == 0x81 and self._opcode is None and not (b1 & 0x80):
+            if b0 == fast_text and self._opcode is None and not (b1 & 0x80):
                 # The common case, checked in one go: a whole, uncompressed text message
                 # (FIN, no RSV, TEXT, unmasked) while no fragmented message is open.
                 if limit and length > limit:
@@ -521,7 +535,7 @@ class FrameReader:
         self._size += len(payload)
         if self._compressed:
             payload = self._inflate(payload + _DEFLATE_TAIL if fin else payload, limit)
-        if opcode == WSMsgType.TEXT and (self._utf8 is not None or not fin):
+        if opcode == WSMsgType.TEXT and (self._utf8 is not None or not fin) and self._decode_text:
             # check UTF-8 as fragments arrive (fail fast); a split character waits inside
             if self._utf8 is None:
                 self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")
@@ -545,6 +559,8 @@ class FrameReader:
     def _finish(self, opcode: int, payload: bytes) -> WSMessage:
         if opcode == WSMsgType.BINARY:
             return WSMessage(WSMsgType.BINARY, payload, "")
+        if not self._decode_text:
+            return WSMessage(WSMsgType.TEXT, payload, "")
         try:
             return WSMessage(WSMsgType.TEXT, payload.decode("utf-8"), "")
         except UnicodeDecodeError:  # §8.1

@@ -329,12 +329,14 @@ class ClientWebSocketResponse:
             return msg
 
     async def receive_str(self, *, timeout: float | None = None) -> str:
+        """The next TEXT message's text (its bytes if opened with ``decode_text=False``)."""
         msg = await self.receive(timeout)
         if msg.type is not WSMsgType.TEXT:
             raise WSMessageTypeError(
                 f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT"
             )
-        return str(msg.data)
+        data: str = msg.data
+        return data
 
     async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
         msg = await self.receive(timeout)
@@ -391,12 +393,14 @@ async def ws_connect(
     headers: Any = None,
     compress: int = 0,
     max_msg_size: int = DEFAULT_MAX_MSG_SIZE,
+    decode_text: bool = True,
     **request_kwargs: Any,
 ) -> ClientWebSocketResponse:
     """Open a WebSocket with ``session`` (aiohttp's ``ClientSession.ws_connect``).
 
     ``request_kwargs`` (auth, params, proxy, proxy_auth, ssl, server_hostname, ...) go to
     ``session.request`` unchanged. A float ``timeout`` is the closing-handshake timeout.
+    ``decode_text=False`` delivers TEXT messages as their raw bytes (aiohttp 3.14).
     """
     if isinstance(timeout, ClientWSTimeout):
         ws_timeout = timeout
@@ -426,7 +430,7 @@ async def ws_connect(
         ) from None
     loop = asyncio.get_running_loop()
     writer = FrameWriter(compress=result.compress, notakeover=result.client_no_context_takeover)
-    reader = FrameReader(max_msg_size, compress=bool(result.compress))
+    reader = FrameReader(max_msg_size, compress=bool(result.compress), decode_text=decode_text)
     protocol = WebSocketProtocol(loop, reader, writer, autoping=autoping)
     resp.connection.take_over(protocol)
     return ClientWebSocketResponse(

@@ -8,10 +8,11 @@ import json
 import socket
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from websockets.asyncio.server import ServerConnection, serve
 
 import client
 from tests.servers.keepalive import KeepAliveServerFactory
@@ -298,3 +299,49 @@ async def test_socket_factory_carries_tls(
     ):
         assert await resp.text() == "ok"
         assert len(factory.sockets) == 1
+
+
+# -- ws_connect(decode_text=) ---------------------------------------------------------------
+
+
+TEXT = "héllo wörld"
+
+
+@contextlib.asynccontextmanager
+async def ws_server() -> AsyncIterator[str]:
+    async def handler(ws: ServerConnection) -> None:
+        await ws.send(TEXT)  # one frame
+        await ws.send([TEXT[:3], TEXT[3:]])  # fragmented
+        await ws.send(json.dumps({"k": TEXT}))
+        await ws.send(b"\x00\xff")
+        await ws.wait_closed()
+
+    async with serve(handler, "127.0.0.1", 0, ping_interval=None) as srv:
+        yield f"ws://127.0.0.1:{srv.sockets[0].getsockname()[1]}/"
+
+
+@pytest.mark.parametrize("compress", [0, 15])
+async def test_decode_text_false_delivers_text_as_bytes(compress: int) -> None:
+    async with (
+        ws_server() as url,
+        client.ClientSession() as session,
+        session.ws_connect(url, decode_text=False, compress=compress) as ws,
+    ):
+        assert bool(ws.compress) == bool(compress)  # the server picks the window bits
+        msg = await ws.receive()
+        assert msg.type is client.WSMsgType.TEXT
+        assert msg.data == TEXT.encode()
+        assert await ws.receive_str() == TEXT.encode()
+        assert await ws.receive_json() == {"k": TEXT}
+        assert await ws.receive_bytes() == b"\x00\xff"
+
+
+async def test_decode_text_default_delivers_str() -> None:
+    async with (
+        ws_server() as url,
+        client.ClientSession() as session,
+        session.ws_connect(url) as ws,
+    ):
+        assert (await ws.receive()).data == TEXT
+        assert await ws.receive_str() == TEXT
+        assert await ws.receive_json() == {"k": TEXT}
