@@ -1,9 +1,16 @@
-"""aiohttp parameters a script may pass, each with aiohttp's meaning, on loopback servers."""
+"""aiohttp parameters a script may pass, each with aiohttp's meaning, on loopback servers.
+
+``ClientSession(json_serialize_bytes=, read_timeout=, conn_timeout=, ssl_shutdown_timeout=)``,
+``TCPConnector(dns_cache_max_size=, socket_factory=, ssl_shutdown_timeout=)`` and
+``ws_connect(decode_text=)``; the last test checks every ``__init__`` parameter name of
+aiohttp's ``ClientSession`` and ``TCPConnector`` is accepted by ours.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import socket
 import ssl
@@ -345,3 +352,76 @@ async def test_decode_text_default_delivers_str() -> None:
         assert (await ws.receive()).data == TEXT
         assert await ws.receive_str() == TEXT
         assert await ws.receive_json() == {"k": TEXT}
+
+
+# -- the signature check --------------------------------------------------------------------
+
+
+# aiohttp 3.14's ``ClientSession.__init__`` and ``TCPConnector.__init__`` parameter names,
+# less request_class/response_class/ws_response_class (not supported).
+AIOHTTP_SESSION_PARAMS = [
+    "base_url",
+    "connector",
+    "loop",
+    "cookies",
+    "headers",
+    "proxy",
+    "proxy_auth",
+    "skip_auto_headers",
+    "auth",
+    "json_serialize",
+    "json_serialize_bytes",
+    "version",
+    "cookie_jar",
+    "connector_owner",
+    "raise_for_status",
+    "read_timeout",
+    "conn_timeout",
+    "timeout",
+    "auto_decompress",
+    "trust_env",
+    "requote_redirect_url",
+    "trace_configs",
+    "read_bufsize",
+    "max_line_size",
+    "max_field_size",
+    "max_headers",
+    "fallback_charset_resolver",
+    "middlewares",
+    "ssl_shutdown_timeout",
+]
+AIOHTTP_CONNECTOR_PARAMS = [
+    "verify_ssl",
+    "fingerprint",
+    "use_dns_cache",
+    "ttl_dns_cache",
+    "dns_cache_max_size",
+    "family",
+    "ssl_context",
+    "ssl",
+    "local_addr",
+    "resolver",
+    "keepalive_timeout",
+    "force_close",
+    "limit",
+    "limit_per_host",
+    "enable_cleanup_closed",
+    "loop",
+    "timeout_ceil_threshold",
+    "happy_eyeballs_delay",
+    "interleave",
+    "socket_factory",
+    "ssl_shutdown_timeout",
+]
+
+
+@pytest.mark.parametrize(
+    ("ours", "names"),
+    [
+        (client.ClientSession.__init__, AIOHTTP_SESSION_PARAMS),
+        (client.TCPConnector.__init__, AIOHTTP_CONNECTOR_PARAMS),
+    ],
+)
+def test_every_aiohttp_parameter_name_is_accepted(ours: Any, names: list[str]) -> None:
+    accepted = set(inspect.signature(ours).parameters)
+    assert [name for name in names if name not in accepted] == []
