@@ -5,6 +5,10 @@ the bookkeeping of slots, waiters and keep-alive lives in ``pool.BaseConnector``
 A TLS connection is checked against its pin before any request byte can be written.
 
 Rules:
+- Resolved addresses are tried Happy Eyeballs style (RFC 8305, aiohttp's defaults: 0.25 s,
+  families interleaved one by one): the next attempt starts when the last one failed or
+  has had ``happy_eyeballs_delay`` seconds, the first connection wins. ``None`` tries one
+  at a time. ``sock_connect`` bounds the whole attempt, as in aiohttp.
 - Without a ``socket_factory`` the loop opens each TCP socket (``create_connection`` with
   host and port); with one, every attempt gets its socket from the factory, given
   aiohttp's addrinfo tuple ``(family, SOCK_STREAM, IPPROTO_TCP, "", sockaddr)``, and we
@@ -56,6 +60,26 @@ _UNSET: Any = object()
 SSL_SHUTDOWN_TIMEOUT_DEPRECATED = (
     "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0"
 )
+
+
+def interleave_families(addrs: list[ResolveResult], first_count: int) -> list[ResolveResult]:
+    """RFC 8305 §4: ``first_count`` addresses of the first family, then alternate families
+    one by one (0: the resolver's order as it is)."""
+    if first_count <= 0 or len(addrs) < 2:
+        return addrs
+    by_family: dict[int, list[ResolveResult]] = {}
+    for addr in addrs:
+        by_family.setdefault(addr["family"], []).append(addr)
+    if len(by_family) < 2:
+        return addrs
+    queues = list(by_family.values())
+    ordered = queues[0][:first_count]
+    queues[0] = queues[0][first_count:]
+    while any(queues):
+        for queue in queues[1:] + queues[:1]:
+            if queue:
+                ordered.append(queue.pop(0))
+    return ordered
 
 
 class TCPConnector(BaseConnector):
@@ -118,6 +142,13 @@ class TCPConnector(BaseConnector):
             max_size=dns_cache_max_size,
         )
         self._socket_factory = socket_factory
+        self._happy_eyeballs_delay = happy_eyeballs_delay
+        # asyncio's rule: with a delay and no interleave given, alternate one by one.
+        self._interleave = (
+            interleave
+            if interleave is not None
+            else (1 if happy_eyeballs_delay is not None else 0)
+        )
         # aiohttp's default 0: TLS transports are aborted on close, asyncio's own bound
         # (30 s) applies to a close_notify otherwise.
         self._ssl_shutdown_timeout: float | None = 0
@@ -217,42 +248,85 @@ class TCPConnector(BaseConnector):
         traces: Sequence[Trace],
         timeout: ClientTimeout,
     ) -> ResponseProtocol:
-        """Try each resolved address in turn until one accepts."""
+        """Connect to one of the resolved addresses: raced (Happy Eyeballs) or in turn.
+
+        ``sock_connect`` bounds the whole attempt, as in aiohttp.
+        """
+        ordered = interleave_families(addrs, self._interleave)
+        try:
+            async with asyncio.timeout(timeout.sock_connect or None):
+                transport, protocol = await self._race(host, port, ordered, traces)
+        except TimeoutError as exc:
+            raise ConnectionTimeoutError(f"Connection timeout to host {host}:{port}") from exc
+        except OSError as exc:
+            raise ClientConnectorError(key, exc) from exc
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for trace in traces:
+            await trace.send_tcp_connect_end(host, port, transport.get_extra_info("peername"))
+        return protocol
+
+    async def _race(
+        self, host: str, port: int, addrs: list[ResolveResult], traces: Sequence[Trace]
+    ) -> tuple[asyncio.BaseTransport, ResponseProtocol]:
+        """RFC 8305 §5: start the next attempt when the last one failed or has had
+        ``happy_eyeballs_delay`` seconds; the first to connect wins and the others are
+        cancelled (or closed, if they connected too). With no delay: one at a time."""
+        delay = self._happy_eyeballs_delay
+        pending: set[asyncio.Task[tuple[asyncio.BaseTransport, ResponseProtocol]]] = set()
         last_error: OSError | None = None
-        for addr in addrs:
-            for trace in traces:
-                await trace.send_tcp_connect_start(host, port)
-            try:
-                async with asyncio.timeout(timeout.sock_connect or None):
-                    if self._socket_factory is None:
-                        transport, protocol = await self._loop.create_connection(
-                            self._protocol_factory,
-                            addr["host"],
-                            addr["port"],
-                            family=addr["family"],
-                            proto=addr["proto"],
-                            flags=addr["flags"],
-                            local_addr=self._local_addr,
-                        )
+        winner: tuple[asyncio.BaseTransport, ResponseProtocol] | None = None
+        left = iter(addrs)
+        try:
+            while winner is None:
+                addr = next(left, None)
+                if addr is not None:
+                    for trace in traces:
+                        await trace.send_tcp_connect_start(host, port)
+                    pending.add(asyncio.ensure_future(self._attempt(addr)))
+                if not pending:
+                    break
+                wait = delay if addr is not None and delay is not None else None
+                done, pending = await asyncio.wait(
+                    pending, timeout=wait, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    error = task.exception()
+                    if isinstance(error, OSError):
+                        last_error = error
+                    elif error is not None:
+                        raise error
+                    elif winner is None:
+                        winner = task.result()
                     else:
-                        own = await self._connect_factory_socket(self._socket_factory, addr)
-                        transport, protocol = await self._loop.create_connection(
-                            self._protocol_factory, sock=own
-                        )
-            except TimeoutError as exc:
-                raise ConnectionTimeoutError(f"Connection timeout to host {host}:{port}") from exc
-            except OSError as exc:
-                last_error = exc
-                continue
-            sock = transport.get_extra_info("socket")
-            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            for trace in traces:
-                await trace.send_tcp_connect_end(host, port, transport.get_extra_info("peername"))
-            return protocol
-        if last_error is None:
-            last_error = OSError(0, f"No address found for {host}")
-        raise ClientConnectorError(key, last_error) from last_error
+                        task.result()[0].close()  # connected in the same turn: not needed
+        finally:
+            for task in pending:
+                task.cancel()
+            for outcome in await asyncio.gather(*pending, return_exceptions=True):
+                if isinstance(outcome, tuple):
+                    outcome[0].close()  # connected just before it was cancelled
+        if winner is not None:
+            return winner
+        raise last_error if last_error is not None else OSError(0, f"No address found for {host}")
+
+    async def _attempt(
+        self, addr: ResolveResult
+    ) -> tuple[asyncio.BaseTransport, ResponseProtocol]:
+        """One connection attempt to one address."""
+        if self._socket_factory is None:
+            return await self._loop.create_connection(
+                self._protocol_factory,
+                addr["host"],
+                addr["port"],
+                family=addr["family"],
+                proto=addr["proto"],
+                flags=addr["flags"],
+                local_addr=self._local_addr,
+            )
+        own = await self._connect_factory_socket(self._socket_factory, addr)
+        return await self._loop.create_connection(self._protocol_factory, sock=own)
 
     async def _connect_factory_socket(
         self, factory: SocketFactory, addr: ResolveResult

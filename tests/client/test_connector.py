@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import gc
 import socket
 import ssl
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -698,3 +700,102 @@ async def test_close_twice_is_harmless(keepalive_server: KeepAliveServerFactory)
     with pytest.raises(RuntimeError):
         await orphan.get(server.url + "/")
     await orphan.close()
+
+
+# --- Happy Eyeballs (RFC 8305) -----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def blackhole(port: int, host: str = "127.0.0.2") -> Iterator[None]:
+    """``host:port`` silently drops connection attempts: a listener whose accept queue is
+    full (Linux then ignores new SYNs), like a route that eats packets."""
+    listener = socket.socket()
+    listener.bind((host, port))
+    listener.listen(0)
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect((host, port))
+        fillers.append(filler)
+    try:
+        yield
+    finally:
+        for sock in (*fillers, listener):
+            sock.close()
+
+
+async def test_a_silent_first_address_costs_only_the_delay(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()  # 127.0.0.1 only
+    resolver = client.StaticResolver({("dual.test", server.port): ["127.0.0.2", "127.0.0.1"]})
+    connector = client.TCPConnector(resolver=resolver, happy_eyeballs_delay=0.1)
+    timeout = client.ClientTimeout(sock_connect=10)
+    with blackhole(server.port):
+        async with client.ClientSession(connector=connector, timeout=timeout) as session:
+            started = asyncio.get_running_loop().time()
+            async with session.get(f"http://dual.test:{server.port}/") as resp:
+                assert await resp.text() == "ok"
+                assert resp.peername[0] == "127.0.0.1"
+            assert asyncio.get_running_loop().time() - started < 5  # not the 10 s bound
+    assert server.connections_opened == 1
+
+
+async def test_without_happy_eyeballs_a_silent_address_takes_the_connect_timeout(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    resolver = client.StaticResolver({("dual.test", server.port): ["127.0.0.2", "127.0.0.1"]})
+    connector = client.TCPConnector(resolver=resolver, happy_eyeballs_delay=None)
+    timeout = client.ClientTimeout(sock_connect=0.5)
+    with blackhole(server.port):
+        async with client.ClientSession(connector=connector, timeout=timeout) as session:
+            with pytest.raises(client.ConnectionTimeoutError):
+                await session.get(f"http://dual.test:{server.port}/")
+    assert server.connections_opened == 0
+
+
+async def test_a_refused_address_starts_the_next_at_once(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    """A failure does not wait out the delay (RFC 8305 §5): a long delay costs nothing."""
+    server = await keepalive_server()
+    resolver = client.StaticResolver({("dual.test", server.port): ["127.0.0.2", "127.0.0.1"]})
+    connector = client.TCPConnector(resolver=resolver, happy_eyeballs_delay=30)
+    starts: list[float] = []
+
+    async def on_start(*_: object) -> None:
+        starts.append(asyncio.get_running_loop().time())
+
+    trace = client.TraceConfig()
+    trace.on_tcp_connect_start.append(on_start)
+    async with client.ClientSession(connector=connector, trace_configs=[trace]) as session:
+        assert await get_text(session, f"http://dual.test:{server.port}/") == "ok"
+    assert len(starts) == 2 and starts[1] - starts[0] < 5
+
+
+async def test_every_address_failing_is_one_connector_error() -> None:
+    port = closed_port()
+    resolver = client.StaticResolver({("dual.test", port): ["127.0.0.2", "127.0.0.1"]})
+    connector = client.TCPConnector(resolver=resolver)
+    async with client.ClientSession(connector=connector) as session:
+        with pytest.raises(client.ClientConnectorError) as caught:
+            await session.get(f"http://dual.test:{port}/")
+    assert caught.value.os_error.errno == errno.ECONNREFUSED
+
+
+def test_families_interleave_after_the_first_count() -> None:
+    from client.connector import interleave_families
+
+    def addr(host: str, family: int) -> Any:
+        return {"host": host, "family": family}
+
+    v6 = [addr(f"::{i}", socket.AF_INET6) for i in range(1, 4)]
+    v4 = [addr(f"10.0.0.{i}", socket.AF_INET) for i in range(1, 3)]
+    hosts = [a["host"] for a in interleave_families([*v6, *v4], 1)]
+    assert hosts == ["::1", "10.0.0.1", "::2", "10.0.0.2", "::3"]
+    hosts = [a["host"] for a in interleave_families([*v6, *v4], 2)]
+    assert hosts == ["::1", "::2", "10.0.0.1", "::3", "10.0.0.2"]
+    assert interleave_families([*v6, *v4], 0) == [*v6, *v4]
