@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     )
     from .http1 import HttpVersion, HttpVersion10, HttpVersion11
     from .middlewares import ClientHandlerType, ClientMiddlewareType
+    from .mpwriter import MultipartWriter
     from .payload import (
         AsyncIterablePayload,
         BytesPayload,
@@ -211,6 +212,7 @@ _EXPORTS = {
     "TraceTlsHandshakeStartParams": "tracing",
     "ClientHandlerType": "middlewares",
     "ClientMiddlewareType": "middlewares",
+    "MultipartWriter": "mpwriter",
     "WSCloseCode": "websocket",
     "WSMessage": "websocket",
     "WSMsgType": "websocket",
@@ -290,6 +292,7 @@ __all__ = [
     "InvalidUrlRedirectClientError",
     "JsonPayload",
     "MalformedResponseError",
+    "MultipartWriter",
     "NamedPipeConnector",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",

@@ -26,7 +26,7 @@ import pytest
 import pytest_asyncio
 
 import client
-from client.mpwriter import MultipartWriter
+from client import MultipartWriter
 from client.payload import FILE_CHUNK_SIZE, BytesPayload, FilePayload, StringPayload
 from tests.servers.keepalive import KeepAliveServerFactory
 from tests.servers.sink import SinkRecord, SinkServer, sparse_file
