@@ -25,7 +25,6 @@ Rules:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 import secrets
@@ -34,7 +33,8 @@ from typing import TYPE_CHECKING
 
 from yarl import URL
 
-from .exceptions import ClientConnectionError, ClientError, ClientPayloadError
+from .exceptions import ClientError
+from .response import discard
 
 if TYPE_CHECKING:
     from .client_request import ClientRequest
@@ -44,9 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["DigestAuthMiddleware", "parse_challenges"]
 
 _UNAUTHORIZED = 401
-# A 401 body is read (to keep the connection) only if it is known to be this small;
-# the same bound the session uses for redirect bodies.
-_DRAIN_LIMIT = 1 << 16
 # The most answers one request gets: the first challenge, then one stale=true renewal.
 _MAX_ANSWERS = 2
 
@@ -336,7 +333,7 @@ class DigestAuthMiddleware:
                 response.release()
                 raise
             request.terminate()  # a streamed body still going out on the refused request
-            await _drain(response)
+            await discard(response)
             request.headers["Authorization"] = authorization
             used = challenge
             answers += 1
@@ -461,12 +458,3 @@ def _asked_for(request: ClientRequest, response: ClientResponse) -> bool:
     history = response.history
     first = history[0].url if history else request.url
     return _origin(first) == _origin(request.url)
-
-
-async def _drain(resp: ClientResponse) -> None:
-    """Read a small 401 body so its connection can carry the retry; drop a big one."""
-    length = resp.content_length
-    if length is not None and length <= _DRAIN_LIMIT:
-        with contextlib.suppress(ClientConnectionError, ClientPayloadError):
-            await resp.read()
-    resp.release()

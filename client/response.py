@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import json as _json
 import re
 import weakref
@@ -25,6 +26,7 @@ from yarl import URL
 from .config import RequestInfo
 from .exceptions import (
     ClientConnectionError,
+    ClientPayloadError,
     ClientResponseError,
     ContentTypeError,
     ServerTimeoutError,
@@ -38,7 +40,11 @@ if TYPE_CHECKING:
     from .tls import TLSInfo
     from .tracing import Trace
 
-__all__ = ["ClientResponse"]
+__all__ = ["ClientResponse", "discard"]
+
+# A response dropped on the way to another request (a redirect, a 401 answered) has its
+# body read, so the keep-alive connection carries the next one, only when this small.
+DISCARD_READ_LIMIT = 1 << 16
 
 # RFC 8288 §3: <target>; param=value; param="quoted", <next> ...
 _LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,\s=]+(?:\s*=\s*(?:\"[^\"]*\"|[^;,]*))?)*)")
@@ -391,3 +397,13 @@ class ClientResponse:
         size = len(self._body) if self._body is not None else self.content.total_bytes
         for trace in self._traces:
             await trace.send_response_end(self.method, self._url, size)
+
+
+async def discard(resp: ClientResponse) -> None:
+    """Done with a response nobody will read (a redirect, an answered challenge): a small
+    body is read so the connection is reused, a big or broken one costs the connection."""
+    length = resp.content_length
+    if length is not None and length <= DISCARD_READ_LIMIT:
+        with contextlib.suppress(ClientConnectionError, ClientPayloadError):
+            await resp.read()  # if this fails, release() below closes the connection
+    resp.release()

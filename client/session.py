@@ -19,7 +19,6 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json as _json
 import warnings
@@ -36,7 +35,6 @@ from .contexts import RequestContextManager
 from .deadlines import CoarseTimers
 from .decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECOMPRESSED_SIZE
 from .exceptions import (
-    ClientConnectionError,
     InvalidUrlClientError,
     NonHttpUrlClientError,
     NonReplayableBodyError,
@@ -45,7 +43,7 @@ from .exceptions import (
 from .headers import auto_headers, cookie_header, hop_headers, merge_headers
 from .hop import HopSettings, send_hop
 from .http1 import MAX_HEADER_COUNT, HttpVersion11
-from .response import ClientResponse, default_charset_resolver
+from .response import ClientResponse, default_charset_resolver, discard
 
 if TYPE_CHECKING:
     from .cookiejar import AbstractCookieJar
@@ -62,8 +60,6 @@ HTTP_SCHEMES = frozenset({"http", "https"})
 WS_SCHEMES = frozenset({"ws", "wss"})
 # Parsed request URLs kept per session (a client repeats its URLs); cleared when full.
 _URL_CACHE_SIZE = 256
-# A redirect's body is read (to keep the connection) only if it is known to be this small.
-_DRAIN_LIMIT = 1 << 16
 
 
 class ClientSession:
@@ -538,7 +534,7 @@ class ClientSession:
                         message=f"Exceeded {max_redirects} redirects",
                         headers=resp.headers,
                     )
-                await _drain(resp)
+                await discard(resp)
                 target = redirects.resolve_location(url, location)
                 new_method = redirects.redirect_method(resp.status, method)
                 keeps_body = redirects.keeps_body(resp.status, method, new_method)
@@ -639,15 +635,6 @@ def _session_timeout(timeout: object, read_timeout: Any, conn_timeout: Any) -> C
     if conn_timeout is not None:
         raise ValueError("conn_timeout conflicts with timeout=: set ClientTimeout(connect=...)")
     return timeout
-
-
-async def _drain(resp: ClientResponse) -> None:
-    """Read a small redirect body so its connection can be reused; drop a big one."""
-    length = resp.content_length
-    if length is not None and length <= _DRAIN_LIMIT:
-        with contextlib.suppress(ClientConnectionError):
-            await resp.read()
-    resp.release()
 
 
 def _split_auth(url: URL, auth: BasicAuth | None) -> tuple[URL, BasicAuth | None]:
