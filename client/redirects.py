@@ -18,17 +18,27 @@ from __future__ import annotations
 import dataclasses
 import http
 import re
+from typing import TYPE_CHECKING, NamedTuple
 
 from multidict import CIMultiDict
 from yarl import URL
 
-from .exceptions import InvalidUrlRedirectClientError, NonHttpUrlRedirectClientError
+from .exceptions import (
+    InvalidUrlRedirectClientError,
+    NonHttpUrlRedirectClientError,
+    NonReplayableBodyError,
+)
+
+if TYPE_CHECKING:
+    from .payload import Payload
 
 __all__ = (
     "REDIRECT_STATUSES",
     "DroppedHeader",
+    "NextHop",
     "is_downgrade",
     "keeps_body",
+    "next_hop",
     "next_request_headers",
     "redirect_method",
     "resolve_location",
@@ -116,6 +126,49 @@ def same_origin(a: URL, b: URL) -> bool:
         and a.raw_host == b.raw_host
         and a.port == b.port
     )
+
+
+class NextHop(NamedTuple):
+    """Where a redirect leads, and what of the request goes along."""
+
+    method: str
+    url: URL
+    headers: CIMultiDict[str]
+    keeps_body: bool
+    keeps_auth: bool  # an explicit auth= (never re-applied to another origin)
+    dropped: tuple[DroppedHeader, ...]
+
+
+def next_hop(
+    status: int,
+    method: str,
+    url: URL,
+    location: str,
+    headers: CIMultiDict[str],
+    body: Payload | None,
+    *,
+    has_auth: bool,
+) -> NextHop:
+    """The request that follows a ``status`` redirect to ``location`` from ``url``.
+
+    Raises NonReplayableBodyError when the body must go again but was a one-shot stream.
+    """
+    target = resolve_location(url, location)
+    new_method = redirect_method(status, method)
+    keeps = keeps_body(status, method, new_method)
+    if keeps and body is not None and not body.replayable:
+        raise NonReplayableBodyError(
+            f"{status} redirect to {target} needs the request body again, "
+            "but it was a one-shot stream"
+        )
+    new_headers, dropped = next_request_headers(
+        headers, url, target, body_dropped=not keeps and body is not None, status=status
+    )
+    keeps_auth = has_auth and same_origin(url, target)
+    if has_auth and not keeps_auth:
+        why = f"auth= not re-applied across origins ({target.host}:{target.port})"
+        dropped.append(DroppedHeader("Authorization", why))
+    return NextHop(new_method, target, new_headers, keeps, keeps_auth, tuple(dropped))
 
 
 def is_downgrade(current: URL, target: URL) -> bool:

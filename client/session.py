@@ -37,7 +37,6 @@ from .decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECOMPRESSED_SIZE
 from .exceptions import (
     InvalidUrlClientError,
     NonHttpUrlClientError,
-    NonReplayableBodyError,
     TooManyRedirects,
 )
 from .headers import auto_headers, cookie_header, hop_headers, merge_headers
@@ -535,33 +534,21 @@ class ClientSession:
                         headers=resp.headers,
                     )
                 await discard(resp)
-                target = redirects.resolve_location(url, location)
-                new_method = redirects.redirect_method(resp.status, method)
-                keeps_body = redirects.keeps_body(resp.status, method, new_method)
-                if keeps_body and body is not None and not body.replayable:
-                    raise NonReplayableBodyError(
-                        f"{resp.status} redirect to {target} needs the request body again, "
-                        "but it was a one-shot stream"
-                    )
-                base_headers, dropped = redirects.next_request_headers(
-                    base_headers,
+                step = redirects.next_hop(
+                    resp.status,
+                    method,
                     url,
-                    target,
-                    body_dropped=not keeps_body and body is not None,
-                    status=resp.status,
+                    location,
+                    base_headers,
+                    body,
+                    has_auth=auth is not None,
                 )
-                if auth is not None and not redirects.same_origin(url, target):
-                    auth = None  # an explicit auth= is never re-applied to another origin
-                    dropped.append(
-                        redirects.DroppedHeader(
-                            "Authorization",
-                            f"auth= not re-applied across origins ({target.host}:{target.port})",
-                        )
-                    )
-                resp.redirect_dropped = tuple(dropped)
-                if not keeps_body:
+                resp.redirect_dropped = step.dropped
+                if not step.keeps_auth:
+                    auth = None
+                if not step.keeps_body:
                     body = None
-                method, url = new_method, target
+                method, url, base_headers = step.method, step.url, step.headers
         except BaseException as exc:
             for trace in traces:
                 await trace.send_request_exception(
