@@ -105,6 +105,8 @@ def parse_auth(
     """``user:pass``; a bare ``user`` asks for the password on a terminal. With
     ``-A bearer`` the whole value is the token."""
     if value is None:
+        if auth_type != "basic":
+            raise UsageError(f"--auth-type {auth_type} needs the credentials in --auth/-a")
         return None
     if auth_type == "bearer":
         return value, ""

@@ -140,6 +140,8 @@ def test_bearer_auth(httpbin: Any) -> None:
     }
     planned = zurl("--offline", "-A", "bearer", "-a", "t0ken", "example.org")
     assert b"Authorization: Bearer t0ken" in planned.stdout
+    missing = zurl("--offline", "-A", "bearer", "example.org")
+    assert missing.code == ExitCode.USAGE and "needs the credentials" in missing.err
 
 
 def test_auth_without_password_and_no_terminal() -> None:
