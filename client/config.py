@@ -6,7 +6,8 @@ import base64
 import binascii
 import dataclasses
 import hashlib
-from typing import TYPE_CHECKING, NamedTuple
+import warnings
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import CIMultiDictProxy
 from yarl import URL
@@ -33,6 +34,39 @@ class ClientTimeout:
 
 # aiohttp's default: five minutes in all, no per-phase limit.
 DEFAULT_TIMEOUT = ClientTimeout(total=5 * 60, sock_connect=30)
+
+# "Not given", for parameters where None means something (no limit, say).
+UNSET: Any = object()
+
+
+def session_timeout(timeout: object, read_timeout: Any, conn_timeout: Any) -> ClientTimeout:
+    """The session's ``ClientTimeout``, from aiohttp's ``timeout=`` or its deprecated
+    ``read_timeout=`` (which aiohttp maps to ``total``) and ``conn_timeout=`` (``connect``).
+    """
+    if timeout is UNSET or timeout is None:
+        result = DEFAULT_TIMEOUT
+        if read_timeout is not UNSET:
+            warnings.warn(
+                "read_timeout is deprecated, use timeout argument instead",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            result = dataclasses.replace(result, total=read_timeout)
+        if conn_timeout is not None:
+            warnings.warn(
+                "conn_timeout is deprecated, use timeout argument instead",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            result = dataclasses.replace(result, connect=conn_timeout)
+        return result
+    if not isinstance(timeout, ClientTimeout):
+        raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
+    if read_timeout is not UNSET:
+        raise ValueError("read_timeout conflicts with timeout=: set ClientTimeout(total=...)")
+    if conn_timeout is not None:
+        raise ValueError("conn_timeout conflicts with timeout=: set ClientTimeout(connect=...)")
+    return timeout
 
 
 class BasicAuth(NamedTuple("_BasicAuth", [("login", str), ("password", str), ("encoding", str)])):

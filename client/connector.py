@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .config import ClientTimeout, ConnectionKey, Fingerprint
+from .config import UNSET, ClientTimeout, ConnectionKey, Fingerprint
 from .connection import ResponseProtocol
 from .dnscache import DEFAULT_DNS_CACHE_MAX_SIZE, DnsCache
 from .exceptions import (
@@ -55,7 +55,6 @@ __all__ = ["BaseConnector", "NamedPipeConnector", "TCPConnector", "UnixConnector
 AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
 SocketFactory = Callable[[AddrInfo], socket.socket]
 
-_UNSET: Any = object()
 # aiohttp's words, so a warnings filter written for aiohttp matches ours.
 SSL_SHUTDOWN_TIMEOUT_DEPRECATED = (
     "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0"
@@ -108,7 +107,7 @@ class TCPConnector(BaseConnector):
         happy_eyeballs_delay: float | None = 0.25,
         interleave: int | None = None,
         socket_factory: SocketFactory | None = None,
-        ssl_shutdown_timeout: float | None = _UNSET,
+        ssl_shutdown_timeout: float | None = UNSET,
     ) -> None:
         super().__init__(
             keepalive_timeout=keepalive_timeout,
@@ -152,7 +151,7 @@ class TCPConnector(BaseConnector):
         # aiohttp's default 0: TLS transports are aborted on close, asyncio's own bound
         # (30 s) applies to a close_notify otherwise.
         self._ssl_shutdown_timeout: float | None = 0
-        if ssl_shutdown_timeout is not _UNSET:
+        if ssl_shutdown_timeout is not UNSET:
             warnings.warn(SSL_SHUTDOWN_TIMEOUT_DEPRECATED, DeprecationWarning, stacklevel=2)
             self._ssl_shutdown_timeout = ssl_shutdown_timeout
 

@@ -19,7 +19,6 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json as _json
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -29,7 +28,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .client_request import ClientRequest
-from .config import DEFAULT_TIMEOUT, BasicAuth, ClientTimeout
+from .config import UNSET, BasicAuth, ClientTimeout, session_timeout
 from .connector import SSL_SHUTDOWN_TIMEOUT_DEPRECATED, BaseConnector, TCPConnector
 from .contexts import RequestContextManager
 from .deadlines import CoarseTimers
@@ -53,7 +52,6 @@ if TYPE_CHECKING:
 __all__ = ["ClientSession"]
 
 _T = TypeVar("_T")
-_SENTINEL: Any = object()
 
 HTTP_SCHEMES = frozenset({"http", "https"})
 WS_SCHEMES = frozenset({"ws", "wss"})
@@ -81,9 +79,9 @@ class ClientSession:
         cookie_jar: AbstractCookieJar | None = None,
         connector_owner: bool = True,
         raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] = False,
-        read_timeout: float | None = _SENTINEL,
+        read_timeout: float | None = UNSET,
         conn_timeout: float | None = None,
-        timeout: ClientTimeout | object = _SENTINEL,
+        timeout: ClientTimeout | object = UNSET,
         auto_decompress: bool = True,
         trust_env: bool = False,
         requote_redirect_url: bool = True,
@@ -98,7 +96,7 @@ class ClientSession:
         ),
         version: Any = HttpVersion11,
         max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
-        ssl_shutdown_timeout: float | None = _SENTINEL,
+        ssl_shutdown_timeout: float | None = UNSET,
     ) -> None:
         self._loop = loop or asyncio.get_running_loop()
         if base_url is None or isinstance(base_url, URL):
@@ -107,12 +105,12 @@ class ClientSession:
             self._base_url = URL(base_url)
         if self._base_url is not None and not self._base_url.is_absolute():
             raise ValueError("base_url must be an absolute URL")
-        self._timeout = _session_timeout(timeout, read_timeout, conn_timeout)
-        if ssl_shutdown_timeout is not _SENTINEL:
+        self._timeout = session_timeout(timeout, read_timeout, conn_timeout)
+        if ssl_shutdown_timeout is not UNSET:
             warnings.warn(SSL_SHUTDOWN_TIMEOUT_DEPRECATED, DeprecationWarning, stacklevel=2)
         if connector is None:
             connector = TCPConnector(loop=self._loop)
-            if ssl_shutdown_timeout is not _SENTINEL:
+            if ssl_shutdown_timeout is not UNSET:
                 # aiohttp hands it to the connector it makes (warned about once, above).
                 connector._ssl_shutdown_timeout = ssl_shutdown_timeout
         self._connector: BaseConnector | None = connector
@@ -369,7 +367,7 @@ class ClientSession:
         read_until_eof: bool = True,
         proxy: str | URL | None = None,
         proxy_auth: BasicAuth | None = None,
-        timeout: ClientTimeout | object = _SENTINEL,
+        timeout: ClientTimeout | object = UNSET,
         ssl: Any = True,
         server_hostname: str | None = None,
         proxy_headers: Any = None,
@@ -412,7 +410,7 @@ class ClientSession:
             )
         if auth is None and not explicit_header:
             auth = self._default_auth
-        if timeout is _SENTINEL or timeout is None:
+        if timeout is UNSET or timeout is None:
             timeout = self._timeout
         elif isinstance(timeout, int | float):
             timeout = ClientTimeout(total=timeout)  # aiohttp 3.x still accepts a number
@@ -592,36 +590,6 @@ class ClientSession:
         set_cookies = resp.headers.getall("Set-Cookie", ())
         if set_cookies:
             self.cookie_jar.update_cookies_from_headers(list(set_cookies), resp.url)
-
-
-def _session_timeout(timeout: object, read_timeout: Any, conn_timeout: Any) -> ClientTimeout:
-    """The session's ``ClientTimeout``, from aiohttp's ``timeout=`` or its deprecated
-    ``read_timeout=`` (which aiohttp maps to ``total``) and ``conn_timeout=`` (``connect``).
-    """
-    if timeout is _SENTINEL or timeout is None:
-        result = DEFAULT_TIMEOUT
-        if read_timeout is not _SENTINEL:
-            warnings.warn(
-                "read_timeout is deprecated, use timeout argument instead",
-                DeprecationWarning,
-                stacklevel=3,
-            )
-            result = dataclasses.replace(result, total=read_timeout)
-        if conn_timeout is not None:
-            warnings.warn(
-                "conn_timeout is deprecated, use timeout argument instead",
-                DeprecationWarning,
-                stacklevel=3,
-            )
-            result = dataclasses.replace(result, connect=conn_timeout)
-        return result
-    if not isinstance(timeout, ClientTimeout):
-        raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
-    if read_timeout is not _SENTINEL:
-        raise ValueError("read_timeout conflicts with timeout=: set ClientTimeout(total=...)")
-    if conn_timeout is not None:
-        raise ValueError("conn_timeout conflicts with timeout=: set ClientTimeout(connect=...)")
-    return timeout
 
 
 def _split_auth(url: URL, auth: BasicAuth | None) -> tuple[URL, BasicAuth | None]:
