@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from .client_request import ClientRequest
     from .config import BasicAuth, ClientTimeout, ConnectionKey, Fingerprint, RequestInfo
     from .connector import BaseConnector, NamedPipeConnector, TCPConnector, UnixConnector
-    from .contexts import request
     from .cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
     from .digest import DigestAuthMiddleware
     from .exceptions import (
@@ -60,6 +59,7 @@ if TYPE_CHECKING:
     from .http1 import HttpVersion, HttpVersion10, HttpVersion11
     from .middlewares import ClientHandlerType, ClientMiddlewareType
     from .mpwriter import MultipartWriter
+    from .oneshot import request
     from .payload import (
         AsyncIterablePayload,
         BytesPayload,
@@ -111,7 +111,7 @@ if TYPE_CHECKING:
 # module is imported the first time one of its names is used (PEP 562), so a command
 # that makes one plain request never pays for WebSockets, certificates or tracing.
 _EXPORTS = {
-    "request": "contexts",
+    "request": "oneshot",
     "ClientRequest": "client_request",
     "AsyncIterablePayload": "payload",
     "BytesPayload": "payload",

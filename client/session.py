@@ -1,16 +1,15 @@
 """``ClientSession``: default headers, cookies, timeouts and one pool for many requests.
 
 Rules:
-- ``_request`` walks a redirect chain hop by hop; each hop is one ``ClientRequest`` sent on
-  one pooled connection. What changes between hops (method, body, headers, credentials)
-  is decided by the pure helpers in ``redirects``.
+- This module is the API surface: the constructor, aiohttp's properties, the verbs and the
+  session's lifetime. A request's arguments are made canonical by ``request_args``; its
+  redirect chain is walked by ``redirect_loop`` (one ``ClientRequest`` per hop, decided by
+  the pure helpers in ``redirects``).
 - Timeouts (``ClientTimeout``) map onto the phases: ``connect`` bounds getting a connection
   (pool wait + connect), ``sock_connect`` each connect, ``sock_read`` each wait for bytes,
   ``total`` the whole exchange including the body.
 - With no trace configs the hot path builds no trace objects at all (``traces`` is empty);
   with no middlewares no handler chain is built either.
-- Middlewares (``middlewares``) wrap each hop's send: redirects, cookies and
-  ``raise_for_status`` act on what the outermost one returns.
 - ``close()`` returns only when every transport is gone (see ``connector``).
 - aiohttp's deprecated spellings (``read_timeout``, ``conn_timeout``, ``ssl_shutdown_timeout``)
   are resolved once in ``__init__``, so they cost a request nothing.
@@ -22,41 +21,29 @@ import asyncio
 import json as _json
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 from yarl import URL
 
-from .client_request import ClientRequest
 from .config import UNSET, BasicAuth, ClientTimeout, session_timeout
 from .connector import SSL_SHUTDOWN_TIMEOUT_DEPRECATED, BaseConnector, TCPConnector
 from .contexts import RequestContextManager
 from .deadlines import CoarseTimers
 from .decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECOMPRESSED_SIZE
-from .exceptions import (
-    InvalidUrlClientError,
-    NonHttpUrlClientError,
-    TooManyRedirects,
-)
-from .headers import auto_headers, cookie_header, hop_headers, merge_headers
-from .hop import HopSettings, send_hop
+from .headers import auto_headers, merge_headers
+from .hop import HopSettings
 from .http1 import MAX_HEADER_COUNT, HttpVersion11
-from .response import ClientResponse, default_charset_resolver, discard
+from .redirect_loop import follow
+from .request_args import build_url, choose_auth, choose_ssl, make_body, request_timeout
+from .response import ClientResponse, default_charset_resolver
 
 if TYPE_CHECKING:
     from .cookiejar import AbstractCookieJar
-    from .middlewares import ClientHandlerType, ClientMiddlewareType
-    from .payload import Payload
+    from .middlewares import ClientMiddlewareType
     from .tracing import Trace, TraceConfig
 
 __all__ = ["ClientSession"]
-
-_T = TypeVar("_T")
-
-HTTP_SCHEMES = frozenset({"http", "https"})
-WS_SCHEMES = frozenset({"ws", "wss"})
-# Parsed request URLs kept per session (a client repeats its URLs); cleared when full.
-_URL_CACHE_SIZE = 256
 
 
 class ClientSession:
@@ -309,43 +296,6 @@ class ClientSession:
 
     # -- the work ------------------------------------------------------------------
 
-    def _build_url(self, str_or_url: str | URL) -> URL:
-        """The absolute, checked URL for ``str_or_url``; parsed strings are remembered."""
-        cached = self._url_cache.get(str_or_url) if isinstance(str_or_url, str) else None
-        if cached is not None:
-            return cached
-        try:
-            url = str_or_url if isinstance(str_or_url, URL) else URL(str_or_url)
-        except (ValueError, TypeError) as exc:
-            raise InvalidUrlClientError(str_or_url, str(exc)) from exc
-        if self._base_url is not None and not url.is_absolute():
-            url = self._base_url.join(url)
-        self._check_url(url, str_or_url)
-        if isinstance(str_or_url, str):
-            if len(self._url_cache) >= _URL_CACHE_SIZE:
-                self._url_cache.clear()
-            self._url_cache[str_or_url] = url
-        return url
-
-    def _check_url(self, url: URL, original: Any) -> None:
-        if url.scheme not in HTTP_SCHEMES and url.scheme not in WS_SCHEMES:
-            if not url.scheme:
-                raise InvalidUrlClientError(original, "URL has no scheme")
-            raise NonHttpUrlClientError(original, f"unsupported scheme {url.scheme!r}")
-        if not url.raw_host:
-            raise InvalidUrlClientError(original, "URL has no host")
-
-    def _make_body(self, data: Any, json: Any) -> Payload | None:
-        if data is not None and json is not None:
-            raise ValueError("data and json parameters can not be used at the same time")
-        if json is None and data is None:
-            return None
-        from .payload import JsonPayload, payload_from_data
-
-        if json is not None:
-            return JsonPayload(json, dumps=self._json_dumps)
-        return payload_from_data(data)
-
     async def _request(
         self,
         method: str,
@@ -386,35 +336,13 @@ class ClientSession:
             raise RuntimeError("Session is closed")
         connector = self._connector
         assert connector is not None
-        if verify_ssl is False:
-            ssl = False
-        if fingerprint is not None:
-            from .config import Fingerprint
-
-            ssl = Fingerprint(fingerprint)
-        if ssl_context is not None:
-            ssl = ssl_context
-        if ssl is None:
-            ssl = True
+        ssl = choose_ssl(ssl, verify_ssl, fingerprint, ssl_context)
         method = method.upper()
-        url = self._build_url(str_or_url)
+        url = build_url(self._url_cache, self._base_url, str_or_url)
         if params is not None:
             url = url.extend_query(params)
-        if url.raw_user is not None or url.raw_password is not None:
-            url, auth = _split_auth(url, auth)
-        explicit_header = bool(headers) and "Authorization" in CIMultiDict(headers)
-        if auth is not None and explicit_header:
-            raise ValueError(
-                "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
-                "encoded in URL"
-            )
-        if auth is None and not explicit_header:
-            auth = self._default_auth
-        if timeout is UNSET or timeout is None:
-            timeout = self._timeout
-        elif isinstance(timeout, int | float):
-            timeout = ClientTimeout(total=timeout)  # aiohttp 3.x still accepts a number
-        assert isinstance(timeout, ClientTimeout)
+        url, auth = choose_auth(url, auth, headers, self._default_auth)
+        timeout = request_timeout(timeout, self._timeout)
         auto = self._auto_headers
         with_host = self._with_host
         skip = self._skip_auto_headers
@@ -425,17 +353,16 @@ class ClientSession:
         base_headers = (
             merge_headers(self._default_headers, headers) if headers else (self._default_headers)
         )
-        body = self._make_body(data, json) if data is not None or json is not None else None
-        proxy_url = URL(proxy) if proxy is not None else self._default_proxy
-        proxy_auth = proxy_auth if proxy_auth is not None else self._default_proxy_auth
-        proxy_headers_md = CIMultiDict(proxy_headers) if proxy_headers else None
+        body = (
+            make_body(data, json, self._json_dumps)
+            if data is not None or json is not None
+            else None
+        )
         traces: list[Trace] = []
         if self._trace_configs:
             from .tracing import make_traces
 
             traces = make_traces(self, self._trace_configs, trace_request_ctx)
-        loop = self._loop
-        deadline = loop.time() + timeout.total if timeout.total else None
         if auto_decompress is None:
             auto_decompress = self._auto_decompress
         plain = (
@@ -459,143 +386,31 @@ class ClientSession:
             )
             if plain:
                 self._default_settings = settings  # a request with no overrides: built once
-        history: list[ClientResponse] = []
-        chain = self._middlewares if middlewares is None else tuple(middlewares)
-        for trace in traces:
-            await trace.send_request_start(method, url, CIMultiDictProxy(base_headers))
-        try:
-            while True:
-                cookies_sent = ""
-                if self._cookie_jar is not None or cookies or "Cookie" in base_headers:
-                    cookies_sent = cookie_header(
-                        self._cookie_jar, url, cookies, base_headers.get("Cookie")
-                    )
-                hop = hop_headers(base_headers, url, auto, with_host, auth, cookies_sent)
-                hop_proxy, hop_proxy_auth = (None, None)
-                if proxy_url is not None or self._trust_env:
-                    from .proxy import resolve_proxy
-
-                    hop_proxy, hop_proxy_auth = resolve_proxy(
-                        url, proxy_url, proxy_auth, self._trust_env
-                    )
-                if hop_proxy is not None and url.scheme in ("http", "ws"):
-                    # Absolute-form through the proxy: its headers ride on the request.
-                    if proxy_headers_md:
-                        hop.extend(proxy_headers_md)
-                    if hop_proxy_auth is not None:
-                        hop["Proxy-Authorization"] = hop_proxy_auth.encode()
-                req = ClientRequest(
-                    method,
-                    url.with_fragment(None) if url.raw_fragment else url,
-                    hop,
-                    body,
-                    chunked=chunked,
-                    compress=compress,
-                    expect100=expect100,
-                    ssl=ssl,
-                    server_hostname=server_hostname,
-                    proxy=hop_proxy,
-                    proxy_auth=hop_proxy_auth,
-                    proxy_headers=proxy_headers_md,
-                    traces=traces,
-                    original_url=url,
-                    skip_auto_headers=skip,
-                    version=self._version,
-                )
-                req.deadline = deadline
-                hop_history = tuple(history) if history else ()
-                if chain:
-                    resp = await self._send_through(chain, connector, req, settings, hop_history)
-                else:
-                    resp = await send_hop(connector, req, settings, hop_history, self)
-                if "Set-Cookie" in resp.headers:
-                    self._store_cookies(resp)
-                if not allow_redirects or not 300 <= resp.status < 400:
-                    break
-                from . import redirects
-
-                if resp.status not in redirects.REDIRECT_STATUSES:
-                    break
-                location = resp.headers.get("Location") or resp.headers.get("URI")
-                if location is None:
-                    break
-                for trace in traces:
-                    await trace.send_request_redirect(method, url, CIMultiDictProxy(hop), resp)
-                history.append(resp)
-                if len(history) > max_redirects:
-                    resp.close()
-                    raise TooManyRedirects(
-                        resp.request_info,
-                        tuple(history),
-                        status=resp.status,
-                        message=f"Exceeded {max_redirects} redirects",
-                        headers=resp.headers,
-                    )
-                await discard(resp)
-                step = redirects.next_hop(
-                    resp.status,
-                    method,
-                    url,
-                    location,
-                    base_headers,
-                    body,
-                    has_auth=auth is not None,
-                )
-                resp.redirect_dropped = step.dropped
-                if not step.keeps_auth:
-                    auth = None
-                if not step.keeps_body:
-                    body = None
-                method, url, base_headers = step.method, step.url, step.headers
-        except BaseException as exc:
-            for trace in traces:
-                await trace.send_request_exception(
-                    method, url, CIMultiDictProxy(base_headers), exc
-                )
-            raise
-        resp._real_url = url  # with its fragment (resp.url has none)
-        if history:
-            resp._history = tuple(history)
-        if raise_for_status is not None or self._raise_for_status:
-            await self._check_status(resp, raise_for_status)
-        for trace in traces:
-            await trace.send_request_end(method, url, CIMultiDictProxy(base_headers), resp)
-        return resp
-
-    async def _send_through(
-        self,
-        chain: tuple[ClientMiddlewareType, ...],
-        connector: BaseConnector,
-        req: ClientRequest,
-        settings: HopSettings,
-        history: tuple[ClientResponse, ...],
-    ) -> ClientResponse:
-        """One hop through the middlewares; the innermost handler sends the request."""
-        from .middlewares import chain_middlewares
-
-        async def send(request: ClientRequest) -> ClientResponse:
-            return await send_hop(connector, request, settings, history, self)
-
-        handler: ClientHandlerType = chain_middlewares(send, chain)
-        return await handler(req)
-
-    async def _check_status(self, resp: ClientResponse, per_request: Any) -> None:
-        check = self._raise_for_status if per_request is None else per_request
-        if check is True:
-            resp.raise_for_status()
-        elif callable(check):
-            await check(resp)
-
-    def _store_cookies(self, resp: ClientResponse) -> None:
-        set_cookies = resp.headers.getall("Set-Cookie", ())
-        if set_cookies:
-            self.cookie_jar.update_cookies_from_headers(list(set_cookies), resp.url)
-
-
-def _split_auth(url: URL, auth: BasicAuth | None) -> tuple[URL, BasicAuth | None]:
-    url_auth = BasicAuth.from_url(url)
-    if url_auth is None:
-        return url, auth
-    if auth is not None:
-        raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
-    return url.with_user(None), url_auth
+        return await follow(
+            self,
+            connector,
+            method,
+            url,
+            base_headers,
+            body,
+            auth,
+            auto=auto,
+            with_host=with_host,
+            skip=skip,
+            cookies=cookies,
+            proxy_url=URL(proxy) if proxy is not None else self._default_proxy,
+            proxy_auth=proxy_auth if proxy_auth is not None else self._default_proxy_auth,
+            proxy_headers=CIMultiDict(proxy_headers) if proxy_headers else None,
+            ssl=ssl,
+            server_hostname=server_hostname,
+            chunked=chunked,
+            compress=compress,
+            expect100=expect100,
+            allow_redirects=allow_redirects,
+            max_redirects=max_redirects,
+            raise_for_status=raise_for_status,
+            settings=settings,
+            chain=self._middlewares if middlewares is None else tuple(middlewares),
+            traces=traces,
+            deadline=self._loop.time() + timeout.total if timeout.total else None,
+        )

@@ -1,0 +1,215 @@
+"""A request's walk along its redirect chain: one ``ClientRequest`` per hop until a final answer.
+
+Rules:
+- Each hop is built from the request's canonical arguments (``request_args``) and the
+  session's state, sent on one pooled connection (``hop.send_hop``), through the
+  middlewares when there are any. What changes between hops (method, body, headers,
+  credentials) is decided by ``redirects.next_hop``; this module only applies it.
+- Cookies a response sets are stored before the next hop is built, so the next hop sends
+  them; ``raise_for_status`` acts on the final response only.
+- ``max_redirects`` counts redirects followed: the response past the limit ends the chain
+  with ``TooManyRedirects``.
+- With no trace configs nothing here builds a trace object; with no middlewares no
+  handler chain is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from .client_request import ClientRequest
+from .exceptions import TooManyRedirects
+from .headers import cookie_header, hop_headers
+from .hop import HopSettings, send_hop
+from .response import ClientResponse, discard
+
+if TYPE_CHECKING:
+    from .config import BasicAuth
+    from .cookiejar import AbstractCookieJar
+    from .deadlines import CoarseTimers
+    from .middlewares import ClientHandlerType, ClientMiddlewareType
+    from .payload import Payload
+    from .pool import BaseConnector
+    from .tracing import Trace
+
+__all__ = ["SessionState", "follow"]
+
+
+class SessionState(Protocol):
+    """What the loop reads from its session (``ClientSession`` provides it)."""
+
+    _cookie_jar: AbstractCookieJar | None
+    _trust_env: bool
+    _version: Any
+    _raise_for_status: Any
+    _coarse_timers: CoarseTimers
+
+    @property
+    def cookie_jar(self) -> AbstractCookieJar: ...
+
+
+async def follow(
+    session: SessionState,
+    connector: BaseConnector,
+    method: str,
+    url: URL,
+    base_headers: CIMultiDict[str],
+    body: Payload | None,
+    auth: BasicAuth | None,
+    *,
+    auto: tuple[tuple[str, str], ...],
+    with_host: bool,
+    skip: frozenset[str],
+    cookies: Any,
+    proxy_url: URL | None,
+    proxy_auth: BasicAuth | None,
+    proxy_headers: CIMultiDict[str] | None,
+    ssl: Any,
+    server_hostname: str | None,
+    chunked: bool | None,
+    compress: str | bool | None,
+    expect100: bool,
+    allow_redirects: bool,
+    max_redirects: int,
+    raise_for_status: Any,
+    settings: HopSettings,
+    chain: tuple[ClientMiddlewareType, ...],
+    traces: list[Trace],
+    deadline: float | None,
+) -> ClientResponse:
+    """Send the request, follow its redirects and return the final response."""
+    history: list[ClientResponse] = []
+    for trace in traces:
+        await trace.send_request_start(method, url, CIMultiDictProxy(base_headers))
+    try:
+        while True:
+            cookies_sent = ""
+            if session._cookie_jar is not None or cookies or "Cookie" in base_headers:
+                cookies_sent = cookie_header(
+                    session._cookie_jar, url, cookies, base_headers.get("Cookie")
+                )
+            hop = hop_headers(base_headers, url, auto, with_host, auth, cookies_sent)
+            hop_proxy, hop_proxy_auth = (None, None)
+            if proxy_url is not None or session._trust_env:
+                from .proxy import resolve_proxy
+
+                hop_proxy, hop_proxy_auth = resolve_proxy(
+                    url, proxy_url, proxy_auth, session._trust_env
+                )
+            if hop_proxy is not None and url.scheme in ("http", "ws"):
+                # Absolute-form through the proxy: its headers ride on the request.
+                if proxy_headers:
+                    hop.extend(proxy_headers)
+                if hop_proxy_auth is not None:
+                    hop["Proxy-Authorization"] = hop_proxy_auth.encode()
+            req = ClientRequest(
+                method,
+                url.with_fragment(None) if url.raw_fragment else url,
+                hop,
+                body,
+                chunked=chunked,
+                compress=compress,
+                expect100=expect100,
+                ssl=ssl,
+                server_hostname=server_hostname,
+                proxy=hop_proxy,
+                proxy_auth=hop_proxy_auth,
+                proxy_headers=proxy_headers,
+                traces=traces,
+                original_url=url,
+                skip_auto_headers=skip,
+                version=session._version,
+            )
+            req.deadline = deadline
+            hop_history = tuple(history) if history else ()
+            if chain:
+                resp = await _send_through(session, chain, connector, req, settings, hop_history)
+            else:
+                resp = await send_hop(connector, req, settings, hop_history, session)
+            if "Set-Cookie" in resp.headers:
+                _store_cookies(session, resp)
+            if not allow_redirects or not 300 <= resp.status < 400:
+                break
+            from . import redirects
+
+            if resp.status not in redirects.REDIRECT_STATUSES:
+                break
+            location = resp.headers.get("Location") or resp.headers.get("URI")
+            if location is None:
+                break
+            for trace in traces:
+                await trace.send_request_redirect(method, url, CIMultiDictProxy(hop), resp)
+            history.append(resp)
+            if len(history) > max_redirects:
+                resp.close()
+                raise TooManyRedirects(
+                    resp.request_info,
+                    tuple(history),
+                    status=resp.status,
+                    message=f"Exceeded {max_redirects} redirects",
+                    headers=resp.headers,
+                )
+            await discard(resp)
+            step = redirects.next_hop(
+                resp.status,
+                method,
+                url,
+                location,
+                base_headers,
+                body,
+                has_auth=auth is not None,
+            )
+            resp.redirect_dropped = step.dropped
+            if not step.keeps_auth:
+                auth = None
+            if not step.keeps_body:
+                body = None
+            method, url, base_headers = step.method, step.url, step.headers
+    except BaseException as exc:
+        for trace in traces:
+            await trace.send_request_exception(method, url, CIMultiDictProxy(base_headers), exc)
+        raise
+    resp._real_url = url  # with its fragment (resp.url has none)
+    if history:
+        resp._history = tuple(history)
+    if raise_for_status is not None or session._raise_for_status:
+        await _check_status(session, resp, raise_for_status)
+    for trace in traces:
+        await trace.send_request_end(method, url, CIMultiDictProxy(base_headers), resp)
+    return resp
+
+
+async def _send_through(
+    session: SessionState,
+    chain: Sequence[ClientMiddlewareType],
+    connector: BaseConnector,
+    req: ClientRequest,
+    settings: HopSettings,
+    history: tuple[ClientResponse, ...],
+) -> ClientResponse:
+    """One hop through the middlewares; the innermost handler sends the request."""
+    from .middlewares import chain_middlewares
+
+    async def send(request: ClientRequest) -> ClientResponse:
+        return await send_hop(connector, request, settings, history, session)
+
+    handler: ClientHandlerType = chain_middlewares(send, chain)
+    return await handler(req)
+
+
+async def _check_status(session: SessionState, resp: ClientResponse, per_request: Any) -> None:
+    check = session._raise_for_status if per_request is None else per_request
+    if check is True:
+        resp.raise_for_status()
+    elif callable(check):
+        await check(resp)
+
+
+def _store_cookies(session: SessionState, resp: ClientResponse) -> None:
+    set_cookies = resp.headers.getall("Set-Cookie", ())
+    if set_cookies:
+        session.cookie_jar.update_cookies_from_headers(list(set_cookies), resp.url)
