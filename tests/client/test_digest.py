@@ -14,9 +14,11 @@ from yarl import URL
 
 import client
 from client.client_request import ClientRequest
-from client.digest import ALGORITHMS, DigestAuthMiddleware, parse_challenges
+from client.digest import ALGORITHMS, DigestAuthMiddleware
 from client.middlewares import ClientHandlerType, ClientMiddlewareType
 from client.response import ClientResponse
+from client.wwwauth import parse_challenges
+from tests.servers.proxy import ProxyServer
 from tests.servers.raw import Handler, RawConnection, RawServerFactory, parse_head
 
 pytestmark = pytest.mark.timeout(30)
@@ -216,14 +218,15 @@ async def test_httpbin_auth_int(httpbin: Any) -> None:
     assert credentials(recorder.sent[1].authorization or "")["qop"] == "auth-int"
 
 
-async def test_httpbin_prefers_auth_when_both_offered(httpbin: Any) -> None:
-    # Any qop segment but auth/auth-int makes httpbin offer qop="auth, auth-int".
+async def test_httpbin_prefers_auth_int_when_both_offered(httpbin: Any) -> None:
+    # Any qop segment but auth/auth-int makes httpbin offer qop="auth, auth-int"; the
+    # stronger one wins when the body can be hashed (here the empty body of a GET).
     recorder = Recorder()
     digest = DigestAuthMiddleware("user", "passwd")
     async with client.ClientSession(middlewares=(digest, recorder)) as session:
         async with session.get(httpbin.url + "/digest-auth/any/user/passwd/SHA-256") as resp:
             assert resp.status == 200
-    assert credentials(recorder.sent[1].authorization or "")["qop"] == "auth"
+    assert credentials(recorder.sent[1].authorization or "")["qop"] == "auth-int"
 
 
 async def test_httpbin_wrong_password_retries_once(httpbin: Any) -> None:
@@ -320,11 +323,13 @@ async def test_several_schemes_in_one_header_exact_answer(raw_server: RawServerF
     assert re.fullmatch(r"[0-9a-f]{32}", cnonce)
     h = hashlib.sha256
     ha1 = h(b"u:r:pw").hexdigest()
-    ha2 = h(b"GET:/p/a%20th?q=1&r=2").hexdigest()
-    response = h(f"{ha1}:n:00000001:{cnonce}:auth:{ha2}".encode()).hexdigest()
+    # Both qops offered and the (empty) body at hand: auth-int, the stronger one.
+    ha2 = h(b"GET:/p/a%20th?q=1&r=2:" + h(b"").hexdigest().encode()).hexdigest()
+    response = h(f"{ha1}:n:00000001:{cnonce}:auth-int:{ha2}".encode()).hexdigest()
     assert sent == (
         'Digest username="u", realm="r", nonce="n", uri="/p/a%20th?q=1&r=2", '
-        f'algorithm=SHA-256, response="{response}", qop=auth, nc=00000001, cnonce="{cnonce}"'
+        f'algorithm=SHA-256, response="{response}", qop=auth-int, nc=00000001, '
+        f'cnonce="{cnonce}"'
     )
     # The 401 body was small and framed: the retry went on the same connection.
     assert server.connections_opened == 1
@@ -481,7 +486,7 @@ async def test_unknown_algorithm_is_client_error(raw_server: RawServerFactory) -
         serve(guarded("pw", 'Digest realm="r", nonce="n", algorithm=SHA3-512'), seen)
     )
     async with client.ClientSession(middlewares=(DigestAuthMiddleware("u", "pw"),)) as session:
-        with pytest.raises(client.ClientError, match="unsupported algorithm 'SHA3-512'"):
+        with pytest.raises(client.ClientError, match="Unsupported hash algorithm: SHA3-512"):
             await session.get(server.url + "/")
     assert len(seen) == 1
 
@@ -684,11 +689,136 @@ async def test_per_request_middleware(raw_server: RawServerFactory) -> None:
             assert resp.status == 401
 
 
+# -- malformed challenges and protection spaces (aiohttp 3.14's semantics) --------------------
+
+
+@pytest.mark.parametrize(
+    "offer", ["Digest", "Digest ", "Digest =invalid, format", "Digest foo=bar", "DigestX realm=r"]
+)
+async def test_digest_without_parameters_is_no_challenge(
+    raw_server: RawServerFactory, offer: str
+) -> None:
+    seen: list[Request] = []
+    server = await raw_server(serve(lambda r: challenge(offer), seen))
+    async with client.ClientSession(middlewares=(DigestAuthMiddleware("u", "pw"),)) as session:
+        async with session.get(server.url + "/") as resp:
+            assert resp.status == 401
+            assert await resp.read() == b"no"
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("offer", "message"),
+    [
+        ('Digest realm="r", qop="auth"', "Missing 'nonce' parameter"),
+        ('Digest nonce="n", qop="auth"', "Missing 'realm' parameter"),
+        ('Digest realm="r", nonce="", qop="auth"', "empty 'nonce' value"),
+    ],
+)
+async def test_malformed_challenge_is_client_error(
+    raw_server: RawServerFactory, offer: str, message: str
+) -> None:
+    seen: list[Request] = []
+    server = await raw_server(serve(lambda r: challenge(offer), seen))
+    async with client.ClientSession(middlewares=(DigestAuthMiddleware("u", "pw"),)) as session:
+        with pytest.raises(client.ClientError, match=message):
+            await session.get(server.url + "/")
+    assert len(seen) == 1  # nothing was sent with a guessed answer
+
+
+async def test_challenge_without_nonce_skipped_for_a_usable_one(
+    raw_server: RawServerFactory,
+) -> None:
+    seen: list[Request] = []
+    offers = ('Digest realm="r", qop="auth"', 'Digest realm="r", nonce="n2", qop="auth"')
+    server = await raw_server(serve(guarded("pw", *offers), seen))
+    async with client.ClientSession(middlewares=(DigestAuthMiddleware("u", "pw"),)) as session:
+        async with session.get(server.url + "/") as resp:
+            assert resp.status == 200
+    assert credentials(seen[1].header("Authorization") or "")["nonce"] == "n2"
+
+
+@pytest.mark.parametrize("domain", ['"\\""', '"'])
+async def test_domain_of_only_a_quote_means_the_whole_origin(
+    raw_server: RawServerFactory, domain: str
+) -> None:
+    seen: list[Request] = []
+    offer = f'Digest realm="r", nonce="n", qop="auth", domain={domain}'
+    server = await raw_server(serve(guarded("pw", offer), seen))
+    async with client.ClientSession(middlewares=(DigestAuthMiddleware("u", "pw"),)) as session:
+        for path in ("/one", "/two/x"):
+            async with session.get(server.url + path) as resp:
+                assert resp.status == 200
+    # The second path went with the answer up front: the space is the origin.
+    assert [(r.target, r.header("Authorization") is not None) for r in seen] == [
+        ("/one", False),
+        ("/one", True),
+        ("/two/x", True),
+    ]
+
+
+async def test_domain_prefix_ends_at_a_path_segment(raw_server: RawServerFactory) -> None:
+    seen: list[Request] = []
+    offer = 'Digest realm="r", nonce="n", qop="auth", domain="/app"'
+    server = await raw_server(serve(guarded("pw", offer), seen))
+    async with client.ClientSession(middlewares=(DigestAuthMiddleware("u", "pw"),)) as session:
+        for path in ("/app", "/app?page=2", "/app/deep", "/apps"):
+            async with session.get(server.url + path) as resp:
+                assert resp.status == 200
+    assert [(r.target, r.header("Authorization") is not None) for r in seen] == [
+        ("/app", False),
+        ("/app", True),
+        ("/app?page=2", True),  # the query is no part of the space
+        ("/app/deep", True),
+        ("/apps", False),  # a longer name, not a path below /app
+        ("/apps", True),
+    ]
+
+
+async def test_empty_opaque_is_returned(raw_server: RawServerFactory) -> None:
+    seen: list[Request] = []
+    offer = 'Digest realm="r", nonce="n", qop="auth", opaque=""'
+    server = await raw_server(serve(guarded("pw", offer), seen))
+    async with client.ClientSession(middlewares=(DigestAuthMiddleware("u", "pw"),)) as session:
+        async with session.get(server.url + "/") as resp:
+            assert resp.status == 200
+    assert 'opaque=""' in (seen[1].header("Authorization") or "")
+
+
+async def test_streamed_body_takes_auth_when_both_are_offered(
+    raw_server: RawServerFactory, tmp_path: Path
+) -> None:
+    seen: list[Request] = []
+    offer = 'Digest realm="r", nonce="n", qop="auth,auth-int"'
+    server = await raw_server(serve(guarded("pw", offer), seen))
+    path = tmp_path / "body.bin"
+    path.write_bytes(b"y" * 1000)
+    async with client.ClientSession(middlewares=(DigestAuthMiddleware("u", "pw"),)) as session:
+        with path.open("rb") as file:
+            async with session.post(server.url + "/up", data=file) as resp:
+                assert resp.status == 200
+    assert [r.body for r in seen] == [b"y" * 1000, b"y" * 1000]
+    assert credentials(seen[1].header("Authorization") or "")["qop"] == "auth"
+
+
+async def test_digest_uri_is_origin_form_through_a_proxy(
+    raw_server: RawServerFactory, proxy_server: ProxyServer
+) -> None:
+    # The proxy hands the server the origin-form target; the digest-uri must be that.
+    seen: list[Request] = []
+    server = await raw_server(serve(guarded("pw", 'Digest realm="r", nonce="n"'), seen))
+    async with client.ClientSession(middlewares=(DigestAuthMiddleware("u", "pw"),)) as session:
+        async with session.get(server.url + "/p?q=1", proxy=proxy_server.url) as resp:
+            assert resp.status == 200
+    assert seen[1].target == "/p?q=1"
+    assert credentials(seen[1].header("Authorization") or "")["uri"] == "/p?q=1"
+
+
 # -- construction and parsing -----------------------------------------------------------------
 
 
 def test_login_validation() -> None:
-    with pytest.raises(ValueError, match=":"):
+    with pytest.raises(ValueError, match='A ":" is not allowed in username'):
         DigestAuthMiddleware("a:b", "pw")
     with pytest.raises(ValueError, match="login"):
         DigestAuthMiddleware(None, "pw")  # type: ignore[arg-type]
