@@ -46,14 +46,14 @@ def ensure_clean_env() -> None:
     print(f"creating {CLEAN_ENV} (once) ...", file=sys.stderr, flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(CLEAN_ENV)], check=True, timeout=120)
     deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    subprocess.run([str(CLEAN_PY), "-m", "pip", "install", "-q", "httpie", *deps],
-                   check=True, timeout=600)
+    subprocess.run(
+        [str(CLEAN_PY), "-m", "pip", "install", "-q", "httpie", *deps], check=True, timeout=600
+    )
 
 
 def worker_env(tree: Path) -> dict[str, str]:
     """ENV with `tree` first on PYTHONPATH, so a child imports the snapshot's client/."""
-    return {**ENV, "PYTHONPATH": os.pathsep.join(filter(None, [str(tree),
-                                                               ENV.get("PYTHONPATH")]))}
+    return {**ENV, "PYTHONPATH": os.pathsep.join(filter(None, [str(tree), ENV.get("PYTHONPATH")]))}
 
 
 @contextmanager
@@ -63,11 +63,15 @@ def snapshot(rev: str | None = None) -> Iterator[Path]:
         root = Path(tmp)
         if rev is None:
             for pkg in PACKAGES:
-                shutil.copytree(REPO / pkg, root / pkg,
-                                ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copytree(
+                    REPO / pkg, root / pkg, ignore=shutil.ignore_patterns("__pycache__")
+                )
         else:
-            done = subprocess.run(["git", "-C", str(REPO), "archive", rev, *PACKAGES],
-                                  capture_output=True, timeout=60)
+            done = subprocess.run(
+                ["git", "-C", str(REPO), "archive", rev, *PACKAGES],
+                capture_output=True,
+                timeout=60,
+            )
             if done.returncode != 0:
                 sys.exit(f"git archive {rev}: {done.stderr.decode(errors='replace').strip()}")
             tar = done.stdout
@@ -79,9 +83,11 @@ def snapshot(rev: str | None = None) -> Iterator[Path]:
 
 def describe(rev: str | None) -> str:
     """One line saying which code a run measured."""
+
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True,
-                              text=True, timeout=30).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(REPO), *args], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
 
     head = git("log", "-1", "--format=%h %cI", rev or "HEAD")
     dirty = rev is None and git("status", "--porcelain", "--", *PACKAGES)

@@ -48,9 +48,13 @@ TARGETS = (("httpie", 0.5), ("python asyncio+ssl", 2.5))
 def commands(tree: Path, url: str) -> tuple[dict[str, str], dict[str, str]]:
     """(name -> hyperfine command, name -> why it is not available)."""
     py = str(CLEAN_PY)
-    found = {"zurl": f"{py} {tree}/zurl {url}", "httpie": f"{CLEAN_ENV}/bin/http {url}",
-             "curl -s": f"curl -s {url}", "python -c pass": f"{py} -c pass",
-             "python asyncio+ssl": f'{py} -c "import asyncio, ssl"'}
+    found = {
+        "zurl": f"{py} {tree}/zurl {url}",
+        "httpie": f"{CLEAN_ENV}/bin/http {url}",
+        "curl -s": f"curl -s {url}",
+        "python -c pass": f"{py} -c pass",
+        "python asyncio+ssl": f'{py} -c "import asyncio, ssl"',
+    }
     missing = {}
     for name in ("zurl", "httpie"):
         if why := works(found[name].split()):
@@ -77,8 +81,18 @@ def hyperfine(cmds: dict[str, str], runs: int, warmup: int) -> dict[str, list[fl
     """One hyperfine run over `cmds`: name -> wall seconds of each run."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "hf.json"
-        argv = ["hyperfine", "-N", "--style", "none", "--warmup", str(warmup),
-                "--runs", str(runs), "--export-json", str(out)]
+        argv = [
+            "hyperfine",
+            "-N",
+            "--style",
+            "none",
+            "--warmup",
+            str(warmup),
+            "--runs",
+            str(runs),
+            "--export-json",
+            str(out),
+        ]
         for name, cmd in cmds.items():
             argv += ["-n", name, cmd]
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, timeout=600, env=ENV)
@@ -89,8 +103,13 @@ def hyperfine(cmds: dict[str, str], runs: int, warmup: int) -> dict[str, list[fl
 def importtime(zurl_cmd: str, top: int = 15) -> None:
     """Print the slowest imports of one `zurl URL` run to stderr."""
     argv = zurl_cmd.split()
-    done = subprocess.run([argv[0], "-X", "importtime", *argv[1:]], capture_output=True,
-                          text=True, timeout=60, env=ENV)
+    done = subprocess.run(
+        [argv[0], "-X", "importtime", *argv[1:]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
+    )
     rows: list[tuple[int, int, str]] = []
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
@@ -99,23 +118,34 @@ def importtime(zurl_cmd: str, top: int = 15) -> None:
         rows.append((int(self_us), int(cum_us), name.rstrip()))
     err = sys.stderr
     total = sum(r[0] for r in rows) / 1000
-    print(f"\nzurl URL under python -X importtime: {len(rows)} modules, {total:.1f} ms of "
-          "imports (self times summed; importtime itself inflates them)", file=err)
+    print(
+        f"\nzurl URL under python -X importtime: {len(rows)} modules, {total:.1f} ms of "
+        "imports (self times summed; importtime itself inflates them)",
+        file=err,
+    )
     print(f"top {top} by self time:", file=err)
     for self_us, cum_us, name in sorted(rows, reverse=True)[:top]:
-        print(f"  {self_us / 1000:7.2f} ms self {cum_us / 1000:8.2f} ms cum  {name.strip()}",
-              file=err)
+        print(
+            f"  {self_us / 1000:7.2f} ms self {cum_us / 1000:8.2f} ms cum  {name.strip()}",
+            file=err,
+        )
     tops = [r for r in rows if not r[2].startswith("  ")]  # top-level imports only
     print(f"top {top} top-level imports by cumulative time:", file=err)
     for _self, cum_us, name in sorted(tops, key=lambda r: r[1], reverse=True)[:top]:
         print(f"  {cum_us / 1000:8.2f} ms cum  {name.strip()}", file=err)
 
 
-def report(args: argparse.Namespace, times: dict[str, list[float]],
-           per_round: dict[str, list[float]], missing: dict[str, str]) -> None:
+def report(
+    args: argparse.Namespace,
+    times: dict[str, list[float]],
+    per_round: dict[str, list[float]],
+    missing: dict[str, str],
+) -> None:
     med = {name: statistics.median(ts) for name, ts in times.items()}
-    print(f"\ncli: median wall time of one GET, {args.rounds} rounds x {args.runs} runs; "
-          f"{describe(args.rev)}")
+    print(
+        f"\ncli: median wall time of one GET, {args.rounds} rounds x {args.runs} runs; "
+        f"{describe(args.rev)}"
+    )
     print(f"{'command':20} {'median ms':>10} {'zurl/this':>10}")
     for name, m in sorted(med.items(), key=lambda kv: kv[0] != "zurl"):
         ratio = f"{med['zurl'] / m:9.2f}x" if "zurl" in med else f"{'n/a':>10}"
@@ -128,8 +158,10 @@ def report(args: argparse.Namespace, times: dict[str, list[float]],
             pairs = zip(per_round["zurl"], per_round[peer], strict=True)
             pair = statistics.median(a / b for a, b in pairs)
             verdict = "ok" if ratio <= target else "MISS"
-            print(f"target zurl/{peer} <= {target}x: {ratio:.2f}x {verdict} "
-                  f"(per-round median {pair:.2f}x)")
+            print(
+                f"target zurl/{peer} <= {target}x: {ratio:.2f}x {verdict} "
+                f"(per-round median {pair:.2f}x)"
+            )
         else:
             print(f"target zurl/{peer} <= {target}x: n/a")
 
@@ -151,7 +183,7 @@ def main() -> None:
         per_round: dict[str, list[float]] = {name: [] for name in cmds}  # median per round
         for rnd in range(args.rounds):
             names = list(cmds)
-            names = names[rnd % len(names):] + names[:rnd % len(names)]
+            names = names[rnd % len(names) :] + names[: rnd % len(names)]
             for name, ts in hyperfine({n: cmds[n] for n in names}, args.runs, args.warmup).items():
                 times[name] += ts
                 per_round[name].append(statistics.median(ts))

@@ -59,8 +59,9 @@ TIME_CAP = 15.0  # seconds: a timed loop stops early past this (httpx needs ~35 
 # ---------------------------------------------------------------- worker side (subprocess)
 
 
-async def _aiohttp_like(mod: Any, url: str, workload: str, n: int,
-                        inflight: int) -> tuple[int, float, float]:
+async def _aiohttp_like(
+    mod: Any, url: str, workload: str, n: int, inflight: int
+) -> tuple[int, float, float]:
     """The workload for aiohttp's API; zurl's `client` is the same API."""
     async with mod.ClientSession() as session:
 
@@ -73,8 +74,7 @@ async def _aiohttp_like(mod: Any, url: str, workload: str, n: int,
         return await _drive(get, workload, n, inflight)
 
 
-async def _httpx(url: str, workload: str, n: int,
-                 inflight: int) -> tuple[int, float, float]:
+async def _httpx(url: str, workload: str, n: int, inflight: int) -> tuple[int, float, float]:
     import httpx
 
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
@@ -117,8 +117,9 @@ async def _drive(get: Any, workload: str, n: int, inflight: int) -> tuple[int, f
     return done, elapsed, cpu
 
 
-def run_worker(client: str, url: str, workload: str, n: int,
-               inflight: int) -> tuple[int, float, float]:
+def run_worker(
+    client: str, url: str, workload: str, n: int, inflight: int
+) -> tuple[int, float, float]:
     if client == "httpx":
         return asyncio.run(_httpx(url, workload, n, inflight))
     if client == "zurl":
@@ -138,24 +139,39 @@ def python_for_workers() -> str:
 def zurl_available(py: str, env: dict[str, str]) -> str | None:
     """None when zurl's engine imports with a ClientSession, else why not."""
     probe = "import client; client.ClientSession"
-    done = subprocess.run([py, "-P", "-c", probe], capture_output=True, text=True, timeout=60,
-                          env=env)
+    done = subprocess.run(
+        [py, "-P", "-c", probe], capture_output=True, text=True, timeout=60, env=env
+    )
     if done.returncode == 0:
         return None
     return (done.stderr.strip().splitlines() or ["import failed"])[-1]
 
 
-def run_cell(py: str, client: str, url: str, workload: str,
-             args: argparse.Namespace, env: dict[str, str]) -> tuple[float, float, int, int]:
+def run_cell(
+    py: str, client: str, url: str, workload: str, args: argparse.Namespace, env: dict[str, str]
+) -> tuple[float, float, int, int]:
     """(req/s, CPU µs per request, TCP connections opened, requests made) of one fresh
     subprocess."""
     n = args.seq if workload == "seq" else args.conc
     base = url.rsplit("/", 1)[0]
     before = accepted_connections(base)
-    cmd = [py, __file__, "--worker", client, "--url", url, "--workload", workload,
-           "--n", str(n), "--inflight", str(args.inflight), "--time-cap", str(args.time_cap)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=WORKER_TIMEOUT,
-                          env=env)
+    cmd = [
+        py,
+        __file__,
+        "--worker",
+        client,
+        "--url",
+        url,
+        "--workload",
+        workload,
+        "--n",
+        str(n),
+        "--inflight",
+        str(args.inflight),
+        "--time-cap",
+        str(args.time_cap),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=WORKER_TIMEOUT, env=env)
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -180,7 +196,7 @@ def bench(args: argparse.Namespace, url: str, env: dict[str, str]) -> None:
     cpu: dict[tuple[str, str], list[float]] = {}  # CPU µs per request of each run
     httpx_rounds = spread(min(args.httpx_rounds, args.rounds), args.rounds)
     for rnd in range(args.rounds):
-        order = clients[rnd % len(clients):] + clients[:rnd % len(clients)]
+        order = clients[rnd % len(clients) :] + clients[: rnd % len(clients)]
         if rnd not in httpx_rounds:
             order = [c for c in order if c != "httpx"]
         for workload in WORKLOADS:
@@ -192,9 +208,12 @@ def bench(args: argparse.Namespace, url: str, env: dict[str, str]) -> None:
                     continue
                 rps.setdefault((client, workload), {})[rnd] = rate
                 cpu.setdefault((client, workload), []).append(cpu_us)
-                print(f"round {rnd + 1}/{args.rounds} {workload:4} {client:8} {rate:9.0f} req/s "
-                      f"{cpu_us:6.0f} CPU µs/req ({conns} connections, {made} requests)",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"round {rnd + 1}/{args.rounds} {workload:4} {client:8} {rate:9.0f} req/s "
+                    f"{cpu_us:6.0f} CPU µs/req ({conns} connections, {made} requests)",
+                    file=sys.stderr,
+                    flush=True,
+                )
     report(args, rps, cpu, unavailable)
 
 
@@ -203,19 +222,29 @@ def paired(mine: dict[int, float], peer: dict[int, float]) -> float:
     return statistics.median(mine[r] / peer[r] for r in mine.keys() & peer.keys())
 
 
-def report(args: argparse.Namespace, rps: dict[tuple[str, str], dict[int, float]],
-           cpu: dict[tuple[str, str], list[float]], unavailable: dict[str, str]) -> None:
+def report(
+    args: argparse.Namespace,
+    rps: dict[tuple[str, str], dict[int, float]],
+    cpu: dict[tuple[str, str], list[float]],
+    unavailable: dict[str, str],
+) -> None:
     med = {key: statistics.median(vals.values()) for key, vals in rps.items()}
-    print(f"\nengine: median req/s over {args.rounds} rounds "
-          f"({min(args.httpx_rounds, args.rounds)} for httpx); "
-          f"seq = {args.seq} sequential GETs, conc = {args.conc} GETs {args.inflight} in flight"
-          f"; {describe(args.rev)}")
+    print(
+        f"\nengine: median req/s over {args.rounds} rounds "
+        f"({min(args.httpx_rounds, args.rounds)} for httpx); "
+        f"seq = {args.seq} sequential GETs, conc = {args.conc} GETs {args.inflight} in flight"
+        f"; {describe(args.rev)}"
+    )
     print(f"{'client':10} {'seq req/s':>12} {'conc req/s':>20}   CPU µs/req: seq  conc")
     for client in args.clients:
-        cells = [f"{med[(client, w)]:{width}.0f}" if (client, w) in med else f"{'n/a':>{width}}"
-                 for w, width in zip(WORKLOADS, (12, 20), strict=True)]
-        cpus = [f"{statistics.median(cpu[(client, w)]):5.0f}" if (client, w) in cpu else "  n/a"
-                for w in WORKLOADS]
+        cells = [
+            f"{med[(client, w)]:{width}.0f}" if (client, w) in med else f"{'n/a':>{width}}"
+            for w, width in zip(WORKLOADS, (12, 20), strict=True)
+        ]
+        cpus = [
+            f"{statistics.median(cpu[(client, w)]):5.0f}" if (client, w) in cpu else "  n/a"
+            for w in WORKLOADS
+        ]
         print(f"{client:10} {' '.join(cells)}   {' ' * 11}{' '.join(cpus)}")
     for client, why in unavailable.items():
         print(f"  {client}: not available ({why})")
@@ -225,8 +254,9 @@ def report(args: argparse.Namespace, rps: dict[tuple[str, str], dict[int, float]
             if ("zurl", w) in med and (peer, w) in med:
                 ratio = med[("zurl", w)] / med[(peer, w)]
                 pair = paired(rps[("zurl", w)], rps[(peer, w)])
-                cells.append(f"{ratio:6.2f}x {'ok' if ratio >= target else 'MISS':4} "
-                             f"({pair:.2f}x)")
+                cells.append(
+                    f"{ratio:6.2f}x {'ok' if ratio >= target else 'MISS':4} ({pair:.2f}x)"
+                )
             else:
                 cells.append(f"{'n/a':>19}")
         print(f"zurl/{peer:7} {'  '.join(cells)}   (target >= {target}x)")
@@ -246,9 +276,23 @@ def profile(args: argparse.Namespace, url: str, env: dict[str, str]) -> None:
     py = python_for_workers()
     for workload in WORKLOADS:
         n = args.seq if workload == "seq" else args.conc
-        cmd = [py, __file__, "--worker", args.profile, "--url", url, "--workload", workload,
-               "--n", str(n), "--inflight", str(args.inflight), "--profile",
-               "--time-cap", str(args.time_cap * 4)]
+        cmd = [
+            py,
+            __file__,
+            "--worker",
+            args.profile,
+            "--url",
+            url,
+            "--workload",
+            workload,
+            "--n",
+            str(n),
+            "--inflight",
+            str(args.inflight),
+            "--profile",
+            "--time-cap",
+            str(args.time_cap * 4),
+        ]
         subprocess.run(cmd, timeout=WORKER_TIMEOUT * 3, check=False, env=env)
 
 
@@ -256,16 +300,29 @@ def main() -> None:
     global PROFILER, TIME_CAP
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--httpx-rounds", type=int, default=3,
-                        help="rounds that include httpx (slow: ~20 s a round)")
+    parser.add_argument(
+        "--httpx-rounds",
+        type=int,
+        default=3,
+        help="rounds that include httpx (slow: ~20 s a round)",
+    )
     parser.add_argument("--seq", type=int, default=5_000, help="sequential GETs")
     parser.add_argument("--conc", type=int, default=20_000, help="concurrent GETs")
     parser.add_argument("--inflight", type=int, default=64)
-    parser.add_argument("--time-cap", type=float, default=TIME_CAP,
-                        help="seconds after which a timed loop stops early (rate still valid)")
+    parser.add_argument(
+        "--time-cap",
+        type=float,
+        default=TIME_CAP,
+        help="seconds after which a timed loop stops early (rate still valid)",
+    )
     parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
-    parser.add_argument("--profile", nargs="?", const="zurl", choices=CLIENTS,
-                        help="profile a client's workloads (default zurl; top 25 by tottime)")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="zurl",
+        choices=CLIENTS,
+        help="profile a client's workloads (default zurl; top 25 by tottime)",
+    )
     parser.add_argument("--rev", help="measure this git revision (default: the working tree)")
     parser.add_argument("--worker", choices=CLIENTS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -277,13 +334,15 @@ def main() -> None:
     if args.worker:  # subprocess: one client, one workload, one JSON line out
         if args.profile:
             PROFILER = cProfile.Profile()
-            made, seconds, _ = run_worker(args.worker, args.url, args.workload, args.n,
-                                          args.inflight)
+            made, seconds, _ = run_worker(
+                args.worker, args.url, args.workload, args.n, args.inflight
+            )
             print(f"\n{args.workload}: {made / seconds:.0f} req/s under the profiler")
             print_profile(PROFILER, f"{args.worker} {args.workload}, timed loop of {made} GETs")
             return
-        made, seconds, cpu = run_worker(args.worker, args.url, args.workload, args.n,
-                                        args.inflight)
+        made, seconds, cpu = run_worker(
+            args.worker, args.url, args.workload, args.n, args.inflight
+        )
         print(json.dumps({"done": made, "seconds": seconds, "cpu": cpu}))
         return
     with snapshot(args.rev) as tree, nginx_server() as base:

@@ -110,22 +110,31 @@ def python() -> str:
 
 def command(client: str, url: str, tree: Path) -> list[str]:
     if client == "curl":
-        return ["curl", "-s", "-o", "/dev/null", "-w", '{"bytes": %{size_download}, '
-                '"seconds": %{time_total}}', url]
+        return [
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            '{"bytes": %{size_download}, "seconds": %{time_total}}',
+            url,
+        ]
     if client == "zurl -o":
         return [str(CLEAN_PY), str(tree / "zurl"), *ZURL_OUT, url]
     return [python(), __file__, "--worker", client, "--url", url]
 
 
-def run_measured(cmd: list[str], env: dict[str, str],
-                 quiet: bool = False) -> tuple[float, float, int, str, int]:
+def run_measured(
+    cmd: list[str], env: dict[str, str], quiet: bool = False
+) -> tuple[float, float, int, str, int]:
     """Run `cmd`: (wall s, CPU s, peak RSS KiB, stdout, exit code). Killed after TIMEOUT.
 
     With `quiet` its stdout is /dev/null (and the returned stdout empty)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL if quiet else out, stderr=err,
-                                env=env)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL if quiet else out, stderr=err, env=env
+        )
         watchdog = threading.Timer(TIMEOUT, proc.kill)
         watchdog.start()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -144,8 +153,10 @@ def run_measured(cmd: list[str], env: dict[str, str],
 def check_dev_null() -> None:
     """Stop at once if a client replaced /dev/null (a save-by-rename onto a device does)."""
     if not stat.S_ISCHR(os.stat("/dev/null").st_mode):
-        sys.exit("/dev/null is no longer a character device: restore it (as root: "
-                 "rm /dev/null && mknod -m 666 /dev/null c 1 3)")
+        sys.exit(
+            "/dev/null is no longer a character device: restore it (as root: "
+            "rm /dev/null && mknod -m 666 /dev/null c 1 3)"
+        )
 
 
 def probe_zurl_dev_null(url: str, tree: Path) -> str:
@@ -167,8 +178,9 @@ def probe_zurl_dev_null(url: str, tree: Path) -> str:
 
 def available(client: str, url: str, tree: Path) -> str | None:
     """None if `client` fetches the small resource fine, else why not."""
-    *_, text, code = run_measured(command(client, url, tree), worker_env(tree),
-                                  quiet=client == "zurl -o")
+    *_, text, code = run_measured(
+        command(client, url, tree), worker_env(tree), quiet=client == "zurl -o"
+    )
     if code != 0:
         lines = text.strip().splitlines() or [f"exit {code}"]
         return f"exit {code}: {lines[-1][:120]}"
@@ -187,9 +199,10 @@ def bench(args: argparse.Namespace, base: str, size: int, tree: Path) -> None:
     cpu: dict[str, dict[int, float]] = {c: {} for c in clients}  # client -> round -> CPU s
     run_measured(command("curl", url, tree), env)  # untimed: warms nginx and the page cache
     for rnd in range(args.rounds):
-        for client in clients[rnd % len(clients):] + clients[:rnd % len(clients)]:
-            seconds, cpu_s, peak_kib, text, code = run_measured(command(client, url, tree), env,
-                                                              quiet=client == "zurl -o")
+        for client in clients[rnd % len(clients) :] + clients[: rnd % len(clients)]:
+            seconds, cpu_s, peak_kib, text, code = run_measured(
+                command(client, url, tree), env, quiet=client == "zurl -o"
+            )
             if code != 0:
                 missing.setdefault(client, f"failed: {text.strip()[-120:]}")
                 continue
@@ -201,8 +214,12 @@ def bench(args: argparse.Namespace, base: str, size: int, tree: Path) -> None:
                 if result["bytes"] != size:
                     missing.setdefault(client, f"got {result['bytes']} of {size} bytes")
                 xfer[client][rnd] = size / result["seconds"] / 1e6
-            print(f"round {rnd + 1}/{args.rounds} {client:8} {size / seconds / 1e6:8.0f} MB/s "
-                  f"wall, peak RSS {peak_kib / 1024:.0f} MiB", file=sys.stderr, flush=True)
+            print(
+                f"round {rnd + 1}/{args.rounds} {client:8} {size / seconds / 1e6:8.0f} MB/s "
+                f"wall, peak RSS {peak_kib / 1024:.0f} MiB",
+                file=sys.stderr,
+                flush=True,
+            )
     report(args, size, xfer, wall, rss, cpu, missing)
     print(f"the zurl -o row ran as: {how}")
 
@@ -210,25 +227,39 @@ def bench(args: argparse.Namespace, base: str, size: int, tree: Path) -> None:
 Table = dict[str, dict[int, float]]
 
 
-def report(args: argparse.Namespace, size: int, xfer: Table, wall: Table, rss: Table,
-           cpu: Table, missing: dict[str, str]) -> None:
+def report(
+    args: argparse.Namespace,
+    size: int,
+    xfer: Table,
+    wall: Table,
+    rss: Table,
+    cpu: Table,
+    missing: dict[str, str],
+) -> None:
     def med(d: Table, c: str) -> float | None:
         return statistics.median(d[c].values()) if d.get(c) else None
 
     def cell(v: float | None, fmt: str) -> str:
         return f"{v:{fmt}}" if v is not None else f"{'n/a':>10}"
 
-    print(f"\nstream: {size / 2**20:.0f} MiB download, medians over {args.rounds} rounds; "
-          f"{describe(args.rev)}")
+    print(
+        f"\nstream: {size / 2**20:.0f} MiB download, medians over {args.rounds} rounds; "
+        f"{describe(args.rev)}"
+    )
     print(f"{'client':10} {'xfer MB/s':>10} {'wall MB/s':>10} {'CPU s':>10} {'peak RSS MiB':>13}")
     for c in CLIENTS:
         peak = med(rss, c)
-        print(f"{c:10} {cell(med(xfer, c), '10.0f')} {cell(med(wall, c), '10.0f')} "
-              f"{cell(med(cpu, c), '10.2f')} {cell(peak / 1024 if peak else None, '13.1f')}")
+        print(
+            f"{c:10} {cell(med(xfer, c), '10.0f')} {cell(med(wall, c), '10.0f')} "
+            f"{cell(med(cpu, c), '10.2f')} {cell(peak / 1024 if peak else None, '13.1f')}"
+        )
     for c, why in missing.items():
         print(f"  {c}: not available ({why})")
-    checks = [("engine", "curl", xfer, 0.9), ("engine", "aiohttp", xfer, 4.0),
-              ("zurl -o", "curl", wall, 0.8)]
+    checks = [
+        ("engine", "curl", xfer, 0.9),
+        ("engine", "aiohttp", xfer, 4.0),
+        ("zurl -o", "curl", wall, 0.8),
+    ]
     for mine, peer, table, target in checks:
         a, b = med(table, mine), med(table, peer)
         kind = "xfer" if table is xfer else "wall"
@@ -236,14 +267,19 @@ def report(args: argparse.Namespace, size: int, xfer: Table, wall: Table, rss: T
             ratio = a / b
             both = table[mine].keys() & table[peer].keys()
             pair = statistics.median(table[mine][r] / table[peer][r] for r in both)
-            print(f"target {mine}/{peer} ({kind}) >= {target}x: {ratio:.2f}x "
-                  f"{'ok' if ratio >= target else 'MISS'} (per-round median {pair:.2f}x)")
+            print(
+                f"target {mine}/{peer} ({kind}) >= {target}x: {ratio:.2f}x "
+                f"{'ok' if ratio >= target else 'MISS'} (per-round median {pair:.2f}x)"
+            )
         else:
             print(f"target {mine}/{peer} ({kind}) >= {target}x: n/a")
     for c in ("engine", "zurl -o"):
         peak = med(rss, c)
-        verdict = "n/a" if peak is None else (
-            f"{peak / 1024:.1f} MiB {'ok' if peak / 1024 < 60 else 'MISS'}")
+        verdict = (
+            "n/a"
+            if peak is None
+            else (f"{peak / 1024:.1f} MiB {'ok' if peak / 1024 < 60 else 'MISS'}")
+        )
         print(f"target {c} peak RSS < 60 MB: {verdict}")
 
 
@@ -260,8 +296,10 @@ def main() -> None:
         return
     size = args.mib * 2**20
     ensure_clean_env()
-    with tempfile.TemporaryDirectory(prefix="zurl-bench-files-") as tmp, \
-            snapshot(args.rev) as tree:
+    with (
+        tempfile.TemporaryDirectory(prefix="zurl-bench-files-") as tmp,
+        snapshot(args.rev) as tree,
+    ):
         big = Path(tmp) / "big.bin"
         with big.open("wb") as f:
             f.truncate(size)  # sparse: no disk space, served from the page cache

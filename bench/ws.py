@@ -128,15 +128,15 @@ def echo_frames(data: bytes, out: list[bytes]) -> tuple[int, bool]:
         if length == 126:
             if size - head < 2:
                 break
-            length, head = int.from_bytes(data[head:head + 2], "big"), head + 2
+            length, head = int.from_bytes(data[head : head + 2], "big"), head + 2
         elif length == 127:
             if size - head < 8:
                 break
-            length, head = int.from_bytes(data[head:head + 8], "big"), head + 8
+            length, head = int.from_bytes(data[head : head + 8], "big"), head + 8
         start = head + 4  # clients always mask (RFC 6455 §5.3)
         if size - start < length:
             break
-        payload = apply_mask(data[start:start + length], data[head:start])
+        payload = apply_mask(data[start : start + length], data[head:start])
         pos = start + length
         opcode = b0 & 0x0F
         if opcode == 0x9:  # Ping -> Pong
@@ -182,9 +182,10 @@ def echo_connection(sock: socket.socket) -> None:
                     if name.strip().lower() == b"sec-websocket-key":
                         key = value.strip()
                 accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
-                sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                             b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept
-                             + b"\r\n\r\n")
+                sock.sendall(
+                    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+                )
                 opened, pos = True, end + 4
             out: list[bytes] = []
             used, close = echo_frames(data[pos:], out)
@@ -218,8 +219,15 @@ async def serve_websockets() -> None:
         async for message in ws:
             await ws.send(message)
 
-    async with ws_serve(echo, "127.0.0.1", 0, compression=None, ping_interval=None,
-                        max_queue=256, max_size=MAX_FRAME) as server:
+    async with ws_serve(
+        echo,
+        "127.0.0.1",
+        0,
+        compression=None,
+        ping_interval=None,
+        max_queue=256,
+        max_size=MAX_FRAME,
+    ) as server:
         print(next(iter(server.sockets)).getsockname()[1], flush=True)
         await asyncio.Future()
 
@@ -249,8 +257,7 @@ def _stop_timing(done: int, start: Clock) -> Result:
     return done, wall - start[0], cpu - start[1], user - start[2]
 
 
-async def _drive(send: Any, recv: Any, workload: str, n: int,
-                 window: int) -> Result:
+async def _drive(send: Any, recv: Any, workload: str, n: int, window: int) -> Result:
     """Warm up untimed, then time `n` echoes (fewer past TIME_CAP):
     (messages echoed, wall seconds, CPU seconds, of which user mode)."""
 
@@ -285,8 +292,7 @@ async def _drive(send: Any, recv: Any, workload: str, n: int,
     return _stop_timing(await loop(n), start)
 
 
-async def _aiohttp_like(mod: Any, url: str, workload: str, n: int,
-                        window: int) -> Result:
+async def _aiohttp_like(mod: Any, url: str, workload: str, n: int, window: int) -> Result:
     """aiohttp's API; zurl's `client` is the same API."""
     async with mod.ClientSession() as session, session.ws_connect(url, compress=0) as ws:
 
@@ -301,8 +307,9 @@ async def _aiohttp_like(mod: Any, url: str, workload: str, n: int,
 async def _websockets(url: str, workload: str, n: int, window: int) -> Result:
     from websockets.asyncio.client import connect
 
-    async with connect(url, compression=None, proxy=None, ping_interval=None,
-                       max_queue=max(16, 2 * window)) as ws:
+    async with connect(
+        url, compression=None, proxy=None, ping_interval=None, max_queue=max(16, 2 * window)
+    ) as ws:
         return await _drive(ws.send, ws.recv, workload, n, window)
 
 
@@ -319,29 +326,37 @@ def _floor_connect(url: str) -> socket.socket:
     sock = socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     key = base64.b64encode(os.urandom(16))
-    sock.sendall(b"GET " + (parts.path or "/").encode() + b" HTTP/1.1\r\nHost: "
-                 + parts.netloc.encode() + b"\r\nUpgrade: websocket\r\nConnection: Upgrade"
-                 b"\r\nSec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    sock.sendall(
+        b"GET "
+        + (parts.path or "/").encode()
+        + b" HTTP/1.1\r\nHost: "
+        + parts.netloc.encode()
+        + b"\r\nUpgrade: websocket\r\nConnection: Upgrade"
+        b"\r\nSec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
     head = b""
     while b"\r\n\r\n" not in head:
         more = sock.recv(4096)
         if not more:
             raise ConnectionError("connection closed during the handshake")
         head += more
-    status, *lines = head[:head.index(b"\r\n\r\n")].split(b"\r\n")
-    fields = {name.strip().lower(): value.strip()
-              for name, _, value in (line.partition(b":") for line in lines)}
-    if (status.split(b" ")[1:2] != [b"101"]
-            or fields.get(b"sec-websocket-accept")
-            != base64.b64encode(hashlib.sha1(key + GUID).digest())):
+    status, *lines = head[: head.index(b"\r\n\r\n")].split(b"\r\n")
+    fields = {
+        name.strip().lower(): value.strip()
+        for name, _, value in (line.partition(b":") for line in lines)
+    }
+    if status.split(b" ")[1:2] != [b"101"] or fields.get(
+        b"sec-websocket-accept"
+    ) != base64.b64encode(hashlib.sha1(key + GUID).digest()):
         raise RuntimeError(f"handshake refused: {status.decode(errors='replace')}")
     if not head.endswith(b"\r\n\r\n"):  # the server says nothing before the first echo
         raise RuntimeError("bytes after the handshake response")
     return sock
 
 
-def _send_more(send: Callable[[bytes], object], echoes: int, sent: int, count: int,
-               deadline: float) -> tuple[int, int]:
+def _send_more(
+    send: Callable[[bytes], object], echoes: int, sent: int, count: int, deadline: float
+) -> tuple[int, int]:
     """pipe, for `echoes` echoes just counted: one more message sent for each until `count`
     are sent, none past the deadline (as in `_drive`): the new (sent, count)."""
     for _ in range(echoes):
@@ -433,8 +448,9 @@ async def _floor_asyncio(url: str, workload: str, n: int, window: int) -> Result
     """floor-asyncio: the least an asyncio client can do per message: one transport.write,
     the selector loop's read, a count, a future to wake the awaiting coroutine."""
     loop = asyncio.get_running_loop()
-    transport, proto = await loop.create_connection(lambda: _EchoCounter(loop),
-                                                    sock=_floor_connect(url))
+    transport, proto = await loop.create_connection(
+        lambda: _EchoCounter(loop), sock=_floor_connect(url)
+    )
     # asyncio's socket transport reads into a fresh bytes object of its max_size, 256 KiB by
     # default: glibc mmaps that, mremaps it down to the bytes read and munmaps it when freed,
     # three system calls per read. zurl's engine lowers it the same way (client/connection.py).
@@ -472,8 +488,7 @@ async def _floor_asyncio(url: str, workload: str, n: int, window: int) -> Result
         transport.close()
 
 
-def run_worker(client: str, url: str, workload: str, n: int,
-               window: int) -> Result:
+def run_worker(client: str, url: str, workload: str, n: int, window: int) -> Result:
     if client == "floor-socket":
         return _floor_socket(url, workload, n, window)
     if client == "floor-asyncio":
@@ -507,8 +522,9 @@ def cpu_seconds(pid: int) -> float:
 @contextmanager
 def echo_server(py: str, kind: str, core: set[int] | None) -> Iterator[tuple[str, int]]:
     """The server subprocess pinned to `core`: (ws:// URL, pid)."""
-    proc = subprocess.Popen([py, __file__, "--serve", kind], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [py, __file__, "--serve", kind], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         if core:
             os.sched_setaffinity(proc.pid, core)
@@ -533,42 +549,83 @@ def available(py: str, client: str, env: dict[str, str]) -> str | None:
     """None when the client imports with a ws_connect, else why not."""
     if client in FLOORS:  # the standard library only
         return None
-    probe = {"zurl": "import client; client.ClientSession.ws_connect",
-             "aiohttp": "import aiohttp; aiohttp.ClientSession.ws_connect",
-             "websockets": "import websockets.asyncio.client"}[client]
-    done = subprocess.run([py, "-P", "-c", probe], capture_output=True, text=True, timeout=60,
-                          env=env)
+    probe = {
+        "zurl": "import client; client.ClientSession.ws_connect",
+        "aiohttp": "import aiohttp; aiohttp.ClientSession.ws_connect",
+        "websockets": "import websockets.asyncio.client",
+    }[client]
+    done = subprocess.run(
+        [py, "-P", "-c", probe], capture_output=True, text=True, timeout=60, env=env
+    )
     if done.returncode == 0:
         return None
     return (done.stderr.strip().splitlines() or ["import failed"])[-1]
 
 
-def worker_cmd(py: str, client: str, url: str, workload: str,
-               args: argparse.Namespace) -> list[str]:
-    return [py, __file__, "--worker", client, "--url", url, "--workload", workload,
-            "--n", str(args.n), "--window", str(args.window), "--time-cap", str(args.time_cap)]
+def worker_cmd(
+    py: str, client: str, url: str, workload: str, args: argparse.Namespace
+) -> list[str]:
+    return [
+        py,
+        __file__,
+        "--worker",
+        client,
+        "--url",
+        url,
+        "--workload",
+        workload,
+        "--n",
+        str(args.n),
+        "--window",
+        str(args.window),
+        "--time-cap",
+        str(args.time_cap),
+    ]
 
 
-def run_cell(py: str, client: str, url: str, server_pid: int, workload: str,
-             args: argparse.Namespace, env: dict[str, str],
-             cores: set[int] | None) -> tuple[float, float, float, float, int]:
+def run_cell(
+    py: str,
+    client: str,
+    url: str,
+    server_pid: int,
+    workload: str,
+    args: argparse.Namespace,
+    env: dict[str, str],
+    cores: set[int] | None,
+) -> tuple[float, float, float, float, int]:
     """(msg/s, client CPU µs/msg, of which user mode, server CPU µs/msg, messages timed) of
     one fresh subprocess."""
     server_before = cpu_seconds(server_pid)
-    done = subprocess.run(worker_cmd(py, client, url, workload, args), capture_output=True,
-                          text=True, timeout=WORKER_TIMEOUT, env=env,
-                          preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
+    done = subprocess.run(
+        worker_cmd(py, client, url, workload, args),
+        capture_output=True,
+        text=True,
+        timeout=WORKER_TIMEOUT,
+        env=env,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
+    )
     server_cpu = cpu_seconds(server_pid) - server_before
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     made = result["done"]
-    return (made / result["seconds"], 1e6 * result["cpu"] / made, 1e6 * result["user"] / made,
-            1e6 * server_cpu / (made + WARMUP), made)
+    return (
+        made / result["seconds"],
+        1e6 * result["cpu"] / made,
+        1e6 * result["user"] / made,
+        1e6 * server_cpu / (made + WARMUP),
+        made,
+    )
 
 
-def bench(args: argparse.Namespace, py: str, url: str, server_pid: int,
-          env: dict[str, str], cores: set[int] | None) -> None:
+def bench(
+    args: argparse.Namespace,
+    py: str,
+    url: str,
+    server_pid: int,
+    env: dict[str, str],
+    cores: set[int] | None,
+) -> None:
     clients = list(args.clients)
     unavailable: dict[str, str] = {}
     for client in list(clients):
@@ -580,12 +637,13 @@ def bench(args: argparse.Namespace, py: str, url: str, server_pid: int,
     user: dict[tuple[str, str], list[float]] = {}  # the user-mode part of it
     server: dict[tuple[str, str], list[float]] = {}  # server CPU µs per message
     for rnd in range(args.rounds):
-        order = clients[rnd % len(clients):] + clients[:rnd % len(clients)]
+        order = clients[rnd % len(clients) :] + clients[: rnd % len(clients)]
         for workload in args.workloads:
             for client in order:
                 try:
                     mps, cpu_us, user_us, srv_us, made = run_cell(
-                        py, client, url, server_pid, workload, args, env, cores)
+                        py, client, url, server_pid, workload, args, env, cores
+                    )
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
                     unavailable.setdefault(client, f"failed: {exc}")
                     continue
@@ -593,10 +651,13 @@ def bench(args: argparse.Namespace, py: str, url: str, server_pid: int,
                 cpu.setdefault((client, workload), []).append(cpu_us)
                 user.setdefault((client, workload), []).append(user_us)
                 server.setdefault((client, workload), []).append(srv_us)
-                print(f"round {rnd + 1}/{args.rounds} {workload:4} {client:13} {mps:8.0f} msg/s "
-                      f"{cpu_us:5.1f} CPU µs/msg, user {user_us:4.1f} (server {srv_us:4.1f}; "
-                      f"{made} messages)",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"round {rnd + 1}/{args.rounds} {workload:4} {client:13} {mps:8.0f} msg/s "
+                    f"{cpu_us:5.1f} CPU µs/msg, user {user_us:4.1f} (server {srv_us:4.1f}; "
+                    f"{made} messages)",
+                    file=sys.stderr,
+                    flush=True,
+                )
     report(args, rate, cpu, user, server, unavailable)
 
 
@@ -605,21 +666,33 @@ def paired(mine: dict[int, float], peer: dict[int, float]) -> float:
     return statistics.median(mine[r] / peer[r] for r in mine.keys() & peer.keys())
 
 
-def report(args: argparse.Namespace, rate: dict[tuple[str, str], dict[int, float]],
-           cpu: dict[tuple[str, str], list[float]], user: dict[tuple[str, str], list[float]],
-           server: dict[tuple[str, str], list[float]], unavailable: dict[str, str]) -> None:
+def report(
+    args: argparse.Namespace,
+    rate: dict[tuple[str, str], dict[int, float]],
+    cpu: dict[tuple[str, str], list[float]],
+    user: dict[tuple[str, str], list[float]],
+    server: dict[tuple[str, str], list[float]],
+    unavailable: dict[str, str],
+) -> None:
     med = {key: statistics.median(vals.values()) for key, vals in rate.items()}
     wl = args.workloads
-    print(f"\nws: median messages/s over {args.rounds} rounds; {args.n} x {len(PAYLOAD)}-byte "
-          f"text echoes, seq = one at a time, pipe = {args.window} in flight; "
-          f"server: {args.server}; {describe(args.rev)}")
-    print(f"{'client':14}" + "".join(f"{w + ' msg/s':>12}" for w in wl)
-          + "   CPU µs/msg:" + "".join(f"{w:>6}" for w in wl)
-          + "   user:" + "".join(f"{w:>6}" for w in wl)
-          + "   server µs/msg:" + "".join(f"{w:>6}" for w in wl))
+    print(
+        f"\nws: median messages/s over {args.rounds} rounds; {args.n} x {len(PAYLOAD)}-byte "
+        f"text echoes, seq = one at a time, pipe = {args.window} in flight; "
+        f"server: {args.server}; {describe(args.rev)}"
+    )
+    print(
+        f"{'client':14}"
+        + "".join(f"{w + ' msg/s':>12}" for w in wl)
+        + "   CPU µs/msg:"
+        + "".join(f"{w:>6}" for w in wl)
+        + "   user:"
+        + "".join(f"{w:>6}" for w in wl)
+        + "   server µs/msg:"
+        + "".join(f"{w:>6}" for w in wl)
+    )
 
-    def cell(table: dict[tuple[str, str], Any], key: tuple[str, str], width: int,
-             fmt: str) -> str:
+    def cell(table: dict[tuple[str, str], Any], key: tuple[str, str], width: int, fmt: str) -> str:
         if key not in table:
             return f"{'n/a':>{width}}"
         vals = table[key]
@@ -628,10 +701,16 @@ def report(args: argparse.Namespace, rate: dict[tuple[str, str], dict[int, float
 
     # the floors below the clients, whatever the order given
     for client in sorted(args.clients, key=lambda name: name in FLOORS):
-        print(f"{client:14}" + "".join(cell(rate, (client, w), 12, ".0f") for w in wl)
-              + " " * 14 + "".join(cell(cpu, (client, w), 6, ".1f") for w in wl)
-              + " " * 8 + "".join(cell(user, (client, w), 6, ".1f") for w in wl)
-              + " " * 17 + "".join(cell(server, (client, w), 6, ".1f") for w in wl))
+        print(
+            f"{client:14}"
+            + "".join(cell(rate, (client, w), 12, ".0f") for w in wl)
+            + " " * 14
+            + "".join(cell(cpu, (client, w), 6, ".1f") for w in wl)
+            + " " * 8
+            + "".join(cell(user, (client, w), 6, ".1f") for w in wl)
+            + " " * 17
+            + "".join(cell(server, (client, w), 6, ".1f") for w in wl)
+        )
     for client, why in unavailable.items():
         print(f"  {client}: not available ({why})")
     for peer in ("aiohttp", "websockets"):
@@ -642,33 +721,47 @@ def report(args: argparse.Namespace, rate: dict[tuple[str, str], dict[int, float
                 verdict = ""
                 if peer in TARGETS:
                     verdict = " ok  " if ratio >= TARGETS[peer] else " MISS"
-                cells.append(f"{w} {ratio:5.2f}x{verdict} "
-                             f"({paired(rate[('zurl', w)], rate[(peer, w)]):.2f}x)")
+                cells.append(
+                    f"{w} {ratio:5.2f}x{verdict} "
+                    f"({paired(rate[('zurl', w)], rate[(peer, w)]):.2f}x)"
+                )
         target = f"   (target >= {TARGETS[peer]}x)" if peer in TARGETS else ""
         if cells:
             print(f"zurl/{peer:10} {'   '.join(cells)}{target}")
     for w in wl:  # what a target over aiohttp asks, next to what any client could reach
-        cells = [f"{floor}/aiohttp {med[(floor, w)] / med[('aiohttp', w)]:.2f}x "
-                 f"({paired(rate[(floor, w)], rate[('aiohttp', w)]):.2f}x)"
-                 for floor in FLOORS if (floor, w) in med and ("aiohttp", w) in med]
+        cells = [
+            f"{floor}/aiohttp {med[(floor, w)] / med[('aiohttp', w)]:.2f}x "
+            f"({paired(rate[(floor, w)], rate[('aiohttp', w)]):.2f}x)"
+            for floor in FLOORS
+            if (floor, w) in med and ("aiohttp", w) in med
+        ]
         if cells:
             print(f"floors: {w} {', '.join(cells)}")
     print("ratios: of the medians; in brackets the median of per-round ratios")
     for peer in ("aiohttp", "websockets"):
-        cells = [f"{w} {statistics.median(cpu[(peer, w)]) / mine:.2f}x"
-                 for w in wl if ("zurl", w) in cpu and (peer, w) in cpu
-                 for mine in [statistics.median(cpu[("zurl", w)])]]
+        cells = [
+            f"{w} {statistics.median(cpu[(peer, w)]) / mine:.2f}x"
+            for w in wl
+            if ("zurl", w) in cpu and (peer, w) in cpu
+            for mine in [statistics.median(cpu[("zurl", w)])]
+        ]
         if cells:
             print(f"by CPU time per message, {peer}/zurl: {', '.join(cells)}")
 
 
-def profile(args: argparse.Namespace, py: str, url: str, env: dict[str, str],
-            cores: set[int] | None) -> None:
+def profile(
+    args: argparse.Namespace, py: str, url: str, env: dict[str, str], cores: set[int] | None
+) -> None:
     """Run one client's workloads in a subprocess under cProfile; print the hot functions."""
     for workload in args.workloads:
         cmd = [*worker_cmd(py, args.profile, url, workload, args), "--profile"]
-        subprocess.run(cmd, timeout=WORKER_TIMEOUT * 3, check=False, env=env,
-                       preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
+        subprocess.run(
+            cmd,
+            timeout=WORKER_TIMEOUT * 3,
+            check=False,
+            env=env,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
+        )
 
 
 def main() -> None:
@@ -678,15 +771,32 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="messages per timed loop")
     parser.add_argument("--window", type=int, default=64, help="messages in flight in pipe")
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
-    parser.add_argument("--time-cap", type=float, default=TIME_CAP,
-                        help="seconds after which a timed loop stops early (rate still valid)")
-    parser.add_argument("--clients", nargs="+", choices=CLIENTS + FLOORS,
-                        default=list(CLIENTS + FLOORS),
-                        help="floor-* are references, below the clients and in no verdict")
-    parser.add_argument("--server", choices=("echo", "websockets"), default="echo",
-                        help="echo: the minimal server here (default); websockets: the library")
-    parser.add_argument("--profile", nargs="?", const="zurl", choices=CLIENTS + FLOORS,
-                        help="profile a client's workloads (default zurl; top 25 by tottime)")
+    parser.add_argument(
+        "--time-cap",
+        type=float,
+        default=TIME_CAP,
+        help="seconds after which a timed loop stops early (rate still valid)",
+    )
+    parser.add_argument(
+        "--clients",
+        nargs="+",
+        choices=CLIENTS + FLOORS,
+        default=list(CLIENTS + FLOORS),
+        help="floor-* are references, below the clients and in no verdict",
+    )
+    parser.add_argument(
+        "--server",
+        choices=("echo", "websockets"),
+        default="echo",
+        help="echo: the minimal server here (default); websockets: the library",
+    )
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="zurl",
+        choices=CLIENTS + FLOORS,
+        help="profile a client's workloads (default zurl; top 25 by tottime)",
+    )
     parser.add_argument("--rev", help="measure this git revision (default: the working tree)")
     parser.add_argument("--serve", choices=("echo", "websockets"), help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=CLIENTS + FLOORS, help=argparse.SUPPRESS)
@@ -701,12 +811,12 @@ def main() -> None:
     if args.worker:  # subprocess: one client, one workload, one JSON line out
         if args.profile:
             PROFILER = cProfile.Profile()
-        made, seconds, cpu, user = run_worker(args.worker, args.url, args.workload, args.n,
-                                        args.window)
+        made, seconds, cpu, user = run_worker(
+            args.worker, args.url, args.workload, args.n, args.window
+        )
         if PROFILER:
             print(f"\n{args.workload}: {made / seconds:.0f} msg/s under the profiler")
-            print_profile(PROFILER, f"{args.worker} {args.workload}, timed loop of {made} "
-                                    f"echoes")
+            print_profile(PROFILER, f"{args.worker} {args.workload}, timed loop of {made} echoes")
             return
         print(json.dumps({"done": made, "seconds": seconds, "cpu": cpu, "user": user}))
         return

@@ -11,7 +11,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cli.certview import TLSDetails
+    from cli.output.certview import TLSDetails
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -50,7 +50,7 @@ class ResponseMessage:
     # engine drop from the next request: (name, reason), for --history.
     redirect_hop: bool = False
     dropped: tuple[tuple[str, str], ...] = ()
-    # The TLS handshake of an https:// response (cli/certview.py).
+    # The TLS handshake of an https:// response (cli/output/certview.py).
     tls: TLSDetails | None = None
 
 

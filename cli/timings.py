@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cli.app import Options
     from cli.env import Environment
+    from cli.run.app import Options
 
 # The phases in the order they happen (keys of ``Hop.phases`` and of the report's timings).
 PHASES = ("queue", "dns", "connect", "tls", "send", "wait", "transfer")
@@ -284,7 +284,7 @@ class Tracing:
             self.recorder = Recorder()
             self.configs = (self.recorder.config(),)
         if opts.verbose and self.recorder is not None:
-            from cli.eventlog import EventLog
+            from cli.output.eventlog import EventLog
 
             log = EventLog(env.stderr, show_secrets=opts.show_secrets, numbered=numbered)
             self.recorder.listeners.append(log)
@@ -303,7 +303,7 @@ class Tracing:
         """``--trace``: the waterfall (or, for ``labels``, the per-request table) on stderr."""
         if not self.opts.trace or self.recorder is None:
             return
-        from cli.waterfall import show
+        from cli.output.waterfall import show
 
         traces = [self.trace(label) for label in labels] if labels is not None else [self.trace()]
         found = [t for t in traces if t is not None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli.bodies import Upload, encode_form, encode_json, encode_multipart
+from cli.request.bodies import Upload, encode_form, encode_json, encode_multipart
 
 
 def test_json_is_compact_utf8() -> None:

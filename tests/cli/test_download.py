@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from cli.exitcodes import ExitCode
-from cli.filenames import choose, from_content_disposition, sanitize, unused
+from cli.output.filenames import choose, from_content_disposition, sanitize, unused
 from tests.cli.conftest import ROOT, ZURL, Result, zurl
 from tests.servers.raw import RawConnection, header_value, parse_head
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import client
-from cli.eventlog import EventLog, mask_header, mask_url
+from cli.output.eventlog import EventLog, mask_header, mask_url
 from cli.timings import Recorder
 from tests.cli.conftest import Result, zurl
 from tests.servers.keepalive import KeepAliveServerFactory

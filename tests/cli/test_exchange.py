@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cli.exchange import host_header, planned_request, run, target_of, where
 from cli.messages import BodyChunk, RequestMessage, ResponseEnd, ResponseMessage
-from cli.spec import Inputs, build_spec
+from cli.request.spec import Inputs, build_spec
+from cli.run.exchange import host_header, planned_request, run, target_of, where
 
 
 async def collect(*args: str) -> list[RequestMessage | ResponseMessage]:

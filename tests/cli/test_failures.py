@@ -16,7 +16,7 @@ import pytest
 
 import client
 from cli.exitcodes import ExitCode
-from cli.failures import describe
+from cli.run.failures import describe
 from tests.cli.conftest import UNRESOLVABLE, Result, zurl
 from tests.servers.raw import RawConnection
 

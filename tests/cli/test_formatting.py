@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli.formatting import charset_of, decode_body, format_body, is_binary, lexer_for
+from cli.output.formatting import charset_of, decode_body, format_body, is_binary, lexer_for
 
 
 def test_binary_sniffing() -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cli.items import SEPARATORS, ItemError, Kind, escape, parse_item, tokenize
+from cli.request.items import SEPARATORS, ItemError, Kind, escape, parse_item, tokenize
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cli.items import ItemError, Kind, escape, parse_item
-from cli.nested import insert, parse_path
+from cli.request.items import ItemError, Kind, escape, parse_item
+from cli.request.nested import insert, parse_path
 
 
 def build(*words: str) -> Any:

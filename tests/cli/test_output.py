@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from cli.formatting import BINARY_NOTE
 from cli.messages import RequestMessage, ResponseEnd, ResponseMessage
-from cli.output import OutputError, OutputSpec, PlainRenderer, choose_output, make_renderer
+from cli.output.formatting import BINARY_NOTE
+from cli.output.plain import OutputError, OutputSpec, PlainRenderer, choose_output, make_renderer
 
 REQUEST = RequestMessage(
     "POST", "http://h/x?q=1", "/x?q=1", (("Host", "h"), ("B", "2"), ("a", "1")), b'{"k":1}'

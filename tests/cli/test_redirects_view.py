@@ -13,7 +13,7 @@ from rich.console import Console
 
 from cli.exitcodes import ExitCode
 from cli.messages import RequestMessage, ResponseMessage
-from cli.redirects_view import cookie_names, hop_rows, report_hops, table
+from cli.output.history import cookie_names, hop_rows, report_hops, table
 from tests.cli.conftest import Result, zurl
 from tests.servers.raw import RawConnection, RawServerFactory, header_value, parse_head
 

@@ -8,10 +8,10 @@ import io
 import pytest
 from rich.console import Console
 
-from cli.formatting import BINARY_NOTE
 from cli.messages import RequestMessage, ResponseEnd, ResponseMessage
-from cli.output import OutputError, OutputSpec
-from cli.render import RichRenderer, body, check_style, first_line, head, meta, status_style
+from cli.output.formatting import BINARY_NOTE
+from cli.output.plain import OutputError, OutputSpec
+from cli.output.styled import RichRenderer, body, check_style, first_line, head, meta, status_style
 
 REQUEST = RequestMessage(
     "GET", "http://h/x?q=1", "/x?q=1", (("Host", "h"), ("Accept", "*/*")), None

@@ -6,9 +6,9 @@ import io
 import json
 
 from cli.exitcodes import ExitCode
-from cli.failures import Failure
 from cli.messages import RequestMessage, ResponseMessage
-from cli.report import failure_record, headers_object, record, write
+from cli.output.report import failure_record, headers_object, record, write
+from cli.run.failures import Failure
 
 
 def test_repeated_headers_become_lists() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.spec import (
+from cli.request.spec import (
     JSON_ACCEPT,
     USER_AGENT,
     Inputs,

@@ -7,7 +7,7 @@ import re
 import pytest
 from rich.console import Console
 
-from cli.summary import Outcome, percentile, report_object, summarize, table
+from cli.output.summary import Outcome, percentile, report_object, summarize, table
 from tests.cli.conftest import zurl
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")

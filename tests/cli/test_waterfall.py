@@ -12,8 +12,8 @@ import pytest
 from rich.console import Console
 
 import client
+from cli.output.waterfall import request_table, waterfall
 from cli.timings import Hop, Recorder, RequestTrace
-from cli.waterfall import request_table, waterfall
 from tests.cli.conftest import Result, zurl
 from tests.servers.keepalive import KeepAliveServerFactory
 

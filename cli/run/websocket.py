@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cli.env import Environment
 from cli.exitcodes import ExitCode
-from cli.output import OutputSpec
-from cli.spec import RequestSpec
+from cli.output.plain import OutputSpec
+from cli.request.spec import RequestSpec
 
 if TYPE_CHECKING:
-    from cli.app import Options
+    from cli.run.app import Options
 
 _WS_SCHEMES = {"ws": "http", "wss": "https"}
 _HTTP_SCHEMES = {"http": "ws", "https": "wss"}
@@ -75,7 +75,7 @@ class _Session:
         out: OutputSpec,
         report: BinaryIO | None,
     ) -> None:
-        from cli.exchange import where
+        from cli.run.exchange import where
 
         self.env, self.opts, self.spec, self.out, self.report = env, opts, spec, out, report
         self.url = ws_url(spec.url)
@@ -90,9 +90,9 @@ class _Session:
             self.env.stderr.write(traceback.format_exc().encode("utf-8", "replace"))
         self.env.error(message)
         if self.report is not None:
-            from cli import report as reporting
-            from cli.diagnostics import report_extras
-            from cli.failures import Failure
+            from cli.output import report as reporting
+            from cli.run.diagnostics import report_extras
+            from cli.run.failures import Failure
 
             record = reporting.failure_record("GET", self.url, Failure(ExitCode(code), message))
             reporting.write(self.report, {**record, **report_extras(self.spec)})
@@ -112,10 +112,10 @@ class _Session:
         from multidict import CIMultiDict
 
         import client
-        from cli import exchange
-        from cli.failures import describe
+        from cli.run import exchange
+        from cli.run.failures import describe
+        from cli.run.wstalk import Conversation
         from cli.timings import Tracing
-        from cli.wstalk import Conversation
 
         opts, spec = self.opts, self.spec
         tracing = Tracing(self.env, opts, reporting=self.report is not None)
@@ -163,9 +163,9 @@ class _Session:
     def _write_report(self, tracing: Any, elapsed: float) -> None:
         if self.report is None or self.handshake is None:
             return
-        from cli import exchange
-        from cli import report as reporting
-        from cli.diagnostics import report_extras
+        from cli.output import report as reporting
+        from cli.run import exchange
+        from cli.run.diagnostics import report_extras
 
         request = exchange._request_message(self.handshake, None)
         response = exchange._response_message(self.handshake, b"", elapsed)

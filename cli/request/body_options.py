@@ -17,8 +17,8 @@ import re
 import zlib
 
 from cli.messages import Message, ResponseEnd, ResponseMessage
-from cli.output import Renderer
-from cli.spec import RequestSpec, UsageError
+from cli.output.plain import Renderer
+from cli.request.spec import RequestSpec, UsageError
 
 
 def compress(spec: RequestSpec, level: int) -> RequestSpec:

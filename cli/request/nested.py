@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli.items import Char, ItemError
+from cli.request.items import Char, ItemError
 
 # A step: object key, array index, or None for "append".
 Step = str | int | None

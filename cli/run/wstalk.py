@@ -1,6 +1,6 @@
 """One WebSocket conversation in zurl's ws mode: what is sent, shown, and when it ends.
 
-See ``cli/wsmode.py`` for the rules. Standard input is read on a daemon thread, so a
+See ``cli/run/websocket.py`` for the rules. Standard input is read on a daemon thread, so a
 blocking read of a terminal never keeps zurl from exiting when the server closes.
 """
 
@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from cli.env import Environment
 from cli.exitcodes import ExitCode
-from cli.output import OutputSpec
+from cli.output.plain import OutputSpec
 
 if TYPE_CHECKING:
     import client
-    from cli.app import Options
+    from cli.run.app import Options
 
 # After the last message was sent, how long replies are waited for without --ws-timeout.
 REPLY_WAIT = 1.0

@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, BinaryIO
 from cli.env import Environment
 from cli.exitcodes import ExitCode, ExitError, status_exit_code
 from cli.messages import Message, ResponseEnd, ResponseMessage, header
-from cli.spec import RequestSpec, UsageError
+from cli.request.spec import RequestSpec, UsageError
 
 if TYPE_CHECKING:
-    from cli.output import Renderer
-    from cli.progress import ProgressBar
+    from cli.output.plain import Renderer
+    from cli.output.progress import ProgressBar
 
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)\s*$", re.IGNORECASE)
 
@@ -202,7 +202,7 @@ class DownloadSink:
             self._file = self._env.stdout
         else:
             if plan.output is None:
-                from cli.filenames import choose, unused
+                from cli.output.filenames import choose, unused
 
                 ctype = header(msg.headers, "Content-Type")
                 chosen = choose(header(msg.headers, "Content-Disposition"), msg.url, ctype)
@@ -215,7 +215,7 @@ class DownloadSink:
             except OSError as exc:
                 raise DownloadError(ExitCode.FILE, _os_message(self._part(), exc)) from None
         if self._env.stderr_isatty and not plan.quiet:
-            from cli.progress import ProgressBar
+            from cli.output.progress import ProgressBar
 
             total = None if self._expected is None else self._offset + self._expected
             label = "stdout" if plan.output == "-" else self._name
@@ -286,7 +286,7 @@ class DownloadSink:
                     ExitCode.FILE,
                     f"{self._name!r} appeared meanwhile; the download stays in {part}",
                 )
-            from cli.filenames import unused
+            from cli.output.filenames import unused
 
             self._name = unused(self._name)
         os.replace(part, self._name)

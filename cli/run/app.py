@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, BinaryIO
 from cli.env import Environment
 from cli.exitcodes import ExitCode, ExitError, status_exit_code
 from cli.messages import RequestMessage, ResponseEnd, ResponseMessage
-from cli.output import OutputError, OutputSpec, choose_output, feed, make_renderer
-from cli.spec import Inputs, RequestSpec, UsageError, build_spec
+from cli.output.plain import OutputError, OutputSpec, choose_output, feed, make_renderer
+from cli.request.spec import Inputs, RequestSpec, UsageError, build_spec
 
 if TYPE_CHECKING:
-    from cli.failures import Failure
+    from cli.run.failures import Failure
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -42,14 +42,14 @@ class Options:
     raw_headers: bool = False
     ignore_stdin: bool = False
     traceback: bool = False
-    # redirects and cookies (issue 4): cli/redirects_view.py, cli/cookies.py
+    # redirects and cookies (issue 4): cli/output/history.py, cli/request/cookies.py
     follow: bool = False
     max_redirects: int = 30
     all_: bool = False
     history: bool = False
     cookie_jar: str | None = None
     cookie: tuple[str, ...] = ()
-    # TLS (issue 5): cli/tls_options.py, cli/certview.py
+    # TLS (issue 5): cli/command/tls.py, cli/output/certview.py
     verify: str | None = None
     insecure: bool = False
     cert: str | None = None
@@ -59,7 +59,7 @@ class Options:
     fingerprint: tuple[str, ...] = ()
     pin_pubkey: tuple[str, ...] = ()
     show_cert: bool = False
-    # proxies (issue 6): cli/proxy_options.py
+    # proxies (issue 6): cli/command/proxy.py
     proxy: str | None = None
     proxy_auth: str | None = None
     proxy_header: tuple[str, ...] = ()
@@ -80,7 +80,7 @@ class Options:
     local_addr: str | None = None
     trace: bool = False
     show_secrets: bool = False
-    # bodies in and out (issue 9): cli/bodyout.py, cli/download.py, cli/bodyflags.py
+    # bodies in and out (issue 9): cli/output/sinks.py, download.py, request/body_options.py
     download: bool = False
     output: str | None = None
     continue_: bool = False
@@ -92,7 +92,7 @@ class Options:
     raw: str | None = None
     response_charset: str | None = None
     response_mime: str | None = None
-    # WebSocket mode (issue 10): cli/wsmode.py
+    # WebSocket mode (issue 10): cli/run/websocket.py
     binary: bool = False
     ws_send: tuple[str, ...] = ()
     ws_count: int | None = None
@@ -174,15 +174,15 @@ def _run(env: Environment, opts: Options) -> int:
         colors_allowed=env.colors != "none" or opts.pretty in ("all", "colors"),
     )
     if out.colors:
-        from cli.render import check_style
+        from cli.output.styled import check_style
 
         check_style(out.style)
     args, websocket = opts.request, False
     if any(word[:2].lower() == "ws" for word in opts.request[:2]):
-        from cli.wsmode import as_http  # ws:// and wss:// URLs: the handshake is HTTP
+        from cli.run.websocket import as_http  # ws:// and wss:// URLs: the handshake is HTTP
 
         args, websocket = as_http(opts.request)
-    from cli import multi  # several URLs, --urls-from, --repeat (one URL: the usual path)
+    from cli.run import multi  # several URLs, --urls-from, --repeat (one URL: the usual path)
 
     targets = multi.targets(env, opts, args)
     spec = build_spec(
@@ -202,17 +202,17 @@ def _run(env: Environment, opts: Options) -> int:
             boundary=opts.boundary,
         )
     )
-    from cli.bodyout import prepared
+    from cli.output.sinks import prepared
 
     spec = prepared(spec, opts)
     spec = _with_plans(spec, opts)
     specs = multi.expand(spec, targets, opts)  # the connection plan, other URLs, --repeat
     spec = specs[0]
-    from cli.bodyout import check_single
+    from cli.output.sinks import check_single
 
     check_single(len(specs), opts)
     if opts.offline:
-        from cli.exchange import planned_request
+        from cli.run.exchange import planned_request
 
         renderer = make_renderer(env.stdout, out, env.columns)
         for each in specs:
@@ -224,7 +224,7 @@ def _run(env: Environment, opts: Options) -> int:
     report = _open_report(opts.report, env)
     try:
         if websocket:
-            from cli.wsmode import run as run_websocket
+            from cli.run.websocket import run as run_websocket
 
             return run_websocket(env, opts, spec, out, report)
         if multi.is_multi(specs, opts):
@@ -236,9 +236,11 @@ def _run(env: Environment, opts: Options) -> int:
 
 
 def _with_plans(spec: RequestSpec, opts: Options) -> RequestSpec:
-    """Redirects, cookies, TLS and proxies (issues 4-6: cli/cookies.py, tls_options.py,
+    """Redirects, cookies, TLS and proxies (issues 4-6: cli/request/cookies.py, tls_options.py,
     proxy_options.py): checked here, before any connection."""
-    from cli import cookies, proxy_options, tls_options
+    from cli.command import proxy as proxy_options
+    from cli.command import tls as tls_options
+    from cli.request import cookies
 
     return dataclasses.replace(
         spec,
@@ -265,8 +267,8 @@ def _open_report(path: str | None, env: Environment) -> BinaryIO | None:
 async def _exchange(
     env: Environment, opts: Options, spec: RequestSpec, out: OutputSpec, report: BinaryIO | None
 ) -> int:
-    from cli import exchange
-    from cli.bodyout import renderer_for
+    from cli.output.sinks import renderer_for
+    from cli.run import exchange
 
     renderer = renderer_for(env, opts, out)
     pending: RequestMessage | None = None
@@ -275,7 +277,7 @@ async def _exchange(
     from cli.timings import Tracing  # --trace, -v's event log, the report's timings
 
     tracing = Tracing(env, opts, reporting=report is not None)
-    from cli import diagnostics  # -v's proxy line, --history, --show-cert
+    from cli.run import diagnostics  # -v's proxy line, --history, --show-cert
 
     diagnostics.before(env, opts, spec)
     messages = exchange.run(spec, stream=renderer.streams, trace_configs=tracing.configs)
@@ -311,7 +313,7 @@ async def _exchange(
         tracing.show()
     diagnostics.after_success(env, opts, hops)
     if report is not None and hops:
-        from cli import report as reporting
+        from cli.output import report as reporting
 
         request, response = hops[-1]
         record = reporting.record(request, response, hops[:-1], body_size)
@@ -322,8 +324,8 @@ async def _exchange(
 
 
 def _failed(env: Environment, opts: Options, spec: RequestSpec, exc: Exception) -> Failure:
-    from cli.exchange import where
-    from cli.failures import describe
+    from cli.run.exchange import where
+    from cli.run.failures import describe
 
     failure = describe(exc, where(spec.url))
     if failure.code == ExitCode.TIMEOUT:
@@ -356,8 +358,8 @@ def _report_failure(
 ) -> None:
     if report is None:
         return
-    from cli import report as reporting
-    from cli.diagnostics import report_extras
+    from cli.output import report as reporting
+    from cli.run.diagnostics import report_extras
 
     record = reporting.failure_record(spec.method, spec.url, failure)
     reporting.write(report, {**record, **report_extras(spec, exc)})

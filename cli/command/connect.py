@@ -17,11 +17,11 @@ import ipaddress
 import socket
 from typing import TYPE_CHECKING, Any
 
-from cli.spec import UsageError
+from cli.request.spec import UsageError
 
 if TYPE_CHECKING:
     import client
-    from cli.app import Options
+    from cli.run.app import Options
 
 DNS_EXTRA = 'pip install "zurl[dns]"'
 

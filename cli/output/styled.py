@@ -13,7 +13,8 @@ from typing import BinaryIO
 from rich.console import Console
 from rich.text import Text
 
-from cli.formatting import (
+from cli.messages import Message, RequestMessage, ResponseEnd, ResponseMessage
+from cli.output.formatting import (
     BINARY_NOTE,
     SNIFF_BYTES,
     decode_body,
@@ -22,8 +23,7 @@ from cli.formatting import (
     is_binary,
     lexer_for,
 )
-from cli.messages import Message, RequestMessage, ResponseEnd, ResponseMessage
-from cli.output import Block, OutputError, OutputSpec, blocks_for, body_of
+from cli.output.plain import Block, OutputError, OutputSpec, blocks_for, body_of
 
 HEADER_NAME = "blue"
 DIM = "dim"

@@ -20,10 +20,10 @@ import dataclasses
 import os
 from typing import TYPE_CHECKING, Any
 
-from cli.spec import UsageError
+from cli.request.spec import UsageError
 
 if TYPE_CHECKING:
-    from cli.app import Options
+    from cli.run.app import Options
 
 _ENV_NAMES = ("http_proxy", "https_proxy", "ws_proxy", "wss_proxy", "all_proxy")
 MASK = "****"

@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 from typing import BinaryIO
 
-from cli.formatting import BINARY_NOTE, charset_of
 from cli.messages import Message, ResponseEnd, ResponseMessage, header
-from cli.output import OutputSpec, Renderer, blocks_for
+from cli.output.formatting import BINARY_NOTE, charset_of
+from cli.output.plain import OutputSpec, Renderer, blocks_for
 
 EVENT_STREAM = "text/event-stream"
 

@@ -24,13 +24,13 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from cli.exitcodes import ExitCode
-from cli.spec import UsageError
+from cli.request.spec import UsageError
 
 if TYPE_CHECKING:
     import ssl
 
     import client
-    from cli.app import Options
+    from cli.run.app import Options
 
 YES = frozenset({"yes", "true", "1", "on"})
 NO = frozenset({"no", "false", "0", "off"})

@@ -23,16 +23,16 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cli.exitcodes import ExitCode, status_exit_code
-from cli.items import ItemError, Kind, looks_like_item, parse_items
 from cli.messages import Event, RequestMessage, ResponseEnd, ResponseMessage
-from cli.spec import KNOWN_METHODS, RequestSpec, UsageError, normalize_url, split_args
+from cli.request.items import ItemError, Kind, looks_like_item, parse_items
+from cli.request.spec import KNOWN_METHODS, RequestSpec, UsageError, normalize_url, split_args
 
 if TYPE_CHECKING:
-    from cli.app import Options
     from cli.env import Environment
-    from cli.failures import Failure
-    from cli.output import OutputSpec
-    from cli.summary import Outcome
+    from cli.output.plain import OutputSpec
+    from cli.output.summary import Outcome
+    from cli.run.app import Options
+    from cli.run.failures import Failure
     from cli.timings import Tracing
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -112,7 +112,7 @@ def targets(env: Environment, opts: Options, args: tuple[str, ...]) -> Targets:
 
 
 def _query(words: tuple[str, ...]) -> list[tuple[str, str]]:
-    from cli.spec import read_file
+    from cli.request.spec import read_file
 
     try:
         items = parse_items(list(words))
@@ -142,7 +142,7 @@ def _url(word: str, params: list[tuple[str, str]]) -> str:
 
 def expand(spec: RequestSpec, found: Targets, opts: Options) -> list[RequestSpec]:
     """Every request of the run, in order: each URL ``--repeat`` times."""
-    from cli.connect_options import plan
+    from cli.command.connect import plan
 
     first = dataclasses.replace(spec, connect=plan(opts))
     specs = [first]
@@ -183,8 +183,8 @@ class Result:
 
 
 async def _one(session: Any, index: int, spec: RequestSpec, gate: asyncio.Semaphore) -> Result:
-    from cli import exchange
-    from cli.failures import describe
+    from cli.run import exchange
+    from cli.run.failures import describe
 
     result = Result(index, spec, [])
     async with gate:
@@ -204,8 +204,8 @@ async def run_all(
     report: BinaryIO | None,
 ) -> int:
     """Send every spec concurrently; render, report and summarise them in order."""
-    from cli import exchange
-    from cli.output import feed, make_renderer
+    from cli.output.plain import feed, make_renderer
+    from cli.run import exchange
     from cli.timings import Tracing
 
     tracing = Tracing(env, opts, reporting=True, numbered=True)
@@ -249,7 +249,7 @@ def _finish(
     results: list[Result],
     tracing: Tracing,
 ) -> int:
-    from cli import summary
+    from cli.output import summary
 
     tracing.show([r.index for r in results])
     outcomes = [_outcome(r, tracing) for r in results]
@@ -257,7 +257,7 @@ def _finish(
     if report is not None:
         _write_report(report, results, tracing)
         if opts.summary:
-            from cli import report as reporting
+            from cli.output import report as reporting
 
             reporting.write(report, summary.report_object(rows))
     if opts.summary and report is not env.stdout:
@@ -269,8 +269,8 @@ def _finish(
 
 
 def _outcome(result: Result, tracing: Tracing) -> Outcome:
-    from cli.exchange import where
-    from cli.summary import Outcome
+    from cli.output.summary import Outcome
+    from cli.run.exchange import where
 
     trace = tracing.trace(result.index)
     hops = trace.hops if trace is not None else []
@@ -287,7 +287,7 @@ def _outcome(result: Result, tracing: Tracing) -> Outcome:
 
 
 def _write_report(report: BinaryIO, results: list[Result], tracing: Tracing) -> None:
-    from cli import report as reporting
+    from cli.output import report as reporting
 
     for result in results:
         pairs = result.hops()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from typing import BinaryIO, Literal, Protocol
 
-from cli.formatting import BINARY_NOTE, decode_body, format_body, head_text, meta_text
 from cli.messages import (
     BodyChunk,
     Event,
@@ -22,6 +21,7 @@ from cli.messages import (
     ResponseMessage,
     header,
 )
+from cli.output.formatting import BINARY_NOTE, decode_body, format_body, head_text, meta_text
 
 PRINT_LETTERS = "HBhbm"
 Block = Literal["head", "body", "meta"]
@@ -215,7 +215,7 @@ class PlainRenderer:
 def make_renderer(stream: BinaryIO, out: OutputSpec, columns: int = 80) -> Renderer:
     """A rich renderer when colours are on (importing rich only then), else plain bytes."""
     if out.colors:
-        from cli.render import RichRenderer
+        from cli.output.styled import RichRenderer
 
         return RichRenderer.for_stream(stream, out, columns)
     return PlainRenderer(stream, out)

@@ -26,12 +26,12 @@ from cli.messages import (
     ResponseMessage,
     format_address,
 )
-from cli.spec import RequestSpec
-from cli.streaming import is_event_stream
+from cli.output.streaming import is_event_stream
+from cli.request.spec import RequestSpec
 
 if TYPE_CHECKING:
     import client
-    from cli.certview import TLSDetails
+    from cli.output.certview import TLSDetails
 
 
 def target_of(url: str) -> str:
@@ -98,7 +98,7 @@ def _tls_details(info: Any) -> TLSDetails | None:
     """``resp.tls_info`` (client.TLSInfo) as plain values; None for plain http."""
     if info is None:
         return None
-    from cli.certview import TLSDetails
+    from cli.output.certview import TLSDetails
 
     return TLSDetails(
         info.version,
@@ -140,13 +140,13 @@ def _session_options(spec: RequestSpec) -> dict[str, Any]:
         "timeout": client.ClientTimeout(total=spec.timeout, connect=spec.connect_timeout)
     }
     if spec.connect is not None:
-        from cli.connect_options import connector
+        from cli.command.connect import connector
 
         options["connector"] = connector(spec.connect)
     if spec.download:  # a file may be legitimately larger than the in-memory bomb limit
         options["max_decompressed_size"] = None
     if spec.cookie_jar is not None:  # --cookie-jar: loaded here, saved when run() ends
-        from cli.cookies import load_jar
+        from cli.request.cookies import load_jar
 
         options["cookie_jar"] = load_jar(spec.cookie_jar)
     if spec.proxy is not None and spec.proxy.trust_env:  # the environment picks, per hop
@@ -163,12 +163,12 @@ def _feature_traces(spec: RequestSpec) -> list[Any]:
     """Trace configs that flags need: hop times for --follow, pin checks for TLS pins."""
     configs: list[Any] = []
     if spec.follow:
-        from cli.redirects_view import hop_trace_config
+        from cli.output.history import hop_trace_config
 
         configs.append(hop_trace_config())
     if spec.tls is not None and spec.tls.has_pins:
-        from cli.proxy_options import https_proxy_endpoint
-        from cli.tls_options import pin_trace_config
+        from cli.command.proxy import https_proxy_endpoint
+        from cli.command.tls import pin_trace_config
 
         configs.append(pin_trace_config(spec.tls, https_proxy_endpoint(spec.proxy)))
     return configs
@@ -197,7 +197,7 @@ def _request_options(spec: RequestSpec) -> dict[str, Any]:
     if spec.tls is not None:
         options["ssl"] = spec.tls.ssl
     if spec.proxy is not None:
-        from cli.proxy_options import request_options
+        from cli.command.proxy import request_options
 
         options.update(request_options(spec.proxy))
     if spec.skip_auto_headers:
@@ -217,7 +217,7 @@ def hop_messages(
     hop: client.ClientResponse, body: bytes
 ) -> tuple[RequestMessage, ResponseMessage]:
     """A followed redirect's request and response, marked as hops (shown with --all)."""
-    from cli.redirects_view import hop_seconds
+    from cli.output.history import hop_seconds
 
     request = dataclasses.replace(_request_message(hop, None), redirect_hop=True)
     response = _response_message(hop, body, hop_seconds(hop))
@@ -243,7 +243,7 @@ async def run(
     held in memory (``zurl URL > big.iso``). ``session`` is a shared one (left open);
     otherwise a session with ``trace_configs`` is opened and closed here.
     """
-    from cli.cookies import saving_jar
+    from cli.request.cookies import saving_jar
 
     owned = open_session(spec, trace_configs) if session is None else nullcontext(session)
     async with owned as session, saving_jar(session, spec.cookie_jar):
@@ -254,7 +254,7 @@ async def run(
                 for message in hop_messages(hop, await hop.read()):
                     yield message
             yield _request_message(resp, spec.body)
-            # server-sent events never end: always streamed (cli/streaming.py prints them)
+            # server-sent events never end: always streamed (cli/output/streaming.py prints them)
             if not stream and not is_event_stream(resp.headers.get("Content-Type")):
                 body = await resp.read()
                 yield _response_message(resp, body, time.perf_counter() - started)

@@ -19,14 +19,21 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cli import __version__
-from cli.bodies import FORM_TYPE, JSON_TYPE, Upload, encode_form, encode_json, encode_multipart
-from cli.items import DATA_KINDS, Item, ItemError, Kind, looks_like_item, parse_items
-from cli.nested import insert, parse_path
+from cli.request.bodies import (
+    FORM_TYPE,
+    JSON_TYPE,
+    Upload,
+    encode_form,
+    encode_json,
+    encode_multipart,
+)
+from cli.request.items import DATA_KINDS, Item, ItemError, Kind, looks_like_item, parse_items
+from cli.request.nested import insert, parse_path
 
 if TYPE_CHECKING:
-    from cli.connect_options import ConnectPlan
-    from cli.proxy_options import ProxyPlan
-    from cli.tls_options import TLSPlan
+    from cli.command.connect import ConnectPlan
+    from cli.command.proxy import ProxyPlan
+    from cli.command.tls import TLSPlan
 
 USER_AGENT = f"zurl/{__version__}"
 JSON_ACCEPT = "application/json, */*;q=0.5"
@@ -54,7 +61,7 @@ class RequestSpec:
     auth_type: str = "basic"  # --auth-type: basic, digest or bearer (auth[0] is the token)
     timeout: float | None = None
     connect_timeout: float | None = None
-    # Connection flags (--limit, --unix-socket, --resolve, DNS): see cli/connect_options.py.
+    # Connection flags (--limit, --unix-socket, --resolve, DNS): see cli/command/connect.py.
     connect: ConnectPlan | None = None
     # --chunked: Transfer-Encoding: chunked instead of Content-Length.
     chunked: bool = False
@@ -63,9 +70,9 @@ class RequestSpec:
     # --follow, --max-redirects: redirects are followed only when asked (as httpie does).
     follow: bool = False
     max_redirects: int = 30
-    # --cookie-jar FILE, loaded and saved by the exchange (cli/cookies.py).
+    # --cookie-jar FILE, loaded and saved by the exchange (cli/request/cookies.py).
     cookie_jar: str | None = None
-    # TLS flags (cli/tls_options.py) and proxy choice (cli/proxy_options.py).
+    # TLS flags (cli/command/tls.py) and proxy choice (cli/command/proxy.py).
     tls: TLSPlan | None = None
     proxy: ProxyPlan | None = None
 

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from cli.exitcodes import ExitCode
-from cli.spec import UsageError
+from cli.request.spec import UsageError
 
 if TYPE_CHECKING:
     import client

@@ -15,10 +15,10 @@ from cli.exitcodes import ExitCode
 from cli.messages import RequestMessage, ResponseMessage
 
 if TYPE_CHECKING:
-    from cli.app import Options
     from cli.env import Environment
-    from cli.failures import Failure
-    from cli.spec import RequestSpec
+    from cli.request.spec import RequestSpec
+    from cli.run.app import Options
+    from cli.run.failures import Failure
 
 Hop = tuple[RequestMessage, ResponseMessage]
 PROBE_TIMEOUT = 10.0
@@ -36,8 +36,8 @@ def report_extras(spec: RequestSpec, exc: BaseException | None = None) -> dict[s
     if spec.proxy is not None:
         extras["proxy"] = spec.proxy.to_dict()
     if exc is not None and getattr(exc, "history", None):
-        from cli.exchange import failed_chain
-        from cli.redirects_view import report_hops
+        from cli.output.history import report_hops
+        from cli.run.exchange import failed_chain
 
         extras["redirects"] = report_hops(failed_chain(exc), include_last=True)
     return extras
@@ -63,7 +63,7 @@ async def after_failure(
     hops: list[Hop],
 ) -> None:
     if opts.history:
-        from cli.exchange import failed_chain
+        from cli.run.exchange import failed_chain
 
         chain = hops or failed_chain(exc)
         if chain:
@@ -73,8 +73,8 @@ async def after_failure(
 
 
 def _history(env: Environment, chain: list[Hop], note: str) -> None:
-    from cli.certview import show
-    from cli.redirects_view import hop_rows, table
+    from cli.output.certview import show
+    from cli.output.history import hop_rows, table
 
     show(env.stderr, table(hop_rows(chain), note), isatty=env.stderr_isatty, columns=env.columns)
 
@@ -87,8 +87,8 @@ def _where(url: str) -> str:
 
 
 def _panel(env: Environment, der: bytes, where: str, tls: Any = None, note: str = "") -> None:
-    from cli.certview import panel, show
-    from cli.tls_options import certificate_summary
+    from cli.command.tls import certificate_summary
+    from cli.output.certview import panel, show
 
     summary = certificate_summary(der)
     if summary is None:

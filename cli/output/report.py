@@ -9,10 +9,10 @@ import json
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cli.messages import Headers, RequestMessage, ResponseMessage
-from cli.redirects_view import report_hops
+from cli.output.history import report_hops
 
 if TYPE_CHECKING:
-    from cli.failures import Failure
+    from cli.run.failures import Failure
 
 
 def headers_object(headers: Headers) -> dict[str, str | list[str]]:
@@ -45,7 +45,7 @@ def record(
         "elapsed": round(response.elapsed, 6),
         "remote_address": response.remote_address,
         "reused_connection": response.reused_connection,
-        # Per hop: method, url, status, elapsed, dropped (cli/redirects_view.py).
+        # Per hop: method, url, status, elapsed, dropped (cli/output/history.py).
         "redirects": report_hops([*(hops or []), (request, response)]),
         "tls": _tls(response),
     }
@@ -55,8 +55,8 @@ def _tls(response: ResponseMessage) -> dict[str, Any] | None:
     """Version, cipher, ALPN and the certificate summary of an https:// response."""
     if response.tls is None:
         return None
-    from cli.certview import tls_record
-    from cli.tls_options import certificate_summary
+    from cli.command.tls import certificate_summary
+    from cli.output.certview import tls_record
 
     der = response.tls.peer_certificate
     return tls_record(response.tls, certificate_summary(der) if der else None)

@@ -1,0 +1,1 @@
+"""The command line: click options, ``Options``, and the plans made from them."""

@@ -1,0 +1,1 @@
+"""What the user sees: renderers, history, timings, summary, report, certificates."""
