@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         NonHttpUrlClientError,
         NonHttpUrlRedirectClientError,
         NonReplayableBodyError,
+        PinMismatch,
         RedirectClientError,
         ServerConnectionError,
         ServerDisconnectedError,
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
         Payload,
         StringPayload,
     )
+    from .pins import Pins
     from .resolver import (
         AbstractResolver,
         AsyncResolver,
@@ -161,6 +163,7 @@ _EXPORTS = {
     "NonHttpUrlClientError": "exceptions",
     "NonHttpUrlRedirectClientError": "exceptions",
     "NonReplayableBodyError": "exceptions",
+    "PinMismatch": "exceptions",
     "RedirectClientError": "exceptions",
     "ServerConnectionError": "exceptions",
     "ServerDisconnectedError": "exceptions",
@@ -176,6 +179,7 @@ _EXPORTS = {
     "HttpVersion10": "http1",
     "HttpVersion11": "http1",
     "FormData": "payload",
+    "Pins": "pins",
     "Payload": "payload",
     "AbstractResolver": "resolver",
     "AsyncResolver": "resolver",
@@ -298,6 +302,8 @@ __all__ = [
     "NonHttpUrlRedirectClientError",
     "NonReplayableBodyError",
     "Payload",
+    "PinMismatch",
+    "Pins",
     "RedirectClientError",
     "RequestInfo",
     "ServerConnectionError",

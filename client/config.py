@@ -13,7 +13,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 if TYPE_CHECKING:
-    import ssl
+    import ssl  # noqa: F401
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -157,7 +157,7 @@ class ConnectionKey(NamedTuple):
     host: str
     port: int | None
     is_ssl: bool
-    ssl: bool | ssl.SSLContext | Fingerprint | None
+    ssl: Any  # the ``ssl=`` value: bool, SSLContext, Fingerprint or Pins (tls.SSLValue)
     proxy: URL | None
     proxy_auth: BasicAuth | None
     proxy_headers_hash: int | None

@@ -41,6 +41,7 @@ from .exceptions import (
     ServerFingerprintMismatch,
     UnixClientConnectorError,
 )
+from .pins import Pins
 from .pool import BaseConnector
 from .proxy import open_tunnel
 from .resolver import AbstractResolver, DefaultResolver, ResolveResult
@@ -398,7 +399,15 @@ class TCPConnector(BaseConnector):
             got = ssl_value.digest_of(der or b"")
             if got != ssl_value.fingerprint:
                 tls_transport.abort()
-                raise ServerFingerprintMismatch(ssl_value.fingerprint, got, req.host, req.port)
+                raise ServerFingerprintMismatch(
+                    ssl_value.fingerprint, got, req.host, req.port, peer_certificate=der
+                )
+        elif isinstance(ssl_value, Pins):
+            try:
+                ssl_value.check(der or b"", req.host, req.port)
+            except BaseException:
+                tls_transport.abort()
+                raise
         info = tls_info(ssl_object, server_hostname)
         protocol.tls = info
         for trace in traces:

@@ -22,6 +22,8 @@ Every failure the engine reports is one of these; lower layers raise plain
     │   │       │   ├── ConnectionTimeoutError        connect / sock_connect / pool wait
     │   │       │   └── SocketTimeoutError            sock_read
     │   │       └── ServerFingerprintMismatch         .expected .got .host .port
+    │   │           │                                 .peer_certificate
+    │   │           └── PinMismatch                   a ``Pins`` value missed: .pins .kind
     │   ├── ClientResponseError                       .request_info .status .message
     │   │   │                                         .headers .history
     │   │   ├── ContentTypeError
@@ -205,13 +207,26 @@ class SocketTimeoutError(ServerTimeoutError):
 
 
 class ServerFingerprintMismatch(ServerConnectionError):
-    """The server's certificate does not match the pinned fingerprint."""
+    """The server's certificate does not match the pinned fingerprint.
 
-    def __init__(self, expected: bytes, got: bytes, host: str, port: int | None) -> None:
+    ``peer_certificate`` is the DER certificate the server presented (zurl's addition, so a
+    caller can show what it got).
+    """
+
+    def __init__(
+        self,
+        expected: bytes,
+        got: bytes,
+        host: str,
+        port: int | None,
+        *,
+        peer_certificate: bytes | None = None,
+    ) -> None:
         self.expected = expected
         self.got = got
         self.host = host
         self.port = port
+        self.peer_certificate = peer_certificate
         super().__init__(expected, got, host, port)
 
     def __str__(self) -> str:
@@ -222,6 +237,51 @@ class ServerFingerprintMismatch(ServerConnectionError):
 
 
 FingerprintMismatch = ServerFingerprintMismatch
+
+
+class PinMismatch(ServerFingerprintMismatch):
+    """The server's certificate misses a ``Pins`` value.
+
+    ``kind`` says which pins missed: ``"certificate"`` (SHA-256 of the DER certificate) or
+    ``"public key"`` (SHA-256 of its SubjectPublicKeyInfo, curl's ``sha256//`` pins).
+    ``expected`` is every pin of that kind, ``got`` the server's digest of that kind (empty
+    when its certificate could not be read).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        expected: tuple[bytes, ...],
+        got: bytes,
+        host: str,
+        port: int | None,
+        *,
+        peer_certificate: bytes | None,
+        pins: Any = None,
+    ) -> None:
+        super().__init__(
+            expected[0] if expected else b"", got, host, port, peer_certificate=peer_certificate
+        )
+        self.kind = kind
+        self.expected_all = expected
+        self.pins = pins
+
+    def __str__(self) -> str:
+        where = f"{self.host}:{self.port}"
+        if self.kind == "public key":
+            import base64
+
+            def show(digest: bytes) -> str:
+                return "sha256//" + base64.b64encode(digest).decode("ascii")
+
+        else:
+
+            def show(digest: bytes) -> str:
+                return "sha256:" + digest.hex()
+
+        expected = " or ".join(show(d) for d in self.expected_all)
+        got = show(self.got) if self.got else "an unreadable certificate"
+        return f"{self.kind.capitalize()} pin mismatch for {where}: expected {expected}, got {got}"
 
 
 # --- responses -------------------------------------------------------------------

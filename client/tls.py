@@ -13,10 +13,11 @@ import ssl
 from typing import Any
 
 from .config import Fingerprint
+from .pins import Pins
 
 __all__ = ["SSLValue", "TLSInfo", "context_for", "default_context", "insecure_context", "tls_info"]
 
-SSLValue = bool | ssl.SSLContext | Fingerprint | None
+SSLValue = bool | ssl.SSLContext | Fingerprint | Pins | None
 
 
 @functools.cache
@@ -31,7 +32,8 @@ def default_context() -> ssl.SSLContext:
 
 @functools.cache
 def insecure_context() -> ssl.SSLContext:
-    """No verification at all: for ``ssl=False`` and for fingerprint pins, which replace it."""
+    """No verification at all: for ``ssl=False``, ``Fingerprint`` and ``Pins(verify=False)``,
+    whose pins replace it."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -42,6 +44,10 @@ def insecure_context() -> ssl.SSLContext:
 def context_for(value: SSLValue) -> ssl.SSLContext:
     if isinstance(value, ssl.SSLContext):
         return value
+    if isinstance(value, Pins):
+        value = value.verify  # the pins are checked after the handshake this context makes
+        if isinstance(value, ssl.SSLContext):
+            return value
     if value is False or isinstance(value, Fingerprint):
         return insecure_context()
     return default_context()
