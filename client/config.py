@@ -31,6 +31,26 @@ class ClientTimeout:
     sock_connect: float | None = None
     ceil_threshold: float = 5
 
+    def __eq__(self, other: object) -> bool:
+        # Equal to any ClientTimeout with the same values, aiohttp's own included (a script
+        # may compare with aiohttp.client.DEFAULT_TIMEOUT); hashing stays by value.
+        if type(other).__name__ != "ClientTimeout":
+            return NotImplemented
+        try:
+            theirs = tuple(getattr(other, name) for name in _TIMEOUT_FIELDS)
+        except AttributeError:
+            return NotImplemented
+        return (
+            self.total,
+            self.connect,
+            self.sock_read,
+            self.sock_connect,
+            self.ceil_threshold,
+        ) == theirs
+
+
+_TIMEOUT_FIELDS = ("total", "connect", "sock_read", "sock_connect", "ceil_threshold")
+
 
 # aiohttp's default: five minutes in all, no per-phase limit.
 DEFAULT_TIMEOUT = ClientTimeout(total=5 * 60, sock_connect=30)

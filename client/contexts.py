@@ -1,6 +1,7 @@
 """The awaitable context manager that ``session.get(...)`` and the other verbs return.
 
-``session.get(...)`` may be awaited or used with ``async with``; leaving the block releases
+``session.get(...)`` may be awaited, used with ``async with`` or handed to
+``asyncio.create_task`` (it is a coroutine, as aiohttp's is); leaving the block releases
 the response (or closes it when the block raised: its body may be half read).
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Coroutine, Generator
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from .response import ClientResponse
 
@@ -17,7 +18,7 @@ __all__ = ["RequestContextManager"]
 _T = TypeVar("_T")
 
 
-class RequestContextManager(Generic[_T]):
+class RequestContextManager(Coroutine[Any, Any, _T]):
     """``await session.get(...)`` and ``async with session.get(...) as resp`` both work."""
 
     __slots__ = ("_coro", "_resp")
@@ -29,9 +30,21 @@ class RequestContextManager(Generic[_T]):
     def __await__(self) -> Generator[Any, None, _T]:
         return self._coro.__await__()
 
+    # The coroutine protocol, so that ``asyncio.create_task(session.get(url))`` works.
+    def send(self, value: Any) -> Any:
+        return self._coro.send(value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._coro.throw(*args)
+
+    def close(self) -> None:
+        self._coro.close()
+
     async def __aenter__(self) -> _T:
-        self._resp = await self._coro
-        return self._resp
+        resp = self._resp = await self._coro
+        if isinstance(resp, ClientResponse):
+            resp._in_context = True  # raise_for_status() leaves the body to the block
+        return resp
 
     async def __aexit__(
         self,

@@ -32,14 +32,15 @@ Every failure the engine reports is one of these; lower layers raise plain
     │   │   ├── ClientHttpProxyError                  the proxy refused CONNECT
     │   │   └── WSServerHandshakeError
     │   ├── ClientPayloadError                        body cut short or undecodable
-    │   │   └── DecompressionLimitError               expanded body over the limit
+    │   │   ├── DecompressionLimitError               expanded body over the limit
+    │   │   └── NonReplayableBodyError                (+ ValueError) redirect, used stream
     │   ├── InvalidURL                                (+ ValueError) .url
-    │   │   ├── InvalidUrlClientError
-    │   │   │   └── NonHttpUrlClientError
-    │   │   └── InvalidUrlRedirectClientError
-    │   │       └── NonHttpUrlRedirectClientError
+    │   │   └── InvalidUrlClientError
+    │   │       ├── NonHttpUrlClientError
+    │   │       │   └── NonHttpUrlRedirectClientError (+ RedirectClientError)
+    │   │       └── InvalidUrlRedirectClientError     (+ RedirectClientError)
+    │   ├── RedirectClientError
     │   ├── InvalidRequestHeaderError                 (+ ValueError) CR/LF/NUL in the head
-    │   ├── NonReplayableBodyError                    (+ ValueError) 307/308 with a used stream
     │   ├── CookieFileError                           (+ ValueError) .path .line_number
     │   └── WSMessageTypeError                        (+ TypeError)
     └── WebSocketError                                .code (a close code)
@@ -388,11 +389,11 @@ class NonHttpUrlClientError(InvalidUrlClientError):
     """The URL given to a request is not http(s)/ws(s)."""
 
 
-class InvalidUrlRedirectClientError(InvalidURL, RedirectClientError):
+class InvalidUrlRedirectClientError(InvalidUrlClientError, RedirectClientError):
     """A redirect's Location is not a valid URL."""
 
 
-class NonHttpUrlRedirectClientError(InvalidUrlRedirectClientError):
+class NonHttpUrlRedirectClientError(NonHttpUrlClientError, RedirectClientError):
     """A redirect pointed to a scheme other than http(s)."""
 
 
@@ -400,8 +401,9 @@ class InvalidRequestHeaderError(ClientError, ValueError):
     """A method, URL or header would inject CR, LF or NUL into the request head."""
 
 
-class NonReplayableBodyError(ClientError, ValueError):
-    """A 307/308 redirect needs the body again, but it was a one-shot stream."""
+class NonReplayableBodyError(ClientPayloadError, ValueError):
+    """A redirect needs the body again, but it was a one-shot stream (aiohttp raises a
+    ``ClientPayloadError`` there: this is one)."""
 
 
 class CookieFileError(ClientError, ValueError):

@@ -52,6 +52,7 @@ class HopSettings(NamedTuple):
     max_field_size: int
     read_until_eof: bool
     max_headers: int
+    response_class: type[ClientResponse] = ClientResponse  # ClientSession(response_class=)
 
 
 async def send_hop(
@@ -95,7 +96,7 @@ async def send_hop(
         break
     for trace in req.traces:
         await trace.send_response_first_byte(req.method, req.url)
-    return ClientResponse(
+    return settings.response_class(
         req.method,
         req.url,
         head=head,

@@ -91,6 +91,16 @@ class BaseConnector:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def _conns(self) -> dict[ConnectionKey, list[tuple[ResponseProtocol, float]]]:
+        """aiohttp's idle-connection map, as a read-only snapshot: per key, the idle
+        connections with the time each was last used (oldest first)."""
+        return {
+            key: [(protocol, protocol.last_used) for protocol in idle]
+            for key, idle in self._idle.items()
+            if idle
+        }
+
     async def __aenter__(self) -> BaseConnector:
         return self
 

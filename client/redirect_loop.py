@@ -7,8 +7,12 @@ Rules:
   credentials) is decided by ``redirects.next_hop``; this module only applies it.
 - Cookies a response sets are stored before the next hop is built, so the next hop sends
   them; ``raise_for_status`` acts on the final response only.
-- ``max_redirects`` counts redirects followed: the response past the limit ends the chain
-  with ``TooManyRedirects``.
+- ``max_redirects`` counts redirect responses as aiohttp does: the one that reaches it
+  ends the chain with ``TooManyRedirects`` (so ``max_redirects - 1`` are followed; 0 means
+  no limit), carrying the first request's ``request_info`` and every redirect seen.
+- Credentials per hop: the request's own (``auth=`` / URL userinfo, kept only on the same
+  origin, replaced by userinfo in a Location), else the session's ``auth`` (to every
+  origin, or to ``base_url``'s origin only), else with ``trust_env`` netrc for that host.
 - With no trace configs nothing here builds a trace object; with no middlewares no
   handler chain is built.
 """
@@ -22,13 +26,13 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .client_request import ClientRequest
+from .config import BasicAuth
 from .exceptions import TooManyRedirects
 from .headers import cookie_header, hop_headers
 from .hop import HopSettings, send_hop
 from .response import ClientResponse, discard
 
 if TYPE_CHECKING:
-    from .config import BasicAuth
     from .cookiejar import AbstractCookieJar
     from .deadlines import CoarseTimers
     from .middlewares import ClientHandlerType, ClientMiddlewareType
@@ -43,8 +47,11 @@ class SessionState(Protocol):
     """What the loop reads from its session (``ClientSession`` provides it)."""
 
     _cookie_jar: AbstractCookieJar | None
+    _default_auth: BasicAuth | None
+    _base_origin: URL | None
     _trust_env: bool
     _version: Any
+    _request_class: type[ClientRequest]
     _raise_for_status: Any
     _coarse_timers: CoarseTimers
 
@@ -83,8 +90,11 @@ async def follow(
 ) -> ClientResponse:
     """Send the request, follow its redirects and return the final response."""
     history: list[ClientResponse] = []
-    for trace in traces:
-        await trace.send_request_start(method, url, CIMultiDictProxy(base_headers))
+    if traces:
+        # aiohttp hands on_request_start the request's own headers: a handler may add some.
+        base_headers = CIMultiDict(base_headers)
+        for trace in traces:
+            await trace.send_request_start(method, url, base_headers)
     try:
         while True:
             cookies_sent = ""
@@ -92,7 +102,10 @@ async def follow(
                 cookies_sent = cookie_header(
                     session._cookie_jar, url, cookies, base_headers.get("Cookie")
                 )
-            hop = hop_headers(base_headers, url, auto, with_host, auth, cookies_sent)
+            hop_auth = auth
+            if auth is not None or session._default_auth is not None or session._trust_env:
+                hop_auth = _hop_auth(session, url, auth, base_headers)
+            hop = hop_headers(base_headers, url, auto, with_host, hop_auth, cookies_sent)
             hop_proxy, hop_proxy_auth = (None, None)
             if proxy_url is not None or session._trust_env:
                 from .proxy import resolve_proxy
@@ -106,7 +119,7 @@ async def follow(
                     hop.extend(proxy_headers)
                 if hop_proxy_auth is not None:
                     hop["Proxy-Authorization"] = hop_proxy_auth.encode()
-            req = ClientRequest(
+            req = session._request_class(
                 method,
                 url.with_fragment(None) if url.raw_fragment else url,
                 hop,
@@ -144,10 +157,11 @@ async def follow(
             for trace in traces:
                 await trace.send_request_redirect(method, url, CIMultiDictProxy(hop), resp)
             history.append(resp)
-            if len(history) > max_redirects:
+            if max_redirects and len(history) >= max_redirects:
+                # aiohttp's count: the max_redirects-th redirect is not followed (0: no limit).
                 resp.close()
                 raise TooManyRedirects(
-                    resp.request_info,
+                    history[0].request_info,
                     tuple(history),
                     status=resp.status,
                     message=f"Exceeded {max_redirects} redirects",
@@ -169,6 +183,12 @@ async def follow(
             if not step.keeps_body:
                 body = None
             method, url, base_headers = step.method, step.url, step.headers
+            if url.raw_user is not None or url.raw_password is not None:
+                # Credentials in the Location win over the request's (aiohttp's rule).
+                url_auth = BasicAuth.from_url(url)
+                url = url.with_user(None)
+                if url_auth is not None:
+                    auth = url_auth
     except BaseException as exc:
         for trace in traces:
             await trace.send_request_exception(method, url, CIMultiDictProxy(base_headers), exc)
@@ -181,6 +201,31 @@ async def follow(
     for trace in traces:
         await trace.send_request_end(method, url, CIMultiDictProxy(base_headers), resp)
     return resp
+
+
+def _hop_auth(
+    session: SessionState, url: URL, auth: BasicAuth | None, base_headers: CIMultiDict[str]
+) -> BasicAuth | None:
+    """The hop's credentials: the request's own, else the session's ``auth`` (sent to
+    every origin, or only to ``base_url``'s when there is one, as aiohttp does), else with
+    ``trust_env`` the netrc entry for this hop's host. An ``Authorization`` header beside
+    ``auth=`` or the session's auth is a ``ValueError`` (aiohttp's rule)."""
+    if auth is None:
+        default = session._default_auth
+        if default is not None and (
+            session._base_origin is None or session._base_origin == url.origin()
+        ):
+            auth = default
+        elif session._trust_env and url.raw_host and "Authorization" not in base_headers:
+            from .environ import netrc_auth
+
+            return netrc_auth(url.host or url.raw_host)  # a fallback: never a conflict
+    if auth is not None and "Authorization" in base_headers:
+        raise ValueError(
+            "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
+            "encoded in URL"
+        )
+    return auth
 
 
 async def _send_through(

@@ -4,8 +4,9 @@ Rules:
 - 303 turns every method but HEAD into GET (§15.4.4); 301 and 302 turn POST into GET, as
   browsers and aiohttp do (§15.4.2, §15.4.3); 307 and 308 keep method and body (§15.4.8,
   §15.4.9). The body is resent only when the method is unchanged and the status is not 303.
-- A Location may be relative (resolved per RFC 3986 §5) and inherits the current fragment
-  when it has none (§10.2.2); it must lead to http or https, never to ftp:, file:, …
+- A Location may be relative (resolved per RFC 3986 §5, non-strict: "http:/x" from an
+  http URL is relative too) and inherits the current fragment when it has none
+  (§10.2.2); it must lead to http or https, never to ftp:, file:, …
 - Credentials (Authorization, Proxy-Authorization, Cookie) never follow a redirect to
   another origin, i.e. scheme, host and port (§15.4, RFC 6454 §4); the jar's own cookies
   are matched for the new URL by the session, not carried here.
@@ -60,6 +61,8 @@ _BODY_HEADERS = (
     "last-modified",
 )
 _CTL = re.compile(r"[\x00-\x1f\x7f]")
+# aiohttp's words for an unparsable Location (scripts match on them).
+_NOT_A_URL = "Server attempted redirecting to a location that does not look like a URL"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -100,12 +103,19 @@ def resolve_location(current: URL, location: str) -> URL:
         parsed = URL(location)
         scheme = parsed.scheme
     except ValueError as exc:
-        raise InvalidUrlRedirectClientError(location, f"not a URL: {exc}") from exc
+        raise InvalidUrlRedirectClientError(location, f"{_NOT_A_URL} ({exc})") from exc
     if scheme not in ("http", "https", ""):
         raise NonHttpUrlRedirectClientError(location, f"redirect to a {scheme}: URL refused")
+    rest = location[len(scheme) + 1 :] if scheme else location
+    if scheme == current.scheme and not rest.startswith("//"):
+        # RFC 3986 §5.2.2's non-strict reading, as browsers and aiohttp resolve it:
+        # "http:/ok" or "http:ok" from an http URL is a reference relative to it.
+        scheme = ""
+        try:
+            parsed = URL(rest)
+        except ValueError as exc:
+            raise InvalidUrlRedirectClientError(location, f"{_NOT_A_URL} ({exc})") from exc
     try:
-        # RFC 3986 §5.2.2 strictly: a reference with a scheme is taken as it is, so
-        # "http:x" or "http://" are errors rather than paths relative to ``current``.
         target = parsed if scheme else current.join(parsed)
         if "#" not in location and current.raw_fragment:
             target = target.with_fragment(current.fragment)  # RFC 9110 §10.2.2
@@ -113,7 +123,9 @@ def resolve_location(current: URL, location: str) -> URL:
             raise ValueError("no host")
         target.origin()  # validates the port too
     except ValueError as exc:
-        raise InvalidUrlRedirectClientError(location, f"not a usable URL: {exc}") from exc
+        raise InvalidUrlRedirectClientError(
+            location, f"Invalid redirect URL origin ({exc})"
+        ) from exc
     return target
 
 
@@ -158,8 +170,9 @@ def next_hop(
     keeps = keeps_body(status, method, new_method)
     if keeps and body is not None and not body.replayable:
         raise NonReplayableBodyError(
-            f"{status} redirect to {target} needs the request body again, "
-            "but it was a one-shot stream"
+            f"Cannot follow redirect with a consumed request body: {status} redirect to "
+            f"{target} needs it again, but it was a one-shot stream (send bytes or a "
+            "seekable file, or allow_redirects=False)"
         )
     new_headers, dropped = next_request_headers(
         headers, url, target, body_dropped=not keeps and body is not None, status=status

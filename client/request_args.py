@@ -4,9 +4,8 @@ Pure functions of their arguments (the session passes its defaults in); nothing 
 touches a socket. Rules, as aiohttp applies them:
 - A relative URL joins the session's ``base_url``; only http(s) and ws(s) URLs with a host
   are sent (``InvalidUrlClientError`` / ``NonHttpUrlClientError`` otherwise).
-- Credentials come from exactly one place: ``auth=``, the URL's userinfo or an explicit
-  ``Authorization`` header; two of them together are a ``ValueError``. The session's
-  ``auth`` applies only when the request names none.
+- A request's own credentials come from ``auth=`` or the URL's userinfo, never both
+  (``ValueError``).
 - ``verify_ssl=False``, ``fingerprint=`` and ``ssl_context=`` (aiohttp's deprecated
   spellings) fold into the one ``ssl`` value.
 """
@@ -15,7 +14,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict
 from yarl import URL
 
 from .config import UNSET, BasicAuth, ClientTimeout
@@ -72,23 +70,17 @@ def check_url(url: URL, original: Any) -> None:
         raise InvalidUrlClientError(original, "URL has no host")
 
 
-def choose_auth(
-    url: URL, auth: BasicAuth | None, headers: Any, default_auth: BasicAuth | None
-) -> tuple[URL, BasicAuth | None]:
-    """The URL without userinfo and the one set of credentials the request carries."""
+def choose_auth(url: URL, auth: BasicAuth | None) -> tuple[URL, BasicAuth | None]:
+    """The URL without userinfo and the request's own credentials (``auth=`` or the URL's).
+
+    The session's ``auth`` and netrc are applied per hop by the redirect loop.
+    """
     if url.raw_user is not None or url.raw_password is not None:
         url_auth = BasicAuth.from_url(url)
         if url_auth is not None:
             if auth is not None:
                 raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
             url, auth = url.with_user(None), url_auth
-    explicit_header = bool(headers) and "Authorization" in CIMultiDict(headers)
-    if auth is not None and explicit_header:
-        raise ValueError(
-            "Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded in URL"
-        )
-    if auth is None and not explicit_header:
-        auth = default_auth
     return url, auth
 
 

@@ -16,7 +16,7 @@ import contextlib
 import json as _json
 import re
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ from .exceptions import (
     ServerTimeoutError,
 )
 from .http1 import HttpVersion, ResponseHead, raw_header_pairs
-from .streams import StreamReader
+from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
     from .client_request import ClientRequest
@@ -75,6 +75,20 @@ def _call_total_timeout(ref: weakref.ref[ClientResponse]) -> None:
     response = ref()
     if response is not None:
         response._on_total_timeout()
+
+
+class _Released:
+    """What ``release()`` returns: awaiting it does nothing, so aiohttp 2-era code that
+    writes ``await resp.release()`` keeps working (aiohttp 3 returns such an object too)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        return
+        yield  # makes this a generator
+
+
+_RELEASED = _Released()
 
 
 def default_charset_resolver(response: ClientResponse, body: bytes) -> str:
@@ -123,6 +137,8 @@ class ClientResponse:
         self._cookies: SimpleCookie | None = None
         self._closed = False
         self._released = False
+        self._in_context = False  # inside ``async with``: raise_for_status() leaves it open
+        self._kept = False  # a redirect's body read by discard(): readable after release
         self._end_sent = False
         self._timer: asyncio.TimerHandle | None = None
         self.peername = peername
@@ -272,8 +288,16 @@ class ClientResponse:
     # -- the body ------------------------------------------------------------------
 
     async def read(self) -> bytes:
-        """The whole body (kept, so ``text()``/``json()`` can follow)."""
+        """The whole body (kept, so ``text()``/``json()`` can follow).
+
+        After ``release()`` (or leaving ``async with``) the body is gone, as in aiohttp:
+        ``ClientConnectionError("Connection closed")``, even if it had been read before.
+        """
         if self._body is None:
+            if self._head.upgraded:
+                # 101 / CONNECT: no HTTP body; the bytes that follow are another protocol's.
+                self._body = b""
+                return self._body
             try:
                 self._body = await self.content.read()
             except BaseException:
@@ -282,7 +306,7 @@ class ClientResponse:
             for trace in self._traces:
                 await trace.send_response_chunk_received(self.method, self._url, self._body)
             await self._send_end_traces()
-        elif self._released and self._body is None:
+        elif self._released and not self._kept:
             raise ClientConnectionError("Connection closed")
         return self._body
 
@@ -325,7 +349,8 @@ class ClientResponse:
     def raise_for_status(self) -> None:
         if self.status >= 400:
             reason = self.reason
-            self.release()
+            if not self._in_context:
+                self.release()  # inside ``async with`` the block's exit releases it
             raise ClientResponseError(
                 self.request_info,
                 self._history,
@@ -338,6 +363,7 @@ class ClientResponse:
 
     def _body_done(self) -> None:
         """The whole body is buffered: the connection may serve someone else now."""
+        self._closed = True  # aiohttp's meaning: the response holds no connection any more
         self._cancel_timer()
         connection = self._connection
         if connection is not None:
@@ -358,9 +384,18 @@ class ClientResponse:
             self._timer.cancel()
             self._timer = None
 
-    def release(self) -> None:
-        """Done with this response. An unread body costs the connection, not correctness."""
-        self._released = True
+    def release(self) -> _Released:
+        """Done with this response. An unread body costs the connection, not correctness.
+
+        The body cannot be read any more (aiohttp's rule): reads of ``content`` raise
+        ``ClientConnectionError("Connection closed")``.
+        """
+        if not self._released:
+            self._released = True
+            content = self.content
+            if content is not EMPTY_PAYLOAD and content.exception() is None:
+                content.set_exception(ClientConnectionError("Connection closed"))
+        self._closed = True
         self._cancel_timer()
         connection = self._connection
         if connection is not None:
@@ -369,9 +404,15 @@ class ClientResponse:
                 connection.release()
             else:
                 connection.close()
+        return _RELEASED
 
     def close(self) -> None:
         """Drop the connection now, whatever state the body is in."""
+        if not self._released:
+            self._released = True
+            content = self.content
+            if content is not EMPTY_PAYLOAD and content.exception() is None:
+                content.set_exception(ClientConnectionError("Connection closed"))
         self._closed = True
         self._cancel_timer()
         connection = self._connection
@@ -383,9 +424,11 @@ class ClientResponse:
         self.release()
 
     async def __aenter__(self) -> ClientResponse:
+        self._in_context = True
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        self._in_context = False
         await self._send_end_traces()
         self.release()
 
@@ -401,9 +444,14 @@ class ClientResponse:
 
 async def discard(resp: ClientResponse) -> None:
     """Done with a response nobody will read (a redirect, an answered challenge): a small
-    body is read so the connection is reused, a big or broken one costs the connection."""
+    body is read so the connection is reused, a big or broken one costs the connection.
+    Nobody reads it, so ``on_response_chunk_received`` does not fire for it (as in
+    aiohttp); zurl's own ``on_response_end`` still closes the hop's timings."""
     length = resp.content_length
     if length is not None and length <= DISCARD_READ_LIMIT:
         with contextlib.suppress(ClientConnectionError, ClientPayloadError):
-            await resp.read()  # if this fails, release() below closes the connection
+            # If this fails, release() below closes the connection.
+            resp._body = await resp.content.read()
+            resp._kept = True  # read by the engine: stays readable from ``history``
+            await resp._send_end_traces()
     resp.release()

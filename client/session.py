@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict
 from yarl import URL
 
+from .client_request import ClientRequest
 from .config import UNSET, BasicAuth, ClientTimeout, session_timeout
 from .connector import SSL_SHUTDOWN_TIMEOUT_DEPRECATED, BaseConnector, TCPConnector
 from .contexts import RequestContextManager
@@ -33,7 +34,7 @@ from .deadlines import CoarseTimers
 from .decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECOMPRESSED_SIZE
 from .headers import auto_headers, merge_headers
 from .hop import HopSettings
-from .http1 import MAX_HEADER_COUNT, HttpVersion11
+from .http1 import HttpVersion11
 from .redirect_loop import follow
 from .request_args import build_url, choose_auth, choose_ssl, make_body, request_timeout
 from .response import ClientResponse, default_charset_resolver
@@ -42,12 +43,20 @@ if TYPE_CHECKING:
     from .cookiejar import AbstractCookieJar
     from .middlewares import ClientMiddlewareType
     from .tracing import Trace, TraceConfig
+    from .ws import ClientWebSocketResponse
 
 __all__ = ["ClientSession"]
 
 
 class ClientSession:
     """The aiohttp-compatible client session."""
+
+    def __init_subclass__(cls) -> None:
+        warnings.warn(
+            f"Inheritance class {cls.__name__} from ClientSession is discouraged",
+            DeprecationWarning,
+            stacklevel=2,
+        )
 
     def __init__(
         self,
@@ -76,7 +85,7 @@ class ClientSession:
         read_bufsize: int = 2**16,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
-        max_headers: int = MAX_HEADER_COUNT,
+        max_headers: int = 128,
         middlewares: Sequence[ClientMiddlewareType] = (),
         fallback_charset_resolver: Callable[[ClientResponse, bytes], str] = (
             default_charset_resolver
@@ -84,14 +93,26 @@ class ClientSession:
         version: Any = HttpVersion11,
         max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
         ssl_shutdown_timeout: float | None = UNSET,
+        request_class: type[ClientRequest] = ClientRequest,
+        response_class: type[ClientResponse] = ClientResponse,
+        ws_response_class: type[ClientWebSocketResponse] | None = None,
     ) -> None:
+        if loop is None and connector is not None:
+            loop = connector._loop
         self._loop = loop or asyncio.get_running_loop()
+        if connector is not None and connector._loop is not self._loop:
+            raise RuntimeError("Session and connector has to use same event loop")
         if base_url is None or isinstance(base_url, URL):
             self._base_url: URL | None = base_url
         else:
             self._base_url = URL(base_url)
-        if self._base_url is not None and not self._base_url.is_absolute():
-            raise ValueError("base_url must be an absolute URL")
+        if self._base_url is not None:
+            if not self._base_url.is_absolute():
+                raise ValueError("base_url must be an absolute URL")
+            if not self._base_url.path.endswith("/"):
+                # aiohttp's rule: RFC 3986 joining would drop a last segment without "/".
+                raise ValueError("base_url must have a trailing '/'")
+        self._base_origin = self._base_url.origin() if self._base_url is not None else None
         self._timeout = session_timeout(timeout, read_timeout, conn_timeout)
         if ssl_shutdown_timeout is not UNSET:
             warnings.warn(SSL_SHUTDOWN_TIMEOUT_DEPRECATED, DeprecationWarning, stacklevel=2)
@@ -136,6 +157,9 @@ class ClientSession:
         self._version = version
         # zurl's guard against decompression bombs (aiohttp has none): None lifts it.
         self._max_decompressed_size = max_decompressed_size
+        self._request_class = request_class
+        self._response_class = response_class
+        self._ws_response_class = ws_response_class  # None: ClientWebSocketResponse
         self._closed = False
         self._url_cache: dict[str, URL] = {}
         self._default_settings: HopSettings | None = None  # a request with no overrides
@@ -212,6 +236,11 @@ class ClientSession:
 
     @requote_redirect_url.setter
     def requote_redirect_url(self, value: bool) -> None:
+        warnings.warn(
+            "session.requote_redirect_url modification is deprecated #2778",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         self._requote_redirect_url = value
 
     @property
@@ -220,6 +249,7 @@ class ClientSession:
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
+        warnings.warn("client.loop property is deprecated", DeprecationWarning, stacklevel=2)
         return self._loop
 
     # -- lifetime ------------------------------------------------------------------
@@ -296,6 +326,10 @@ class ClientSession:
 
     # -- the work ------------------------------------------------------------------
 
+    def _build_url(self, str_or_url: str | URL) -> URL:
+        """The absolute URL a request for ``str_or_url`` goes to (``base_url`` applied)."""
+        return build_url(self._url_cache, self._base_url, str_or_url)
+
     async def _request(
         self,
         method: str,
@@ -337,11 +371,13 @@ class ClientSession:
         connector = self._connector
         assert connector is not None
         ssl = choose_ssl(ssl, verify_ssl, fingerprint, ssl_context)
+        if chunked is not None and chunked is not True and chunked is not False:
+            warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=3)
         method = method.upper()
         url = build_url(self._url_cache, self._base_url, str_or_url)
         if params is not None:
             url = url.extend_query(params)
-        url, auth = choose_auth(url, auth, headers, self._default_auth)
+        url, auth = choose_auth(url, auth)
         timeout = request_timeout(timeout, self._timeout)
         auto = self._auto_headers
         with_host = self._with_host
@@ -383,6 +419,7 @@ class ClientSession:
                 max_field_size or self._max_field_size,
                 read_until_eof,
                 max_headers or self._max_headers,
+                self._response_class,
             )
             if plain:
                 self._default_settings = settings  # a request with no overrides: built once

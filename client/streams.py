@@ -255,6 +255,8 @@ class StreamReader:
         if not separator:
             raise ValueError("Separator should be at least one-byte string")
         while True:
+            if self._exception is not None:
+                raise self._exception  # as read(): a failed or released body reads no more
             if self._buffer:
                 self._consolidate_first()
                 joined = b"".join(self._buffer)

@@ -433,7 +433,8 @@ async def ws_connect(
     reader = FrameReader(max_msg_size, compress=bool(result.compress), decode_text=decode_text)
     protocol = WebSocketProtocol(loop, reader, writer, autoping=autoping)
     resp.connection.take_over(protocol)
-    return ClientWebSocketResponse(
+    ws_class = getattr(session, "_ws_response_class", None) or ClientWebSocketResponse
+    return ws_class(
         protocol,
         writer,
         ws_protocol=result.protocol,

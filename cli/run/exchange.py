@@ -193,7 +193,9 @@ def _request_options(spec: RequestSpec) -> dict[str, Any]:
         "allow_redirects": spec.follow,
     }
     if spec.follow:
-        options["max_redirects"] = spec.max_redirects
+        # The engine counts as aiohttp does (the max_redirects-th redirect is not followed);
+        # --max-redirects N follows N.
+        options["max_redirects"] = spec.max_redirects + 1
     if spec.tls is not None:
         options["ssl"] = spec.tls.ssl
     if spec.proxy is not None:

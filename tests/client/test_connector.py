@@ -799,3 +799,23 @@ def test_families_interleave_after_the_first_count() -> None:
     hosts = [a["host"] for a in interleave_families([*v6, *v4], 2)]
     assert hosts == ["::1", "::2", "10.0.0.1", "::3", "10.0.0.2"]
     assert interleave_families([*v6, *v4], 0) == [*v6, *v4]
+
+
+async def test_conns_is_aiohttps_idle_map_read_only(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    connector = client.TCPConnector()
+    async with client.ClientSession(connector=connector) as session:
+        assert connector._conns == {}
+        async with session.get(server.url + "/") as resp:
+            await resp.read()
+        (idle,) = connector._conns.values()
+        assert len(idle) == 1
+        protocol, last_used = idle[0]
+        assert isinstance(last_used, float)
+        connector._conns.clear()  # a snapshot: the pool is not changed through it
+        async with session.get(server.url + "/") as resp:
+            await resp.read()
+        assert next(iter(connector._conns.values()))[0][0] is protocol
+    assert server.connections_opened == 1

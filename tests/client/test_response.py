@@ -594,3 +594,63 @@ async def test_large_gzip_body(raw_server: RawServerFactory, how: str) -> None:
             else:
                 body = b"".join([piece async for piece in resp.content.iter_any()])
     assert body == LARGE_TEXT
+
+
+# -- after release: aiohttp's rules -------------------------------------------------------
+
+
+async def test_read_after_the_block_is_connection_closed(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/bytes/10") as resp:
+            assert await resp.read() == pattern_bytes(10)
+        with pytest.raises(client.ClientConnectionError, match="^Connection closed$"):
+            await resp.read()
+        async with session.get(server.url + "/bytes/10") as unread:
+            pass
+        with pytest.raises(client.ClientConnectionError):
+            await unread.read()
+        with pytest.raises(client.ClientConnectionError):
+            await unread.content.readline()
+
+
+async def test_closed_once_the_body_is_in(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/chunked/3?delay=0.05") as resp:
+            assert not resp.closed
+            await resp.read()
+            assert resp.closed  # the connection went back to the pool
+        async with session.get(server.url + "/status/204") as empty:
+            assert empty.closed
+
+
+async def test_raise_for_status_releases_only_outside_a_block(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/status/404") as inside:
+            with pytest.raises(client.ClientResponseError):
+                inside.raise_for_status()
+            assert await inside.read() == b""  # the block still owns the body
+        outside = await session.get(server.url + "/status/404")
+        with pytest.raises(client.ClientResponseError):
+            outside.raise_for_status()
+        with pytest.raises(client.ClientConnectionError, match="^Connection closed$"):
+            await outside.read()
+
+
+async def test_release_can_be_awaited(server: KeepAliveServer) -> None:
+    async with client.ClientSession() as session:
+        resp = await session.get(server.url + "/")
+        await resp.release()  # aiohttp 2-era spelling
+        assert resp.closed
+
+
+async def test_read_of_a_101_is_empty_and_keeps_the_connection(
+    raw_server: RawServerFactory,
+) -> None:
+    head = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n"
+    server = await raw_server([head, 5.0])
+    async with client.ClientSession() as session:
+        resp = await session.get(server.url)
+        assert await asyncio.wait_for(resp.read(), 5) == b""
+        assert resp.connection is not None
+        assert not resp.closed
+        resp.close()
