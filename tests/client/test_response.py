@@ -603,7 +603,7 @@ async def test_read_after_the_block_is_connection_closed(server: KeepAliveServer
     async with client.ClientSession() as session:
         async with session.get(server.url + "/bytes/10") as resp:
             assert await resp.read() == pattern_bytes(10)
-        with pytest.raises(client.ClientConnectionError, match="^Connection closed$"):
+        with pytest.raises(client.ClientConnectionError, match=r"^Connection closed$"):
             await resp.read()
         async with session.get(server.url + "/bytes/10") as unread:
             pass
@@ -632,7 +632,7 @@ async def test_raise_for_status_releases_only_outside_a_block(server: KeepAliveS
         outside = await session.get(server.url + "/status/404")
         with pytest.raises(client.ClientResponseError):
             outside.raise_for_status()
-        with pytest.raises(client.ClientConnectionError, match="^Connection closed$"):
+        with pytest.raises(client.ClientConnectionError, match=r"^Connection closed$"):
             await outside.read()
 
 
