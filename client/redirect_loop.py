@@ -222,8 +222,7 @@ def _hop_auth(
             return netrc_auth(url.host or url.raw_host)  # a fallback: never a conflict
     if auth is not None and "Authorization" in base_headers:
         raise ValueError(
-            "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
-            "encoded in URL"
+            "Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded in URL"
         )
     return auth
 
