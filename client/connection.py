@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .decoders import DEFAULT_MAX_DECOMPRESSED_SIZE, make_decoder
 from .exceptions import (
     ClientConnectionResetError,
+    ClientError,
     ClientPayloadError,
     MalformedResponseError,
     ProtocolError,
@@ -132,8 +133,13 @@ class ResponseProtocol(asyncio.Protocol):
         except ProtocolError as exc:
             self._fail_parse(exc)
             return
-        except Exception as exc:  # a decoder raised ClientPayloadError, for example
+        except ClientError as exc:  # a decoder raised ClientPayloadError, for example
             self.abort(exc)
+            return
+        except Exception as exc:
+            # A defect of ours on input nobody foresaw: the caller still gets a ClientError
+            # (the original chained as its cause), never a stray exception.
+            self._fail_parse(ProtocolError(f"unexpected {type(exc).__name__}: {exc}"), exc)
             return
         if leftover and self.parser.tunneled:
             self.tunnel_data += leftover
@@ -388,12 +394,15 @@ class ResponseProtocol(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def _fail_parse(self, exc: ProtocolError) -> None:
+    def _fail_parse(self, exc: ProtocolError, cause: BaseException | None = None) -> None:
+        error: ClientError
         if self._head_waiter is not None:
             # The head is unreadable: the request layer adds request_info to this.
-            self._fail(MalformedResponseError(None, status=400, message=str(exc)))
+            error = MalformedResponseError(None, status=400, message=str(exc))
         else:
-            self._fail(ClientPayloadError(f"Malformed response body: {exc}"))
+            error = ClientPayloadError(f"Malformed response body: {exc}")
+        error.__cause__ = cause
+        self._fail(error)
         self.should_close = True
         if self.transport is not None:
             self.transport.abort()

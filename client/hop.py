@@ -88,7 +88,7 @@ async def send_hop(
             conn.close()
             raise MalformedResponseError(
                 req.request_info, history, status=exc.status, message=exc.message
-            ) from None
+            ) from exc.__cause__  # None unless an unexpected error was wrapped
         except BaseException:
             req.terminate()
             conn.close()

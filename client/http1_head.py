@@ -58,7 +58,6 @@ _STATUS_LINE = re.compile(rb"HTTP/(\d)\.(\d) (\d{3})(?: (.*))?")
 # Parsed status lines by their bytes (with any CR): the same few lines come back all the
 # time. Only valid lines are kept, and the line limit is checked before one is stored.
 _status_cache: dict[bytes, tuple[HttpVersion, int, str]] = {}
-_DIGITS = re.compile(rb"[0-9]+")
 # Parsed heads by their bytes and everything else the result depends on: a server sends
 # the same block for the same resource (its Date changes once a second), and parsing it is
 # most of what a small response costs. Only small blocks; cleared when full.
@@ -259,7 +258,10 @@ def _framing(
             if len(found) != 1:
                 raise ProtocolError(f"Conflicting Content-Length values {sorted(found)}")
             text = found.pop()
-            if not _DIGITS.fullmatch(text.encode()) or len(text) > 18:
+            # Values were decoded with surrogateescape: test the text itself, never encode
+            # it back (a stray byte would raise), and only ASCII digits count (int() takes
+            # "²" or Arabic-Indic digits too).
+            if not (text.isascii() and text.isdigit()) or len(text) > 18:
                 raise ProtocolError(f"Invalid Content-Length {text[:40]!r}")
             length = int(text)
         else:

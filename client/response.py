@@ -229,7 +229,7 @@ class ClientResponse:
         # list of equal values is one value (RFC 9110 §8.6).
         values = {v.strip() for v in self._headers.get("Content-Length", "").split(",")}
         value = values.pop() if len(values) == 1 else ""
-        return int(value) if value.isdigit() else None
+        return int(value) if value.isascii() and value.isdigit() else None
 
     @property
     def content_disposition(self) -> str | None:

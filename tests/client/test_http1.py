@@ -286,6 +286,13 @@ def test_equal_content_lengths_accepted(feed: Feed, fields: bytes) -> None:
         b"Content-Length: 0x10\r\n",
         b"Content-Length: \r\n",
         b"Content-Length: 99999999999999999999999\r\n",
+        # Bytes that are not UTF-8 or not ASCII digits, alone and in a list (fuzzing found
+        # a UnicodeEncodeError here): "\xff", "²" (C2 B2), Arabic-Indic three (D9 A3).
+        b"Content-Length: \xff\r\n",
+        b"Content-Length: 3\xff\r\n",
+        b"Content-Length: 3, \xff\r\n",
+        b"Content-Length: \xc2\xb2\r\n",
+        b"Content-Length: \xd9\xa3, \xd9\xa3\r\n",
     ],
 )
 def test_bad_content_length_rejected(feed: Feed, fields: bytes) -> None:
@@ -396,8 +403,24 @@ def test_transfer_encoding_case_insensitive(feed: Feed) -> None:
         b"3\r\nabcX\r\n0\r\n\r\n",
         b"-3\r\nabc\r\n0\r\n\r\n",
         b"11111111111111111\r\n",
+        b"3xyz\r\nabc\r\n0\r\n\r\n",
+        b"3 4\r\nabc\r\n0\r\n\r\n",
+        b"0x3\r\nabc\r\n0\r\n\r\n",
+        b"3\x00\r\nabc\r\n0\r\n\r\n",
+        b"\xd9\xa3\r\nabc\r\n0\r\n\r\n",
     ],
-    ids=["not-hex", "empty-size", "no-crlf-after-data", "negative", "too-many-digits"],
+    ids=[
+        "not-hex",
+        "empty-size",
+        "no-crlf-after-data",
+        "negative",
+        "too-many-digits",
+        "trailing-garbage",
+        "two-numbers",
+        "0x-prefix",
+        "nul",
+        "non-ascii-digit",
+    ],
 )
 def test_bad_chunks_rejected(feed: Feed, chunks: bytes) -> None:
     with pytest.raises(ProtocolError):
