@@ -11,7 +11,8 @@ Servers (see tests/servers/):
 TLS (see tests/servers/tls.py):
     tls_ca, tls_cert, ca_bundle_path (session); server_ssl_context, client_ssl_context
     (fresh per test, so a test may change one freely)
-Helpers (import from tests.servers): require_binary(name), has_ipv6_loopback().
+Helpers (import from tests.servers): require_binary(name), has_ipv6_loopback(),
+    require_ipv6_loopback(), skip_or_fail(message) (skips; fails under ZURL_REQUIRE_SERVERS=1).
 """
 
 from __future__ import annotations

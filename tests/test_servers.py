@@ -18,7 +18,13 @@ from pathlib import Path
 import pytest
 import trustme
 
-from tests.servers import has_ipv6_loopback, require_binary, servers_required
+from tests.servers import (
+    has_ipv6_loopback,
+    require_binary,
+    require_ipv6_loopback,
+    servers_required,
+    skip_or_fail,
+)
 from tests.servers.gunicorn import GunicornServer
 from tests.servers.keepalive import KeepAliveServerFactory, chunk_bytes, pattern_bytes
 from tests.servers.raw import RawConnection, RawServer, RawServerFactory, parse_head
@@ -165,8 +171,8 @@ async def test_raw_tls_and_unix(
     assert response.startswith(b"HTTP/1.1 200 OK") and unix.received == [GET]
 
 
-@pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 loopback")
 async def test_raw_ipv6(raw_server: RawServerFactory) -> None:
+    require_ipv6_loopback()
     server = await raw_server([b"HTTP/1.1 200 OK\r\n\r\n"], host="::1")
     assert server.url == f"http://[::1]:{server.port}"
     assert (await exchange(server.port, GET, host="::1")).startswith(b"HTTP/1.1 200")
@@ -252,7 +258,7 @@ async def test_keepalive_tls_unix_ipv6(
     await keepalive_server(unix_path=unix_socket_path)
     response = await exchange(0, b"GET / HTTP/1.0\r\n\r\n", unix_path=unix_socket_path)
     assert response.endswith(b"\r\n\r\nok")
-    if has_ipv6_loopback():
+    if has_ipv6_loopback() or servers_required():  # CI: check_host fails without ::1
         v6 = await keepalive_server(host="::1")
         response = await exchange(v6.port, b"GET / HTTP/1.0\r\n\r\n", host="::1")
         assert response.endswith(b"ok") and v6.url.startswith("http://[::1]:")
@@ -453,3 +459,12 @@ def test_require_binary(monkeypatch: pytest.MonkeyPatch) -> None:
     assert servers_required()
     with pytest.raises(pytest.fail.Exception):
         require_binary("zurl-no-such-program")
+
+
+def test_skip_or_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZURL_REQUIRE_SERVERS", "0")
+    with pytest.raises(pytest.skip.Exception, match="no widget"):
+        skip_or_fail("no widget")
+    monkeypatch.setenv("ZURL_REQUIRE_SERVERS", "1")
+    with pytest.raises(pytest.fail.Exception, match="forbids skipping"):
+        skip_or_fail("no widget")

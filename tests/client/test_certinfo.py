@@ -10,7 +10,6 @@ import hashlib
 import ipaddress
 import json
 import re
-import shutil
 import ssl
 import subprocess
 from dataclasses import dataclass
@@ -28,19 +27,17 @@ from client.certinfo import (
     parse_pin,
     parse_pins,
 )
+from tests.servers import require_binary
 
 pytestmark = pytest.mark.timeout(30)
 
-OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 UTC = datetime.UTC
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def openssl(*args: str, data: bytes | None = None) -> bytes:
-    if not Path(OPENSSL).exists():
-        pytest.skip("no openssl CLI")
     done = subprocess.run(
-        [OPENSSL, *args], input=data, capture_output=True, timeout=20, check=True
+        [require_binary("openssl"), *args], input=data, capture_output=True, timeout=20, check=True
     )
     return done.stdout
 

@@ -24,7 +24,7 @@ from client.resolver import (
     parse_resolve_option,
 )
 from tests.servers import dns as dns_servers
-from tests.servers import has_ipv6_loopback
+from tests.servers import require_ipv6_loopback
 from tests.servers.dns import DNSServerFactory
 
 # The fixture lives with its server; binding it here registers it for this module only.
@@ -225,8 +225,7 @@ async def test_next_nameserver_answers_when_the_first_is_silent(
 
 
 async def test_ipv6_nameserver_in_brackets(dns_server: DNSServerFactory) -> None:
-    if not has_ipv6_loopback():
-        pytest.skip("no IPv6 loopback on this machine")
+    require_ipv6_loopback()
     server = await dns_server(RECORDS)
     [v6] = [ns for ns in server.nameservers if ns.startswith("[")]
     resolver = AsyncResolver([v6])
