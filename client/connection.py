@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import select
 import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -319,6 +320,21 @@ class ResponseProtocol(asyncio.Protocol):
     def is_connected(self) -> bool:
         transport = self.transport
         return transport is not None and not transport.is_closing()
+
+    def heard_from_peer(self) -> bool:
+        """Whether an idle connection's socket has something to read that the loop has not
+        seen yet: a FIN, an RST or stray bytes — each means "do not send on this".
+
+        One ``poll`` with no wait. Used before a request that must not be retried goes out
+        on a kept-alive connection, to narrow the race with a server closing it.
+        """
+        transport = self.transport
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is None:
+            return False
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN | select.POLLRDHUP)
+        return bool(poller.poll(0))
 
     @property
     def got_bytes(self) -> bool:

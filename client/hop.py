@@ -3,9 +3,15 @@
 Rules:
 - The head wait has one timer: whichever comes first of ``sock_read`` and the total
   deadline; the error says which phase stalled.
-- A kept-alive connection that the server had already dropped (it closes before any
-  response byte) is retried once on a fresh connection, for idempotent requests whose
-  body can be sent again (RFC 9110 §9.2.2); anything else surfaces.
+- One silent retry, always on a NEW connection (another idle one may be just as stale),
+  announced by the ``on_request_retry`` trace signal, in exactly two cases:
+  1. the connection turned out closed before one byte of the request was written to it
+     (any method: the server cannot have seen it);
+  2. a kept-alive (reused) connection failed — closed by the server (FIN) or reset (RST) —
+     after the request was written but before any byte of a response, and the method is
+     idempotent (RFC 9110 §9.2.2) with a body that can be sent again: RFC 9112 §9.3.1
+     allows this automatic retry, since a server may close an idle connection at any time.
+  Anything else surfaces: a POST that may have reached the server is never sent twice.
 - Whatever goes wrong, the connection is closed and a streamed body stops being written.
 """
 
@@ -55,6 +61,10 @@ class HopSettings(NamedTuple):
     response_class: type[ClientResponse] = ClientResponse  # ClientSession(response_class=)
 
 
+class _Unsent(Exception):
+    """Carries the error of a connection found closed before the request was written."""
+
+
 async def send_hop(
     connector: BaseConnector,
     req: ClientRequest,
@@ -63,27 +73,31 @@ async def send_hop(
     session: Any,
 ) -> ClientResponse:
     """Send ``req`` and return its response as soon as the head has arrived."""
-    for attempt in (1, 2):
-        conn = None if req.traces else connector.connect_now(req)
+    retry = False
+    while True:
+        conn = None if req.traces or retry else connector.connect_now(req)
         if conn is None:
-            conn = await connector.connect(req, req.traces, settings.timeout)
+            conn = await connector.connect(req, req.traces, settings.timeout, fresh=retry)
+        if conn.reused and not _may_repeat(req) and _heard_from_peer(conn):
+            # Not retryable once sent: never on a connection the server has just closed.
+            conn.close()
+            conn = await connector.connect(req, req.traces, settings.timeout, fresh=True)
         protocol = conn.protocol
         peername = protocol.peername if protocol is not None else None
         tls = protocol.tls if protocol is not None else None
         try:
             head, stream = await _exchange(conn, req, settings, session._coarse_timers)
-        except _STALE:
+        except (_Unsent, *_STALE) as exc:
+            req.terminate()
             conn.close()
-            if (
-                attempt == 1
-                and conn.reused
-                and protocol is not None
-                and not protocol.got_bytes
-                and req.method in IDEMPOTENT_METHODS
-                and req.replayable
-            ):
-                continue
-            raise
+            sent = not isinstance(exc, _Unsent)
+            error = exc if sent else exc.args[0]
+            if retry or (sent and not _stale_and_safe(conn, protocol, req)):
+                raise error from None
+            retry = True
+            for trace in req.traces:
+                await trace.send_request_retry(req.method, req.url, error)
+            continue
         except MalformedResponseError as exc:
             conn.close()
             raise MalformedResponseError(
@@ -113,12 +127,29 @@ async def send_hop(
     )
 
 
+def _stale_and_safe(
+    conn: Connection, protocol: ResponseProtocol | None, req: ClientRequest
+) -> bool:
+    """A reused connection closed before any response byte, and the request may be repeated."""
+    return conn.reused and protocol is not None and not protocol.got_bytes and _may_repeat(req)
+
+
+def _may_repeat(req: ClientRequest) -> bool:
+    """An idempotent method (RFC 9110 §9.2.2) with a body that can be sent again."""
+    return req.method in IDEMPOTENT_METHODS and req.replayable
+
+
+def _heard_from_peer(conn: Connection) -> bool:
+    protocol = conn.protocol
+    return protocol is None or not protocol.is_connected or protocol.heard_from_peer()
+
+
 async def _exchange(
     conn: Connection, req: ClientRequest, settings: HopSettings, timers: CoarseTimers
 ) -> tuple[ResponseHead, StreamReader]:
     protocol = conn.protocol
     if protocol is None or not protocol.is_connected:
-        raise ServerDisconnectedError("Connection closed before the request was sent")
+        raise _Unsent(ServerDisconnectedError("Connection closed before the request was sent"))
     continue_event = asyncio.Event() if req.expect100 else None
     informational = None
     if continue_event is not None:
@@ -131,7 +162,10 @@ async def _exchange(
     head_fut = protocol.begin_with(req.method, settings, conn.released_by)
     if informational is not None:
         protocol._informational = informational
-    req.start(protocol, continue_event)
+    try:
+        req.start(protocol, continue_event)
+    except ClientConnectionResetError as exc:  # the transport was closing: nothing written
+        raise _Unsent(exc) from None
     if "close" in req.headers.get("Connection", "").lower():
         protocol.should_close = True  # we said so: no further request on it (RFC 9112 §9.6)
     if req.traces:

@@ -11,6 +11,8 @@ Rules / theory of operation:
 - Requests that cannot get a slot wait in one FIFO queue. A freed slot is *granted* to the
   first waiter that may use it (an idle protocol, or a reservation token), so a late
   arrival can never overtake the queue.
+- ``connect(..., fresh=True)`` never hands out an idle connection: a request retried
+  because a kept-alive connection turned out closed must not meet another stale one.
 - ``close()`` returns only once every transport the connector opened has reported
   ``connection_lost``: no ResourceWarning, no sleep needed.
 """
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_KEEPALIVE", "BaseConnector"]
 
 _Grant = ResponseProtocol | object  # an idle protocol, or a reservation token
+# A request waiting for a slot: its key, the future of its grant, and whether it needs a new
+# connection (``fresh``) rather than an idle one.
+_Waiter = tuple[ConnectionKey, "asyncio.Future[_Grant]", bool]
 
 # aiohttp's default: how long an idle connection is kept for reuse.
 DEFAULT_KEEPALIVE = 15.0
@@ -66,9 +71,7 @@ class BaseConnector:
         self._idle_count = 0
         self._acquired: set[object] = set()
         self._acquired_per_host: dict[ConnectionKey, set[object]] = collections.defaultdict(set)
-        self._waiters: collections.deque[tuple[ConnectionKey, asyncio.Future[_Grant]]] = (
-            collections.deque()
-        )
+        self._waiters: collections.deque[_Waiter] = collections.deque()
         self._protocols: set[ResponseProtocol] = set()
         self._cleanup_handle: asyncio.TimerHandle | None = None
         self._closed = False
@@ -115,7 +118,7 @@ class BaseConnector:
         if self._cleanup_handle is not None:
             self._cleanup_handle.cancel()
             self._cleanup_handle = None
-        for _key, fut in self._waiters:
+        for _key, fut, _fresh in self._waiters:
             if not fut.done():
                 fut.set_exception(ClientConnectionError("Connector is closed."))
                 fut.exception()  # retrieved: nobody may be left to await it
@@ -147,17 +150,18 @@ class BaseConnector:
     # -- acquiring -----------------------------------------------------------------
 
     async def connect(
-        self, req: Any, traces: Sequence[Trace], timeout: ClientTimeout
+        self, req: Any, traces: Sequence[Trace], timeout: ClientTimeout, *, fresh: bool = False
     ) -> Connection:
         """A connection for ``req``: an idle one, a new one, or after waiting in line.
 
-        Only the slow paths (waiting, connecting) run under a timeout scope: reusing an
-        idle connection never awaits, so it costs no timer.
+        ``fresh``: a new connection only, never an idle one. Only the slow paths (waiting,
+        connecting) run under a timeout scope: reusing an idle connection never awaits, so
+        it costs no timer.
         """
         if self._closed:
             raise ClientConnectionError("Connector is closed.")
         key: ConnectionKey = req.connection_key
-        grant = None if self._waiters else self._try_acquire(key)
+        grant = None if self._waiters else self._try_acquire(key, fresh=fresh)
         if isinstance(grant, ResponseProtocol):
             for trace in traces:
                 await trace.send_connection_reuseconn()
@@ -168,7 +172,7 @@ class BaseConnector:
         when = deadline if total_first else connect_at
         try:
             async with asyncio.timeout_at(when) as scope:
-                return await self._connect_slowly(req, key, grant, traces, timeout)
+                return await self._connect_slowly(req, key, grant, traces, timeout, fresh)
         except TimeoutError as exc:
             if not scope.expired():
                 raise
@@ -184,9 +188,10 @@ class BaseConnector:
         grant: _Grant | None,
         traces: Sequence[Trace],
         timeout: ClientTimeout,
+        fresh: bool,
     ) -> Connection:
         if grant is None:
-            grant = await self._wait_for_slot(key, traces)
+            grant = await self._wait_for_slot(key, traces, fresh)
         if isinstance(grant, ResponseProtocol):
             for trace in traces:
                 await trace.send_connection_reuseconn()
@@ -210,9 +215,11 @@ class BaseConnector:
             await trace.send_connection_create_end()
         return Connection(self, key, protocol, reused=False)
 
-    async def _wait_for_slot(self, key: ConnectionKey, traces: Sequence[Trace]) -> _Grant:
+    async def _wait_for_slot(
+        self, key: ConnectionKey, traces: Sequence[Trace], fresh: bool
+    ) -> _Grant:
         fut: asyncio.Future[_Grant] = self._loop.create_future()
-        self._waiters.append((key, fut))
+        self._waiters.append((key, fut, fresh))
         self._wake_waiters()
         if fut.done():
             return fut.result()
@@ -225,7 +232,7 @@ class BaseConnector:
                 self._give_back(key, fut.result())  # granted, but we were cancelled
             else:
                 with contextlib.suppress(ValueError):
-                    self._waiters.remove((key, fut))
+                    self._waiters.remove((key, fut, fresh))
             raise
         for trace in traces:
             await trace.send_connection_queued_end()
@@ -247,8 +254,10 @@ class BaseConnector:
         assert isinstance(grant, ResponseProtocol)
         return Connection(self, key, grant, reused=True)
 
-    def _try_acquire(self, key: ConnectionKey, *, reserve: bool = True) -> _Grant | None:
-        idle = self._idle.get(key)
+    def _try_acquire(
+        self, key: ConnectionKey, *, reserve: bool = True, fresh: bool = False
+    ) -> _Grant | None:
+        idle = None if fresh else self._idle.get(key)
         if idle:
             now = self._loop.time()
             while idle:
@@ -312,16 +321,15 @@ class BaseConnector:
     def _wake_waiters(self) -> None:
         if not self._waiters or self._closed:
             return
-        still_waiting: collections.deque[tuple[ConnectionKey, asyncio.Future[_Grant]]] = (
-            collections.deque()
-        )
+        still_waiting: collections.deque[_Waiter] = collections.deque()
         while self._waiters:
-            key, fut = self._waiters.popleft()
+            waiter = self._waiters.popleft()
+            key, fut, fresh = waiter
             if fut.done():
                 continue
-            grant = self._try_acquire(key)
+            grant = self._try_acquire(key, fresh=fresh)
             if grant is None:
-                still_waiting.append((key, fut))
+                still_waiting.append(waiter)
             else:
                 fut.set_result(grant)
         self._waiters = still_waiting

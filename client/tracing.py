@@ -38,7 +38,9 @@ dns_cache_miss, dns_resolvehost_start/end (no DNS signals for an IP literal),
 tcp_connect_start/end, tls_handshake_start/end (https only), connection_create_end;
 request_headers_sent; request_chunk_sent…; response_first_byte; request_redirect *or*
 request_end (after the response head); response_chunk_received…; response_end (the body is
-complete). A redirect hop runs this order up to its own response_end, then the next hop starts
+complete). ``request_retry`` comes only when a request is sent again on a new connection
+(after its first connection's request_headers_sent; connection acquiring follows). A
+redirect hop runs this order up to its own response_end, then the next hop starts
 again at connection acquiring; request_start is sent once per request. request_exception
 replaces the rest of the sequence when the request fails.
 """
@@ -73,6 +75,7 @@ __all__ = [
     "TraceRequestExceptionParams",
     "TraceRequestHeadersSentParams",
     "TraceRequestRedirectParams",
+    "TraceRequestRetryParams",
     "TraceRequestStartParams",
     "TraceResponseChunkReceivedParams",
     "TraceResponseEndParams",
@@ -93,7 +96,7 @@ Headers: TypeAlias = CIMultiDict[str] | CIMultiDictProxy[str]
 Handler: TypeAlias = Callable[[Any, Any, _T], Awaitable[object]]
 
 
-# --- params: one small frozen value per signal (aiohttp's 16, then zurl's 6) -------------
+# --- params: one small frozen value per signal (aiohttp's 16, then zurl's 7) -------------
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -189,6 +192,16 @@ class TraceRequestChunkSentParams:
     method: str
     url: URL
     chunk: bytes
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TraceRequestRetryParams:
+    """The request is sent again on a new connection: ``exception`` ended the first try
+    (a kept-alive connection the server had closed; see ``client.hop``)."""
+
+    method: str
+    url: URL
+    exception: BaseException
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -352,6 +365,7 @@ class TraceConfig:
     on_connection_create_end = _Slot(TraceConnectionCreateEndParams)
     on_request_headers_sent = _Slot(TraceRequestHeadersSentParams)
     on_request_chunk_sent = _Slot(TraceRequestChunkSentParams)
+    on_request_retry = _Slot(TraceRequestRetryParams)
     on_response_first_byte = _Slot(TraceResponseFirstByteParams)
     on_request_redirect = _Slot(TraceRequestRedirectParams)
     on_request_end = _Slot(TraceRequestEndParams)
@@ -454,6 +468,7 @@ class Trace:
     send_connection_create_end = _Sender(TraceConfig.on_connection_create_end)
     send_request_headers_sent = _Sender(TraceConfig.on_request_headers_sent)
     send_request_chunk_sent = _Sender(TraceConfig.on_request_chunk_sent)
+    send_request_retry = _Sender(TraceConfig.on_request_retry)
     send_response_first_byte = _Sender(TraceConfig.on_response_first_byte)
     send_request_redirect = _Sender(TraceConfig.on_request_redirect)
     send_request_end = _Sender(TraceConfig.on_request_end)

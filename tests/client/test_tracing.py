@@ -20,7 +20,7 @@ pytestmark = pytest.mark.timeout(10)
 URL_ = URL("http://127.0.0.1:8080/path")
 HEADERS: CIMultiDict[str] = CIMultiDict({"Accept": "*/*"})
 
-# aiohttp 3.x's 16 signals and zurl's 6, with the params class and its fields.
+# aiohttp 3.x's 16 signals and zurl's 7, with the params class and its fields.
 EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "on_request_start": ("TraceRequestStartParams", ("method", "url", "headers")),
     "on_request_chunk_sent": ("TraceRequestChunkSentParams", ("method", "url", "chunk")),
@@ -60,6 +60,7 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "on_response_first_byte": ("TraceResponseFirstByteParams", ("method", "url")),
     "on_response_end": ("TraceResponseEndParams", ("method", "url", "body_size")),
+    "on_request_retry": ("TraceRequestRetryParams", ("method", "url", "exception")),
 }
 
 # A plausible value for every field name used above.
@@ -115,7 +116,7 @@ async def send(trace: Trace, signal: str) -> None:
 
 def test_every_signal_is_declared_with_its_params_class_and_fields() -> None:
     assert set(SIGNALS) == set(EXPECTED)
-    assert len(SIGNALS) == len(EXPECTED) == 22
+    assert len(SIGNALS) == len(EXPECTED) == 23
     for signal, (class_name, fields) in EXPECTED.items():
         params = SIGNAL_PARAMS[signal]
         assert params.__name__ == class_name
