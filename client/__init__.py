@@ -28,7 +28,9 @@ if TYPE_CHECKING:
         ClientHttpProxyError,
         ClientOSError,
         ClientPayloadError,
+        ClientProxyCertificateError,
         ClientProxyConnectionError,
+        ClientProxySSLError,
         ClientResponseError,
         ClientSSLError,
         ConnectionTimeoutError,
@@ -70,6 +72,7 @@ if TYPE_CHECKING:
         StringPayload,
     )
     from .pins import Pins
+    from .proxy import ProxyDecision
     from .resolver import (
         AbstractResolver,
         AsyncResolver,
@@ -148,7 +151,9 @@ _EXPORTS = {
     "ClientHttpProxyError": "exceptions",
     "ClientOSError": "exceptions",
     "ClientPayloadError": "exceptions",
+    "ClientProxyCertificateError": "exceptions",
     "ClientProxyConnectionError": "exceptions",
+    "ClientProxySSLError": "exceptions",
     "ClientResponseError": "exceptions",
     "ClientSSLError": "exceptions",
     "ConnectionTimeoutError": "exceptions",
@@ -181,6 +186,7 @@ _EXPORTS = {
     "HttpVersion11": "http1",
     "FormData": "payload",
     "Pins": "pins",
+    "ProxyDecision": "proxy",
     "Payload": "payload",
     "AbstractResolver": "resolver",
     "AsyncResolver": "resolver",
@@ -268,7 +274,9 @@ __all__ = [
     "ClientMiddlewareType",
     "ClientOSError",
     "ClientPayloadError",
+    "ClientProxyCertificateError",
     "ClientProxyConnectionError",
+    "ClientProxySSLError",
     "ClientRequest",
     "ClientResponse",
     "ClientResponseError",
@@ -306,6 +314,7 @@ __all__ = [
     "Payload",
     "PinMismatch",
     "Pins",
+    "ProxyDecision",
     "RedirectClientError",
     "RequestInfo",
     "ServerConnectionError",

@@ -24,8 +24,11 @@ from .config import BasicAuth, ConnectionKey, RequestInfo
 from .http1 import HttpVersion, HttpVersion11, serialize_request_head
 
 if TYPE_CHECKING:
+    import ssl
+
     from .connection import ResponseProtocol
     from .payload import Payload
+    from .proxy import ProxyDecision
     from .tls import SSLValue
     from .tracing import Trace
 
@@ -57,7 +60,9 @@ class ClientRequest:
         "original_url",
         "proxy",
         "proxy_auth",
+        "proxy_decision",
         "proxy_headers",
+        "proxy_ssl",
         "server_hostname",
         "ssl",
         "traces",
@@ -80,6 +85,8 @@ class ClientRequest:
         proxy: URL | None = None,
         proxy_auth: BasicAuth | None = None,
         proxy_headers: CIMultiDict[str] | None = None,
+        proxy_ssl: bool | ssl.SSLContext = True,
+        proxy_decision: ProxyDecision | None = None,
         traces: Sequence[Trace] = (),
         original_url: URL | None = None,
         skip_auto_headers: frozenset[str] = frozenset(),
@@ -97,6 +104,8 @@ class ClientRequest:
         self.proxy = proxy
         self.proxy_auth = proxy_auth
         self.proxy_headers = proxy_headers
+        self.proxy_ssl = proxy_ssl  # the https:// proxy's own TLS settings
+        self.proxy_decision = proxy_decision  # which proxy this hop uses and why
         self.traces = traces
         self.version = version
         self._skip = skip_auto_headers
@@ -136,6 +145,7 @@ class ClientRequest:
                 self.proxy,
                 self.proxy_auth,
                 proxy_headers_hash,
+                self.proxy_ssl if self.proxy is not None else True,
             )
         return key
 

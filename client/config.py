@@ -171,7 +171,7 @@ class ConnectionKey(NamedTuple):
     """What makes two connections interchangeable in the pool.
 
     A connection is only reused under the same security context: the same TLS settings,
-    pin, proxy and proxy credentials.
+    pin, proxy and proxy credentials, and (zurl) the same TLS settings for an https:// proxy.
     """
 
     host: str
@@ -181,6 +181,7 @@ class ConnectionKey(NamedTuple):
     proxy: URL | None
     proxy_auth: BasicAuth | None
     proxy_headers_hash: int | None
+    proxy_ssl: Any = True  # the ``proxy_ssl=`` value: bool or SSLContext
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -36,7 +36,9 @@ from .exceptions import (
     ClientConnectorDNSError,
     ClientConnectorError,
     ClientConnectorSSLError,
+    ClientProxyCertificateError,
     ClientProxyConnectionError,
+    ClientProxySSLError,
     ConnectionTimeoutError,
     ServerFingerprintMismatch,
     UnixClientConnectorError,
@@ -199,7 +201,7 @@ class TCPConnector(BaseConnector):
         protocol = await self._connect_tcp(key, host, port, addrs, traces, timeout)
         if req.is_ssl():
             try:
-                await self._start_tls(key, protocol, req, traces, timeout)
+                await self._start_tls_to(req, protocol, traces, timeout)
             except BaseException:
                 protocol.abort()  # a pin or a trace handler refused: drop the transport
                 raise
@@ -208,32 +210,43 @@ class TCPConnector(BaseConnector):
     async def _create_proxy_connection(
         self, req: Any, traces: Sequence[Trace], timeout: ClientTimeout
     ) -> ResponseProtocol:
-        """To the proxy (TLS to it for https://), then a CONNECT tunnel for TLS targets."""
-        key: ConnectionKey = req.connection_key
+        """To the proxy (TLS to it for https://), then a CONNECT tunnel for TLS targets.
+
+        The proxy's handshake uses ``req.proxy_ssl`` only: the target's ``ssl`` value (a
+        pin, ``False``, a context with a client certificate) never applies to it.
+        """
         proxy = req.proxy
         proxy_host: str = proxy.raw_host
-        proxy_port: int = proxy.port or (443 if proxy.scheme == "https" else 80)
+        is_tls_proxy = proxy.scheme == "https"
+        proxy_port: int = proxy.port or (443 if is_tls_proxy else 80)
+        proxy_key = ConnectionKey(
+            proxy_host, proxy_port, is_tls_proxy, req.proxy_ssl, None, None, None, req.proxy_ssl
+        )
         try:
             addrs = await self._dns.resolve(proxy_host, proxy_port, traces)
-            protocol = await self._connect_tcp(key, proxy_host, proxy_port, addrs, traces, timeout)
+            protocol = await self._connect_tcp(
+                proxy_key, proxy_host, proxy_port, addrs, traces, timeout
+            )
         except ClientConnectorError as exc:
-            raise ClientProxyConnectionError(key, exc.os_error) from exc
+            raise ClientProxyConnectionError(proxy_key, exc.os_error) from exc
         except OSError as exc:
-            raise ClientProxyConnectionError(key, exc) from exc
+            raise ClientProxyConnectionError(proxy_key, exc) from exc
         try:
-            if proxy.scheme == "https":
-                # The proxy is verified like the target (same CA settings), but a pin names
-                # the target's certificate, so the proxy then gets default verification.
-                target_ssl = req.ssl if req.ssl is not True else self._ssl
-                proxy_ssl = True if isinstance(target_ssl, Fingerprint) else target_ssl
-                if proxy_ssl is True:
-                    proxy_ssl = context_for(True)
+            if is_tls_proxy:
                 await self._start_tls(
-                    key, protocol, _ProxyTarget(proxy_host, proxy_port, proxy_ssl), traces, timeout
+                    proxy_key,
+                    protocol,
+                    proxy_host,
+                    proxy_port,
+                    proxy_host,
+                    req.proxy_ssl,
+                    traces,
+                    timeout,
+                    to_proxy=True,
                 )
             if req.is_ssl():
                 await open_tunnel(protocol, req, timeout)
-                await self._start_tls(key, protocol, req, traces, timeout)
+                await self._start_tls_to(req, protocol, traces, timeout)
         except BaseException:
             protocol.abort()
             raise
@@ -346,22 +359,47 @@ class TCPConnector(BaseConnector):
             raise
         return sock
 
+    async def _start_tls_to(
+        self, req: Any, protocol: ResponseProtocol, traces: Sequence[Trace], timeout: ClientTimeout
+    ) -> None:
+        """TLS to the request's target, with its ``ssl`` value (else the connector's)."""
+        ssl_value = req.ssl if req.ssl is not True else self._ssl
+        server_hostname = req.server_hostname or req.host
+        await self._start_tls(
+            req.connection_key,
+            protocol,
+            req.host,
+            req.port,
+            server_hostname,
+            ssl_value,
+            traces,
+            timeout,
+        )
+
     async def _start_tls(
         self,
         key: ConnectionKey,
         protocol: ResponseProtocol,
-        req: Any,
+        host: str,
+        port: int,
+        server_hostname: str,
+        ssl_value: SSLValue,
         traces: Sequence[Trace],
         timeout: ClientTimeout,
+        *,
+        to_proxy: bool = False,
     ) -> None:
-        """Upgrade an open transport to TLS, then check the pin before any request byte."""
-        ssl_value = req.ssl if req.ssl is not True else self._ssl
+        """Upgrade an open transport to TLS, then check the pin before any request byte.
+
+        ``to_proxy``: the handshake is an https:// proxy's own; its failures name the proxy
+        (``ClientProxyCertificateError``/``ClientProxySSLError``) and it leaves
+        ``protocol.tls`` to the target's handshake (none for an http:// target).
+        """
         context = context_for(ssl_value)
-        server_hostname = req.server_hostname or req.host
         transport = protocol.transport
         assert transport is not None
         for trace in traces:
-            await trace.send_tls_handshake_start(req.host, req.port, server_hostname)
+            await trace.send_tls_handshake_start(host, port, server_hostname)
         try:
             async with asyncio.timeout(timeout.sock_connect or None):
                 if self._ssl_shutdown_timeout:
@@ -378,14 +416,19 @@ class TCPConnector(BaseConnector):
                     )
         except ssl.SSLCertVerificationError as exc:
             transport.abort()
+            if to_proxy:
+                raise ClientProxyCertificateError(key, exc) from exc
             raise ClientConnectorCertificateError(key, exc) from exc
         except ssl.SSLError as exc:
             transport.abort()
+            if to_proxy:
+                raise ClientProxySSLError(key, exc) from exc
             raise ClientConnectorSSLError(key, exc) from exc
         except TimeoutError as exc:
             transport.abort()
+            what = "proxy " if to_proxy else ""
             raise ConnectionTimeoutError(
-                f"TLS handshake timeout with {req.host}:{req.port}"
+                f"TLS handshake timeout with {what}{host}:{port}"
             ) from exc
         except OSError as exc:
             transport.abort()
@@ -400,30 +443,21 @@ class TCPConnector(BaseConnector):
             if got != ssl_value.fingerprint:
                 tls_transport.abort()
                 raise ServerFingerprintMismatch(
-                    ssl_value.fingerprint, got, req.host, req.port, peer_certificate=der
+                    ssl_value.fingerprint, got, host, port, peer_certificate=der
                 )
         elif isinstance(ssl_value, Pins):
             try:
-                ssl_value.check(der or b"", req.host, req.port)
+                ssl_value.check(der or b"", host, port)
             except BaseException:
                 tls_transport.abort()
                 raise
         info = tls_info(ssl_object, server_hostname)
-        protocol.tls = info
+        if not to_proxy:
+            protocol.tls = info
         for trace in traces:
             await trace.send_tls_handshake_end(
-                req.host, req.port, info.version, info.cipher, info.peer_certificate
+                host, port, info.version, info.cipher, info.peer_certificate
             )
-
-
-class _ProxyTarget:
-    """What ``_start_tls`` needs to verify an https:// proxy itself."""
-
-    def __init__(self, host: str, port: int, ssl: SSLValue) -> None:
-        self.host = host
-        self.port = port
-        self.ssl = ssl
-        self.server_hostname: str | None = None
 
 
 class _PathConnector(BaseConnector):

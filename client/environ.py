@@ -22,7 +22,7 @@ import dataclasses
 import ipaddress
 import netrc
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from yarl import URL
 
@@ -31,8 +31,11 @@ from .config import BasicAuth
 __all__ = (
     "ProxyInfo",
     "ca_from_env",
+    "env_no_proxy",
+    "env_proxy",
     "get_env_proxy_for_url",
     "netrc_auth",
+    "no_proxy_match",
     "proxies_from_env",
     "should_bypass_proxy",
 )
@@ -56,14 +59,14 @@ class ProxyInfo:
 # --- proxy variables --------------------------------------------------------------------
 
 
-def _proxy_variables(environ: Mapping[str, str]) -> dict[str, str]:
-    """``{"http": value, "no": value, ...}`` with urllib's precedence rules."""
-    found: dict[str, str] = {}
+def _proxy_variables_named(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """``{"http": (variable name, value), "no": ..., ...}`` with urllib's precedence rules."""
+    found: dict[str, tuple[str, str]] = {}
     # Pass 1: every spelling, so upper-case names count when no lower-case one exists.
     for name, value in environ.items():
         lowered = name.lower()
         if value and lowered.endswith("_proxy"):
-            found[lowered[:-6]] = value
+            found[lowered[:-6]] = (name, value)
     if "REQUEST_METHOD" in environ:
         found.pop("http", None)  # httpoxy: under CGI, HTTP_PROXY comes from the client
     # Pass 2: lower-case names win, and an empty one cancels the variable.
@@ -71,10 +74,15 @@ def _proxy_variables(environ: Mapping[str, str]) -> dict[str, str]:
         if name.endswith("_proxy"):
             key = name.lower()[:-6]
             if value:
-                found[key] = value
+                found[key] = (name, value)
             else:
                 found.pop(key, None)
     return found
+
+
+def _proxy_variables(environ: Mapping[str, str]) -> dict[str, str]:
+    """``{"http": value, "no": value, ...}`` with urllib's precedence rules."""
+    return {key: value for key, (_name, value) in _proxy_variables_named(environ).items()}
 
 
 def _parse_proxy(value: str) -> URL | None:
@@ -121,6 +129,29 @@ def proxies_from_env() -> dict[str, ProxyInfo]:
         )
         for scheme, url in urls.items()
     }
+
+
+def env_proxy(scheme: str) -> tuple[ProxyInfo, str] | None:
+    """The environment's proxy for URLs of ``scheme`` and the variable that named it
+    (as spelled, e.g. ``"HTTPS_PROXY"``); None when none is set or it is unusable.
+
+    NO_PROXY is not consulted here (see ``env_no_proxy``); netrc is read only when the
+    proxy URL carries no credentials.
+    """
+    named = _proxy_variables_named(os.environ).get(scheme.lower())
+    if named is None:
+        return None
+    variable, value = named
+    url = _parse_proxy(value)
+    if url is None:
+        return None
+    auth = _proxy_credentials(url) or _netrc_lookup(_load_netrc(), url.host or "")
+    return ProxyInfo(url.with_user(None), auth), variable
+
+
+def env_no_proxy() -> tuple[str, str] | None:
+    """(variable name as spelled, value) of NO_PROXY/no_proxy, or None when unset."""
+    return _proxy_variables_named(os.environ).get("no")
 
 
 def get_env_proxy_for_url(url: URL) -> ProxyInfo:
@@ -187,21 +218,33 @@ def _entry_matches(entry: str, host: str, host_ip: _IPAddress | None, port: int 
     return host == name or host.endswith("." + name)
 
 
+def no_proxy_match(url: URL, no_proxy: str | Iterable[str]) -> str | None:
+    """The entry of ``no_proxy`` (a NO_PROXY string or its entries) that lists ``url``'s
+    host, as written (lower-cased); None when none does."""
+    if isinstance(no_proxy, str):
+        entries = no_proxy.replace(",", " ").lower().split()
+    else:
+        entries = [entry.strip().lower() for entry in no_proxy if entry.strip()]
+    if not entries:
+        return None
+    if "*" in entries:
+        return "*"
+    if not url.host:
+        return None
+    host = url.host.lower().strip("[]").rstrip(".")
+    host_ip = _parse_ip(host.split("%", 1)[0])
+    port = url.port
+    for entry in entries:
+        if _entry_matches(entry, host, host_ip, port):
+            return entry
+    return None
+
+
 def should_bypass_proxy(url: URL, no_proxy: str | None = None) -> bool:
     """True when ``url``'s host is listed in ``no_proxy`` (default: NO_PROXY / no_proxy)."""
     if no_proxy is None:
         no_proxy = _proxy_variables(os.environ).get("no", "")
-    entries = no_proxy.replace(",", " ").lower().split()
-    if not entries:
-        return False
-    if "*" in entries:
-        return True
-    if not url.host:
-        return False
-    host = url.host.lower().strip("[]").rstrip(".")
-    host_ip = _parse_ip(host.split("%", 1)[0])
-    port = url.port
-    return any(_entry_matches(entry, host, host_ip, port) for entry in entries)
+    return no_proxy_match(url, no_proxy) is not None
 
 
 # --- netrc and CA files -------------------------------------------------------------------

@@ -11,11 +11,13 @@ Every failure the engine reports is one of these; lower layers raise plain
     │   │   ├── ClientOSError                         (+ OSError)
     │   │   │   └── ClientConnectorError              .host .port .os_error .ssl
     │   │   │       ├── ClientConnectorDNSError       name did not resolve
-    │   │   │       ├── ClientProxyConnectionError    proxy unreachable
+    │   │   │       ├── ClientProxyConnectionError    proxy unreachable (.host .port: the proxy)
     │   │   │       ├── UnixClientConnectorError      .path
     │   │   │       └── ClientSSLError
-    │   │   │           ├── ClientConnectorSSLError          (+ ssl.SSLError)
+    │   │   │           ├── ClientConnectorSSLError          (+ ssl.SSLError) .reason .library
+    │   │   │           │   └── ClientProxySSLError          (+ ClientProxyConnectionError)
     │   │   │           └── ClientConnectorCertificateError  (+ ssl.CertificateError)
+    │   │   │               └── ClientProxyCertificateError  (+ ClientProxyConnectionError)
     │   │   └── ServerConnectionError
     │   │       ├── ServerDisconnectedError           .message
     │   │       ├── ServerTimeoutError                (+ asyncio.TimeoutError)
@@ -153,7 +155,36 @@ class ClientSSLError(ClientConnectorError):
 
 
 class ClientConnectorSSLError(ClientSSLError, ssl.SSLError):
-    """The TLS handshake failed for a reason other than certificate verification."""
+    """The TLS handshake failed for a reason other than certificate verification.
+
+    ``reason`` and ``library`` are OpenSSL's (``"TLSV1_ALERT_PROTOCOL_VERSION"``, ``"SSL"``)
+    when the failure came from OpenSSL; ``errno`` is then OpenSSL's error class
+    (``ssl.SSL_ERROR_*``), not an OS errno. The message names the reason.
+    """
+
+    def __init__(self, connection_key: ConnectionKey, os_error: OSError) -> None:
+        super().__init__(connection_key, os_error)
+        # ssl.SSLError types these as str; None (no OpenSSL reason) is what a bare one has.
+        self.reason = getattr(os_error, "reason", None)  # type: ignore[assignment]
+        self.library = getattr(os_error, "library", None)  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return (
+            f"Cannot connect to host {self.host}:{self.port} ssl:{self._ssl_label()} "
+            f"[{ssl_error_text(self.os_error)}]"
+        )
+
+
+def ssl_error_text(error: OSError) -> str:
+    """An ``ssl.SSLError`` as one line naming OpenSSL's reason, e.g.
+    ``TLSV1_ALERT_PROTOCOL_VERSION: tlsv1 alert protocol version``."""
+    reason = getattr(error, "reason", None)
+    text = error.strerror or str(error) or type(error).__name__
+    if isinstance(error, ssl.SSLError) and reason:
+        # "[SSL: REASON] reason text (_ssl.c:1006)" -> "REASON: reason text"
+        detail = text.split("] ", 1)[-1].split(" (_ssl.c:", 1)[0].strip()
+        return f"{reason}: {detail}" if detail and detail != text else str(reason)
+    return text
 
 
 class ClientConnectorCertificateError(ClientSSLError, ssl.CertificateError):
@@ -180,6 +211,27 @@ class ClientConnectorCertificateError(ClientSSLError, ssl.CertificateError):
         return (
             f"Cannot connect to host {self.host}:{self.port} ssl:{self._ssl_label()} "
             f"[{self._certificate_error}]"
+        )
+
+
+class ClientProxySSLError(ClientConnectorSSLError, ClientProxyConnectionError):
+    """An https:// proxy's TLS handshake failed (not its certificate): ``host``/``port``
+    are the proxy's."""
+
+    def __str__(self) -> str:
+        return (
+            f"Cannot connect to proxy {self.host}:{self.port} ssl:{self._ssl_label()} "
+            f"[{ssl_error_text(self.os_error)}]"
+        )
+
+
+class ClientProxyCertificateError(ClientConnectorCertificateError, ClientProxyConnectionError):
+    """An https:// proxy's certificate did not verify: ``host``/``port`` are the proxy's."""
+
+    def __str__(self) -> str:
+        return (
+            f"Cannot connect to proxy {self.host}:{self.port} ssl:{self._ssl_label()} "
+            f"[{self.certificate_error}]"
         )
 
 

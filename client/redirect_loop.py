@@ -30,6 +30,7 @@ from .config import BasicAuth
 from .exceptions import TooManyRedirects
 from .headers import cookie_header, hop_headers
 from .hop import HopSettings, send_hop
+from .proxy import DIRECT
 from .response import ClientResponse, discard
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from .middlewares import ClientHandlerType, ClientMiddlewareType
     from .payload import Payload
     from .pool import BaseConnector
+    from .proxy import ProxySettings
     from .tracing import Trace
 
 __all__ = ["SessionState", "follow"]
@@ -72,9 +74,7 @@ async def follow(
     with_host: bool,
     skip: frozenset[str],
     cookies: Any,
-    proxy_url: URL | None,
-    proxy_auth: BasicAuth | None,
-    proxy_headers: CIMultiDict[str] | None,
+    proxies: ProxySettings | None,
     ssl: Any,
     server_hostname: str | None,
     chunked: bool | None,
@@ -106,14 +106,13 @@ async def follow(
             if auth is not None or session._default_auth is not None or session._trust_env:
                 hop_auth = _hop_auth(session, url, auth, base_headers)
             hop = hop_headers(base_headers, url, auto, with_host, hop_auth, cookies_sent)
-            hop_proxy, hop_proxy_auth = (None, None)
-            if proxy_url is not None or session._trust_env:
-                from .proxy import resolve_proxy
-
-                hop_proxy, hop_proxy_auth = resolve_proxy(
-                    url, proxy_url, proxy_auth, session._trust_env
-                )
-            if hop_proxy is not None and url.scheme in ("http", "ws"):
+            # The proxy is chosen for each hop from its own URL (``proxy`` rules).
+            decision, hop_proxy_auth = (
+                proxies.decide(url) if proxies is not None else (DIRECT, None)
+            )
+            hop_proxy = decision.proxy
+            proxy_headers = proxies.proxy_headers if proxies is not None and hop_proxy else None
+            if hop_proxy is not None and not decision.tunnel:
                 # Absolute-form through the proxy: its headers ride on the request.
                 if proxy_headers:
                     hop.extend(proxy_headers)
@@ -132,6 +131,8 @@ async def follow(
                 proxy=hop_proxy,
                 proxy_auth=hop_proxy_auth,
                 proxy_headers=proxy_headers,
+                proxy_ssl=proxies.proxy_ssl if proxies is not None and hop_proxy else True,
+                proxy_decision=decision,
                 traces=traces,
                 original_url=url,
                 skip_auto_headers=skip,

@@ -37,6 +37,7 @@ from .streams import EMPTY_PAYLOAD, StreamReader
 if TYPE_CHECKING:
     from .client_request import ClientRequest
     from .connection import Connection
+    from .proxy import ProxyDecision
     from .tls import TLSInfo
     from .tracing import Trace
 
@@ -204,6 +205,11 @@ class ClientResponse:
             assert self._request is not None
             self._request_info = self._request.request_info
         return self._request_info
+
+    @property
+    def proxy_decision(self) -> ProxyDecision | None:
+        """zurl: which proxy this hop used and why (no credentials inside)."""
+        return self._request.proxy_decision if self._request is not None else None
 
     @property
     def history(self) -> tuple[ClientResponse, ...]:

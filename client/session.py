@@ -18,7 +18,9 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json as _json
+import ssl
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -35,8 +37,16 @@ from .decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECOMPRESSED_SIZE
 from .headers import auto_headers, merge_headers
 from .hop import HopSettings
 from .http1 import HttpVersion11
+from .proxy import ProxySettings, check_proxy_ssl, parse_no_proxy
 from .redirect_loop import follow
-from .request_args import build_url, choose_auth, choose_ssl, make_body, request_timeout
+from .request_args import (
+    WS_SCHEMES,
+    build_url,
+    choose_auth,
+    choose_ssl,
+    make_body,
+    request_timeout,
+)
 from .response import ClientResponse, default_charset_resolver
 
 if TYPE_CHECKING:
@@ -96,6 +106,8 @@ class ClientSession:
         request_class: type[ClientRequest] = ClientRequest,
         response_class: type[ClientResponse] = ClientResponse,
         ws_response_class: type[ClientWebSocketResponse] | None = None,
+        proxy_ssl: bool | ssl.SSLContext = True,
+        no_proxy: str | Iterable[str] | None = None,
     ) -> None:
         if loop is None and connector is not None:
             loop = connector._loop
@@ -136,6 +148,10 @@ class ClientSession:
         self._default_auth = auth
         self._default_proxy = URL(proxy) if proxy is not None else None
         self._default_proxy_auth = proxy_auth
+        # zurl: the https:// proxy's own TLS, and hosts reached directly (see ``proxy``).
+        self._default_proxy_ssl = check_proxy_ssl(proxy_ssl)
+        self._default_no_proxy = parse_no_proxy(no_proxy)
+        self._proxies: ProxySettings | None = UNSET  # made on first use
         self._json_serialize = json_serialize
         # aiohttp 3.12: a bytes encoder (orjson.dumps), when given, makes the json= bodies.
         self._json_dumps: Callable[[Any], str | bytes] = (
@@ -355,6 +371,8 @@ class ClientSession:
         ssl: Any = True,
         server_hostname: str | None = None,
         proxy_headers: Any = None,
+        proxy_ssl: bool | ssl.SSLContext | None = None,
+        no_proxy: str | Iterable[str] | None = None,
         trace_request_ctx: Any = None,
         read_bufsize: int | None = None,
         auto_decompress: bool | None = None,
@@ -378,6 +396,18 @@ class ClientSession:
         if params is not None:
             url = url.extend_query(params)
         url, auth = choose_auth(url, auth)
+        if proxy is None and proxy_auth is None and not proxy_headers and no_proxy is None:
+            proxies = self._proxies
+            if proxies is UNSET or proxy_ssl is not None:
+                proxies = self._proxy_settings(None, None, None, None, proxy_ssl)
+                if proxy_ssl is None:
+                    self._proxies = proxies
+        else:
+            proxies = self._proxy_settings(proxy, proxy_auth, proxy_headers, no_proxy, proxy_ssl)
+        if url.scheme in WS_SCHEMES:  # ws_connect: ws:// and wss:// go out as http(s)
+            url = url.with_scheme("https" if url.scheme == "wss" else "http")
+            if proxies is not None:
+                proxies = dataclasses.replace(proxies, websocket=True)
         timeout = request_timeout(timeout, self._timeout)
         auto = self._auto_headers
         with_host = self._with_host
@@ -435,9 +465,7 @@ class ClientSession:
             with_host=with_host,
             skip=skip,
             cookies=cookies,
-            proxy_url=URL(proxy) if proxy is not None else self._default_proxy,
-            proxy_auth=proxy_auth if proxy_auth is not None else self._default_proxy_auth,
-            proxy_headers=CIMultiDict(proxy_headers) if proxy_headers else None,
+            proxies=proxies,
             ssl=ssl,
             server_hostname=server_hostname,
             chunked=chunked,
@@ -450,4 +478,22 @@ class ClientSession:
             chain=self._middlewares if middlewares is None else tuple(middlewares),
             traces=traces,
             deadline=self._loop.time() + timeout.total if timeout.total else None,
+        )
+
+    def _proxy_settings(
+        self,
+        proxy: str | URL | None,
+        proxy_auth: BasicAuth | None,
+        proxy_headers: Any,
+        no_proxy: str | Iterable[str] | None,
+        proxy_ssl: bool | ssl.SSLContext | None,
+    ) -> ProxySettings | None:
+        """The request's proxy arguments over the session's (None: every hop is direct)."""
+        return ProxySettings.make(
+            proxy if proxy is not None else self._default_proxy,
+            proxy_auth if proxy_auth is not None else self._default_proxy_auth,
+            proxy_headers,
+            no_proxy if no_proxy is not None else self._default_no_proxy,
+            self._trust_env,
+            proxy_ssl if proxy_ssl is not None else self._default_proxy_ssl,
         )

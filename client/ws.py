@@ -371,13 +371,6 @@ def _as_bytes(message: bytes | str) -> bytes:
     return message.encode("utf-8") if isinstance(message, str) else bytes(message)
 
 
-def _http_url(url: StrOrURL) -> URL:
-    # The HTTP layer speaks http(s); ws:// and wss:// are the same requests (§3).
-    url = URL(url)
-    scheme = {"ws": "http", "wss": "https"}.get(url.scheme)
-    return url.with_scheme(scheme) if scheme else url
-
-
 async def ws_connect(
     session: Any,
     url: StrOrURL,
@@ -415,7 +408,7 @@ async def ws_connect(
         if name == "Sec-WebSocket-Key" or name not in real_headers:
             real_headers[name] = value  # the caller may override all but the key
     resp = await session.request(
-        method, _http_url(url), headers=real_headers, allow_redirects=False, **request_kwargs
+        method, URL(url), headers=real_headers, allow_redirects=False, **request_kwargs
     )
     try:
         result = check_handshake(resp.status, resp.headers, key, protocols, compress)

@@ -106,9 +106,16 @@ async def test_https_proxy_carries_https_tls_in_tls(
     gunicorn_httpbin_factory: object,
     ca_bundle_path: Path,
     tls_cert: trustme.LeafCert,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server = tls_server(gunicorn_httpbin_factory)
     url = f"{server.url}/get"
+    # The proxy's certificate is verified with the default trust, never with --verify
+    # (the target's): without the test CA in that trust the proxy is refused...
+    refused = await run("--proxy", tls_proxy_server.url, "--verify", str(ca_bundle_path), url)
+    assert refused.code == ExitCode.PROXY, refused.err
+    # ...and SSL_CERT_FILE puts it there.
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle_path))
     result = await run("--proxy", tls_proxy_server.url, "--verify", str(ca_bundle_path), url)
     assert result.code == 0, result.err
     # A pin names the target's certificate, not the proxy's (both are the same CA's here,

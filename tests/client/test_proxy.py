@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import trustme
+from yarl import URL
 
 import client
 from tests.servers import tls
@@ -141,10 +142,15 @@ async def test_https_proxy_carries_https_request_tls_in_tls(
     server: GunicornServer = gunicorn_httpbin_factory(tls=True)  # type: ignore[operator]
     async with client.ClientSession() as session:
         async with session.get(
-            server.url + "/get", proxy=tls_proxy_server.url, ssl=client_ssl_context
+            server.url + "/get",
+            proxy=tls_proxy_server.url,
+            ssl=client_ssl_context,
+            proxy_ssl=client_ssl_context,
         ) as resp:
             assert resp.status == 200
             assert resp.connection is None or resp.connection.transport is not None
+    # The proxy's own log shows the tunnel: the request was not sent around it.
+    assert await logged(tls_proxy_server, f"CONNECT 127.0.0.1:{URL(server.url).port}")
 
 
 async def test_env_proxy_with_trust_env_and_no_proxy(
@@ -191,6 +197,172 @@ async def test_netrc_supplies_proxy_credentials(
     async with client.ClientSession(trust_env=True) as session:
         async with session.get(gunicorn_httpbin.url + "/get") as resp:
             assert resp.status == 200
+
+
+def redirect_to(url: str) -> list[bytes | float]:
+    return [f"HTTP/1.1 302 Found\r\nLocation: {url}\r\nContent-Length: 0\r\n\r\n".encode()]
+
+
+OK_SCRIPT: list[bytes | float] = [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]
+PROXY_CREDENTIALS = client.BasicAuth("user", "pass")
+
+
+async def test_a_redirect_to_a_no_proxy_host_goes_direct(
+    auth_proxy_server: ProxyServer, raw_server: RawServerFactory
+) -> None:
+    direct = await raw_server(OK_SCRIPT, host="localhost")
+    proxied = await raw_server(redirect_to(f"http://localhost:{direct.port}/direct"))
+    async with client.ClientSession() as session:
+        async with session.get(
+            proxied.url + "/via-proxy",
+            proxy=auth_proxy_server.url,
+            proxy_auth=PROXY_CREDENTIALS,
+            no_proxy="localhost",
+        ) as resp:
+            assert await resp.text() == "ok"
+    first, last = resp.history[0].proxy_decision, resp.proxy_decision
+    assert first is not None and last is not None
+    assert first.proxy == URL(auth_proxy_server.url)
+    assert (first.source, first.authenticated, first.tunnel) == ("proxy=", True, False)
+    assert last.proxy is None
+    assert (last.source, last.no_proxy, last.no_proxy_source) == (
+        "proxy=",
+        "localhost",
+        "no_proxy=",
+    )
+    # The direct hop reached the server in origin form, with no proxy credentials...
+    assert direct.received[0].startswith(b"GET /direct HTTP/1.1\r\n")
+    assert b"proxy-authorization" not in direct.received[0].lower()
+    # ...and the proxy carried the first hop only (its access log names what it served).
+    assert await logged(auth_proxy_server, "/via-proxy")
+    assert not await logged(auth_proxy_server, "/direct", wait=0.3)
+
+
+async def test_a_redirect_from_a_no_proxy_host_goes_through_the_proxy(
+    auth_proxy_server: ProxyServer, raw_server: RawServerFactory
+) -> None:
+    proxied = await raw_server(OK_SCRIPT)
+    direct = await raw_server(redirect_to(proxied.url + "/then-proxied"), host="localhost")
+    async with client.ClientSession(
+        proxy=auth_proxy_server.url, proxy_auth=PROXY_CREDENTIALS, no_proxy=["localhost"]
+    ) as session:
+        async with session.get(direct.url + "/first-direct") as resp:
+            assert await resp.text() == "ok"
+    assert resp.history[0].proxy_decision is not None
+    assert resp.history[0].proxy_decision.no_proxy == "localhost"
+    assert resp.proxy_decision is not None
+    assert resp.proxy_decision.proxy == URL(auth_proxy_server.url)
+    assert direct.received[0].startswith(b"GET /first-direct HTTP/1.1\r\n")
+    assert b"proxy-authorization" not in direct.received[0].lower()
+    assert await logged(auth_proxy_server, "/then-proxied")
+    assert not await logged(auth_proxy_server, "/first-direct", wait=0.3)
+
+
+async def test_the_environment_is_read_per_hop_and_named(
+    proxy_server: ProxyServer, raw_server: RawServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("http_proxy", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy_server.url.replace("http://", "http://u:secret@"))
+    monkeypatch.setenv("NO_PROXY", "example.invalid, localhost")
+    direct = await raw_server(OK_SCRIPT, host="localhost")
+    proxied = await raw_server(redirect_to(f"http://localhost:{direct.port}/env-direct"))
+    async with client.ClientSession(trust_env=True) as session:
+        async with session.get(proxied.url + "/env-proxied") as resp:
+            assert resp.status == 200
+    first, last = resp.history[0].proxy_decision, resp.proxy_decision
+    assert first is not None and last is not None
+    assert (first.proxy, first.source, first.authenticated) == (
+        URL(proxy_server.url),
+        "HTTP_PROXY",
+        True,
+    )
+    assert (last.proxy, last.source, last.no_proxy, last.no_proxy_source) == (
+        None,
+        "HTTP_PROXY",
+        "localhost",
+        "NO_PROXY",
+    )
+    # Safe to print: the decisions never hold the credentials.
+    for decision in (first, last):
+        assert "secret" not in f"{decision} {decision!r}"
+    assert (
+        str(first) == f"via {proxy_server.url} (absolute-form, from HTTP_PROXY, with credentials)"
+    )
+    assert str(last) == "direct: NO_PROXY lists localhost (proxy from HTTP_PROXY)"
+    assert await logged(proxy_server, "/env-proxied")
+    assert not await logged(proxy_server, "/env-direct", wait=0.3)
+    # no_proxy= replaces NO_PROXY for environment proxies too.
+    async with client.ClientSession(trust_env=True, no_proxy="127.0.0.1") as session:
+        async with session.get(proxied.url + "/arg-wins", allow_redirects=False) as resp:
+            assert resp.proxy_decision is not None
+            assert resp.proxy_decision.no_proxy_source == "no_proxy="
+    assert proxied.received[-1].startswith(b"GET /arg-wins HTTP/1.1\r\n")
+
+
+async def test_no_proxy_star_bypasses_an_explicit_proxy(
+    proxy_server: ProxyServer, raw_server: RawServerFactory
+) -> None:
+    target = await raw_server(OK_SCRIPT)
+    async with client.ClientSession(proxy=proxy_server.url) as session:
+        async with session.get(target.url + "/star", no_proxy="*") as resp:
+            assert resp.status == 200
+            assert resp.proxy_decision is not None
+            assert resp.proxy_decision.no_proxy == "*"
+    assert target.received[0].startswith(b"GET /star HTTP/1.1\r\n")
+    async with client.ClientSession() as session:
+        async with session.get(target.url + "/none") as resp:
+            assert resp.proxy_decision == client.ProxyDecision()
+            assert str(resp.proxy_decision) == "direct"
+
+
+async def test_ws_proxy_and_wss_proxy_are_read_for_websockets(
+    raw_server: RawServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refuse = [b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"]
+    ws_proxy = await raw_server(refuse)
+    wss_proxy = await raw_server(refuse)
+    http_proxies = await raw_server(refuse)  # HTTP(S)_PROXY: not for ws:// and wss://
+    for name in ("ws_proxy", "wss_proxy", "http_proxy", "https_proxy", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WS_PROXY", ws_proxy.url)
+    monkeypatch.setenv("WSS_PROXY", wss_proxy.url)
+    monkeypatch.setenv("HTTP_PROXY", http_proxies.url)
+    monkeypatch.setenv("HTTPS_PROXY", http_proxies.url)
+    async with client.ClientSession(trust_env=True) as session:
+        with pytest.raises(client.WSServerHandshakeError):
+            await session.ws_connect("ws://127.0.0.1:9/chat")
+        with pytest.raises(client.ClientHttpProxyError):
+            await session.ws_connect("wss://127.0.0.1:9/chat")
+    assert ws_proxy.received[0].startswith(b"GET http://127.0.0.1:9/chat HTTP/1.1\r\n")
+    assert wss_proxy.received[0].startswith(b"CONNECT 127.0.0.1:9 HTTP/1.1\r\n")
+    assert http_proxies.received == []
+
+
+async def test_proxy_authorization_never_enters_the_connect_tunnel(
+    auth_proxy_server: ProxyServer,
+    raw_server: RawServerFactory,
+    server_ssl_context: ssl.SSLContext,
+    client_ssl_context: ssl.SSLContext,
+) -> None:
+    # The target is a raw TLS server: it records the request exactly as the tunnel
+    # delivered it, after the proxy had its CONNECT with credentials.
+    target = await raw_server(OK_SCRIPT, ssl=server_ssl_context)
+    async with client.ClientSession() as session:
+        async with session.get(
+            target.url + "/inside",
+            proxy=auth_proxy_server.url,
+            proxy_auth=PROXY_CREDENTIALS,
+            proxy_headers={"X-Proxy-Only": "tenant-7"},
+            ssl=client_ssl_context,
+        ) as resp:
+            assert await resp.text() == "ok"
+            assert resp.proxy_decision is not None and resp.proxy_decision.tunnel
+    request = target.received[0]
+    assert request.startswith(b"GET /inside HTTP/1.1\r\n")
+    assert b"proxy-authorization" not in request.lower()
+    assert b"x-proxy-only" not in request.lower()
+    assert await logged(auth_proxy_server, f"CONNECT 127.0.0.1:{target.port}")
 
 
 async def logged(proxy: ProxyServer, needle: str, wait: float = 5.0) -> bool:

@@ -198,3 +198,27 @@ def test_ssl_cert_file_is_honoured(tmp_path: Path) -> None:
         cwd=root,
     )
     assert result.stdout.strip() == "200", result.stderr
+
+
+async def test_a_handshake_failure_names_the_openssl_reason(
+    tls_cert: trustme.LeafCert, client_ssl_context: ssl.SSLContext
+) -> None:
+    # A real TLS server limited to 1.2 answers a 1.3-only client with a protocol_version
+    # alert; the error says so instead of passing OpenSSL's error class off as an errno.
+    only_12 = tls.server_context(tls_cert)
+    only_12.maximum_version = ssl.TLSVersion.TLSv1_2
+    client_ssl_context.minimum_version = ssl.TLSVersion.TLSv1_3
+    with tls.handshake_server(only_12) as server:
+        async with client.ClientSession() as session:
+            with pytest.raises(client.ClientConnectorSSLError) as info:
+                await session.get(f"https://127.0.0.1:{server.port}/", ssl=client_ssl_context)
+    error = info.value
+    assert not isinstance(error, client.ClientProxyConnectionError)
+    assert error.reason == "TLSV1_ALERT_PROTOCOL_VERSION"
+    assert error.library == "SSL"
+    assert str(error) == (
+        f"Cannot connect to host 127.0.0.1:{server.port} ssl:SSLContext "
+        "[TLSV1_ALERT_PROTOCOL_VERSION: tlsv1 alert protocol version]"
+    )
+    assert isinstance(error.os_error, ssl.SSLError)  # aiohttp's: the original error
+

@@ -77,6 +77,14 @@ class RawConnection:
         return bytes(self._record)
 
     @property
+    def peer_certificate(self) -> dict[str, object] | None:
+        """The client certificate a TLS peer presented (verified; None when it sent none)."""
+        if self._transport is None:
+            return None
+        cert = self._transport.get_extra_info("peercert")
+        return cert or None
+
+    @property
     def at_eof(self) -> bool:
         return (self._eof or self._lost) and not self._buffer
 

@@ -2,13 +2,21 @@
 
 Certificates name only loopback identities (localhost, 127.0.0.1, ::1), except the one
 made on purpose for a wrong host name, whose name is never looked up.
+
+``HandshakeServer`` is a blocking TLS server in a thread: unlike an asyncio server, which
+drops the connection without flushing the alert when a handshake fails, it sends the
+alert (protocol_version, handshake_failure, ...) the way nginx or OpenSSL's s_server do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
+import socketserver
 import ssl
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import trustme
@@ -74,3 +82,51 @@ def cert_der(cert: trustme.LeafCert) -> bytes:
 def fingerprint_sha256(cert: trustme.LeafCert) -> bytes:
     """The SHA-256 digest that ``Fingerprint(...)`` pins."""
     return hashlib.sha256(cert_der(cert)).digest()
+
+
+class HandshakeServer(socketserver.ThreadingTCPServer):
+    """Accepts on 127.0.0.1, handshakes with ``context``, answers one 200 and closes.
+
+    ``outcomes`` records each connection's handshake: None when it completed, else the
+    server's exception. Closing the server waits for its handler threads (each bounded
+    by a 10 s socket timeout), so ``outcomes`` is complete once the server is closed.
+    """
+
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        super().__init__(("127.0.0.1", 0), _HandshakeHandler)
+        self.context = context
+        self.outcomes: list[BaseException | None] = []
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+
+class _HandshakeHandler(socketserver.BaseRequestHandler):
+    server: HandshakeServer
+
+    def handle(self) -> None:
+        self.request.settimeout(10)
+        try:
+            with self.server.context.wrap_socket(self.request, server_side=True) as conn:
+                self.server.outcomes.append(None)
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        except (OSError, ssl.SSLError) as exc:
+            self.server.outcomes.append(exc)
+
+
+@contextlib.contextmanager
+def handshake_server(context: ssl.SSLContext) -> Iterator[HandshakeServer]:
+    server = HandshakeServer(context)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
