@@ -2,13 +2,16 @@
 
 Default trust is the system store plus certifi's bundle, so both a fresh machine and a
 corporate CA verify (DESIGN.md, deliberate difference 5). OpenSSL itself honours
-``SSL_CERT_FILE``/``SSL_CERT_DIR`` when the system store is loaded.
+``SSL_CERT_FILE``/``SSL_CERT_DIR`` when the system store is loaded, so the default context
+is kept per value of those two variables: setting them later in the process (a test, an
+embedding program) takes effect for the next connection.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import ssl
 from typing import Any
 
@@ -20,8 +23,15 @@ __all__ = ["SSLValue", "TLSInfo", "context_for", "default_context", "insecure_co
 SSLValue = bool | ssl.SSLContext | Fingerprint | Pins | None
 
 
-@functools.cache
 def default_context() -> ssl.SSLContext:
+    """The default trust's context, for the current SSL_CERT_FILE / SSL_CERT_DIR."""
+    environ = os.environ
+    return _default_context(environ.get("SSL_CERT_FILE"), environ.get("SSL_CERT_DIR"))
+
+
+@functools.lru_cache(maxsize=4)
+def _default_context(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    # The key is what OpenSSL reads from the environment while the system store loads.
     import certifi
 
     context = ssl.create_default_context()

@@ -222,3 +222,23 @@ async def test_a_handshake_failure_names_the_openssl_reason(
     )
     assert isinstance(error.os_error, ssl.SSLError)  # aiohttp's: the original error
 
+
+async def test_ssl_cert_file_set_later_in_the_process_is_honoured(
+    keepalive_server: KeepAliveServerFactory,
+    server_ssl_context: ssl.SSLContext,
+    ca_bundle_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = await keepalive_server(ssl=server_ssl_context)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    async with client.ClientSession() as session:
+        with pytest.raises(client.ClientConnectorCertificateError):
+            await session.get(server.url)  # the default context now exists...
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle_path))
+        async with session.get(server.url) as resp:  # ...and follows the variable
+            assert resp.status == 200
+    monkeypatch.delenv("SSL_CERT_FILE")
+    async with client.ClientSession() as session:
+        with pytest.raises(client.ClientConnectorCertificateError):
+            await session.get(server.url)
