@@ -199,6 +199,7 @@ async def test_a_real_https_proxy_carries_pinned_requests_and_logs_them(
         async with session.get(
             server.url + "/echo", ssl=pins, proxy_ssl=client_ssl_context
         ) as resp:
+            await resp.read()  # read to the end: the connection goes back to the pool
             assert resp.status == 200
             assert resp.proxy_decision is not None
             assert resp.proxy_decision.tunnel
