@@ -13,10 +13,22 @@ if TYPE_CHECKING:
     from .certinfo import CertificateInfo, parse_certificate, parse_fingerprint, parse_pins
     from .certprobe import fetch_peer_certificate
     from .client_request import ClientRequest
-    from .config import BasicAuth, ClientTimeout, ConnectionKey, Fingerprint, RequestInfo
+    from .config import (
+        BasicAuth,
+        ClientTimeout,
+        ConnectionKey,
+        Fingerprint,
+        RequestInfo,
+        encode_basic_auth,
+    )
     from .connector import BaseConnector, NamedPipeConnector, TCPConnector, UnixConnector
     from .cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
     from .digest import DigestAuthMiddleware
+    from .disposition import (
+        ContentDisposition,
+        content_disposition_filename,
+        parse_content_disposition,
+    )
     from .exceptions import (
         ClientConnectionError,
         ClientConnectionResetError,
@@ -110,6 +122,7 @@ if TYPE_CHECKING:
         TraceTlsHandshakeEndParams,
         TraceTlsHandshakeStartParams,
     )
+    from .typedefs import AddrInfoType, SocketFactoryType
     from .websocket import WSCloseCode, WSMessage, WSMsgType
     from .ws import ClientWebSocketResponse, ClientWSTimeout
 
@@ -133,6 +146,12 @@ _EXPORTS = {
     "ConnectionKey": "config",
     "Fingerprint": "config",
     "RequestInfo": "config",
+    "encode_basic_auth": "config",
+    "ContentDisposition": "disposition",
+    "content_disposition_filename": "disposition",
+    "parse_content_disposition": "disposition",
+    "AddrInfoType": "typedefs",
+    "SocketFactoryType": "typedefs",
     "BaseConnector": "connector",
     "NamedPipeConnector": "connector",
     "TCPConnector": "connector",
@@ -256,6 +275,7 @@ __all__ = [
     "EMPTY_PAYLOAD",
     "AbstractCookieJar",
     "AbstractResolver",
+    "AddrInfoType",
     "AsyncIterablePayload",
     "AsyncResolver",
     "BaseConnector",
@@ -287,6 +307,7 @@ __all__ = [
     "ClientWebSocketResponse",
     "ConnectionKey",
     "ConnectionTimeoutError",
+    "ContentDisposition",
     "ContentTypeError",
     "CookieFileError",
     "CookieJar",
@@ -321,6 +342,7 @@ __all__ = [
     "ServerDisconnectedError",
     "ServerFingerprintMismatch",
     "ServerTimeoutError",
+    "SocketFactoryType",
     "SocketTimeoutError",
     "StaticResolver",
     "StreamReader",
@@ -361,9 +383,12 @@ __all__ = [
     "WSMsgType",
     "WSServerHandshakeError",
     "WebSocketError",
+    "content_disposition_filename",
+    "encode_basic_auth",
     "fetch_peer_certificate",
     "hdrs",
     "parse_certificate",
+    "parse_content_disposition",
     "parse_fingerprint",
     "parse_pins",
     "request",

@@ -89,6 +89,15 @@ def session_timeout(timeout: object, read_timeout: Any, conn_timeout: Any) -> Cl
     return timeout
 
 
+def encode_basic_auth(login: str, password: str = "", encoding: str = "utf-8") -> str:
+    """An ``Authorization: Basic`` value (RFC 7617), aiohttp 3.14's replacement for
+    ``BasicAuth(...).encode()``: ``headers={"Authorization": encode_basic_auth(u, p)}``."""
+    if ":" in login:
+        raise ValueError('A ":" is not allowed in login (RFC 7617#section-2)')
+    creds = f"{login}:{password}".encode(encoding)
+    return "Basic " + base64.b64encode(creds).decode("ascii")
+
+
 class BasicAuth(NamedTuple("_BasicAuth", [("login", str), ("password", str), ("encoding", str)])):
     """HTTP Basic credentials (RFC 7617)."""
 

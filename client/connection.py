@@ -230,6 +230,8 @@ class ResponseProtocol(asyncio.Protocol):
             if stream is not None:
                 stream.feed_data(data)
             return
+        if stream is not None:
+            stream.count_raw(len(data))
         self._encoded.append(data)
         if len(self._encoded) == 1:
             self._decode_pending()

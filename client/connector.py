@@ -25,7 +25,7 @@ import socket
 import ssl
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .config import UNSET, ClientTimeout, ConnectionKey, Fingerprint
@@ -48,6 +48,7 @@ from .pool import BaseConnector
 from .proxy import open_tunnel
 from .resolver import AbstractResolver, DefaultResolver, ResolveResult
 from .tls import SSLValue, context_for, tls_info
+from .typedefs import AddrInfoType, SocketFactoryType
 
 if TYPE_CHECKING:
     from .tracing import Trace
@@ -55,8 +56,8 @@ if TYPE_CHECKING:
 __all__ = ["BaseConnector", "NamedPipeConnector", "TCPConnector", "UnixConnector"]
 
 # aiohappyeyeballs' AddrInfoType, what aiohttp 3.12's ``socket_factory`` is called with.
-AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
-SocketFactory = Callable[[AddrInfo], socket.socket]
+AddrInfo = AddrInfoType
+SocketFactory = SocketFactoryType
 
 # aiohttp's words, so a warnings filter written for aiohttp matches ours.
 SSL_SHUTDOWN_TIMEOUT_DEPRECATED = (
@@ -174,15 +175,15 @@ class TCPConnector(BaseConnector):
         """Forget cached addresses: of one ``host``/``port``, or all."""
         self._dns.clear(host, port)
 
-    async def close(self) -> None:
-        if self._ssl_shutdown_timeout != 0:
+    async def close(self, *, abort_ssl: bool = False) -> None:
+        if self._ssl_shutdown_timeout != 0 and not abort_ssl:
             # Asked for a graceful TLS shutdown: close_notify, bounded by the timeout given
             # to start_tls (the pool still aborts what is left after its own wait).
             for protocol in list(self._protocols):
                 transport = protocol.transport
                 if protocol.tls is not None and transport is not None:
                     transport.close()
-        await super().close()
+        await super().close(abort_ssl=abort_ssl)
         if self._resolver_owner:
             await self._resolver.close()
 

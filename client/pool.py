@@ -110,8 +110,11 @@ class BaseConnector:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def close(self) -> None:
-        """Close every connection and wait until each transport is really gone."""
+    async def close(self, *, abort_ssl: bool = False) -> None:
+        """Close every connection and wait until each transport is really gone.
+
+        Here TLS connections are always aborted (no close_notify wait); ``abort_ssl``
+        (aiohttp 3.14) stops ``TCPConnector`` from trying a graceful TLS shutdown first."""
         if self._closed and not self._protocols:
             return
         self._closed = True

@@ -93,8 +93,7 @@ async def follow(
     if traces:
         # aiohttp hands on_request_start the request's own headers: a handler may add some.
         base_headers = CIMultiDict(base_headers)
-        for trace in traces:
-            await trace.send_request_start(method, url, base_headers)
+        await _start_traces(traces, method, url, base_headers)
     try:
         while True:
             cookies_sent = ""
@@ -202,6 +201,22 @@ async def follow(
     for trace in traces:
         await trace.send_request_end(method, url, CIMultiDictProxy(base_headers), resp)
     return resp
+
+
+async def _start_traces(
+    traces: list[Trace], method: str, url: URL, headers: CIMultiDict[str]
+) -> None:
+    """``on_request_start`` for each trace; if one fails, the ones that had started hear
+    ``on_request_exception`` (the failing one and those after it hear nothing)."""
+    started = 0
+    try:
+        for trace in traces:
+            await trace.send_request_start(method, url, headers)
+            started += 1
+    except BaseException as exc:
+        for trace in traces[:started]:
+            await trace.send_request_exception(method, url, headers, exc)
+        raise
 
 
 def _hop_auth(

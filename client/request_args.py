@@ -12,12 +12,14 @@ touches a socket. Rules, as aiohttp applies them:
 
 from __future__ import annotations
 
+from ssl import SSLContext
 from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
-from .config import UNSET, BasicAuth, ClientTimeout
+from .config import UNSET, BasicAuth, ClientTimeout, Fingerprint
 from .exceptions import InvalidUrlClientError, NonHttpUrlClientError
+from .pins import Pins
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 HTTP_SCHEMES = frozenset({"http", "https"})
+_SSL_TYPES = (SSLContext, Fingerprint, Pins)
 WS_SCHEMES = frozenset({"ws", "wss"})
 # Parsed request URLs kept per session (a client repeats its URLs); cleared when full.
 _URL_CACHE_SIZE = 256
@@ -89,12 +92,16 @@ def choose_ssl(ssl: Any, verify_ssl: bool | None, fingerprint: bytes | None, con
     if verify_ssl is False:
         ssl = False
     if fingerprint is not None:
-        from .config import Fingerprint
-
         ssl = Fingerprint(fingerprint)
     if context is not None:
         ssl = context
-    return True if ssl is None else ssl
+    if ssl is True or ssl is None:
+        return True
+    if ssl is not False and not isinstance(ssl, _SSL_TYPES):
+        raise TypeError(
+            f"ssl should be SSLContext, Fingerprint, Pins or bool, got {ssl!r} instead."
+        )
+    return ssl
 
 
 def request_timeout(timeout: ClientTimeout | object, default: ClientTimeout) -> ClientTimeout:

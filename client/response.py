@@ -37,6 +37,7 @@ from .streams import EMPTY_PAYLOAD, StreamReader
 if TYPE_CHECKING:
     from .client_request import ClientRequest
     from .connection import Connection
+    from .disposition import ContentDisposition
     from .proxy import ProxyDecision
     from .tls import TLSInfo
     from .tracing import Trace
@@ -238,8 +239,14 @@ class ClientResponse:
         return int(value) if value.isascii() and value.isdigit() else None
 
     @property
-    def content_disposition(self) -> str | None:
-        return self._headers.get("Content-Disposition")
+    def content_disposition(self) -> ContentDisposition | None:
+        """The parsed ``Content-Disposition`` (``.type``, ``.parameters``, ``.filename``)."""
+        raw = self._headers.get("Content-Disposition")
+        if raw is None:
+            return None
+        from .disposition import content_disposition
+
+        return content_disposition(raw)
 
     @property
     def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:

@@ -35,6 +35,7 @@ class StreamReader:
         "_offset",
         "_pause",
         "_paused",
+        "_raw",
         "_resume",
         "_size",
         "_timeout",
@@ -67,6 +68,16 @@ class StreamReader:
         self._timeout = sock_read
         self._eof_callbacks: list[Callable[[], None]] = []
         self.total_bytes = 0
+        self._raw = -1  # bytes as received when the body is decoded; -1: total_bytes
+
+    @property
+    def total_raw_bytes(self) -> int:
+        """Body bytes as they came off the wire (before decompression), aiohttp 3.12's."""
+        return self.total_bytes if self._raw < 0 else self._raw
+
+    def count_raw(self, n: int) -> None:
+        """``n`` encoded bytes arrived for a decoded body (the protocol counts them)."""
+        self._raw = n if self._raw < 0 else self._raw + n
 
     def __repr__(self) -> str:
         state = "eof" if self._eof else f"{self._size} bytes"
@@ -379,6 +390,7 @@ class _EmptyStreamReader(StreamReader):
         self._timeout = None
         self._eof_callbacks = []
         self.total_bytes = 0
+        self._raw = -1
 
     async def _wait(self) -> None:  # pragma: no cover - never waits: always at EOF
         return None

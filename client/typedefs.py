@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import socket
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeAlias
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
@@ -15,5 +16,16 @@ LooseHeaders: TypeAlias = (
 )
 LooseCookies: TypeAlias = "Mapping[str, Any] | Iterable[tuple[str, Any]]"
 Query: TypeAlias = "str | Mapping[str, Any] | Iterable[tuple[str, Any]] | None"
+# One getaddrinfo() result (family, type, proto, canonname, sockaddr), as aiohappyeyeballs
+# names it; a ``socket_factory`` (aiohttp 3.12) makes the socket for one of them.
+AddrInfoType: TypeAlias = tuple[int, int, int, str, tuple[Any, ...]]
+SocketFactoryType: TypeAlias = Callable[[AddrInfoType], socket.socket]
 
-__all__ = ["LooseCookies", "LooseHeaders", "Query", "StrOrURL"]
+__all__ = [
+    "AddrInfoType",
+    "LooseCookies",
+    "LooseHeaders",
+    "Query",
+    "SocketFactoryType",
+    "StrOrURL",
+]

@@ -68,6 +68,16 @@ class WSMsgType(IntEnum):
     CLOSED = 0x101
     ERROR = 0x102
 
+    # aiohttp's lower-case aliases
+    text = TEXT
+    binary = BINARY
+    ping = PING
+    pong = PONG
+    close = CLOSE
+    closing = CLOSING
+    closed = CLOSED
+    error = ERROR
+
 
 class WSCloseCode(IntEnum):
     OK = 1000
@@ -224,7 +234,9 @@ def _check_extensions(extensions: list[str], compress: int) -> HandshakeResult:
         if param in params:  # §7.1: each parameter at most once
             raise HandshakeError("Invalid compress parameters")
         params[param] = raw_value.strip() if eq else None
-    client_bits = compress
+    # Our window: up to 15 unless the server limits it (§7.1.2.2), whatever we asked of
+    # the server's window; aiohttp reports the same value as ``compress``.
+    client_bits = 15
     server_nt = client_nt = False
     for pname, pvalue in params.items():
         if pname in ("server_no_context_takeover", "client_no_context_takeover"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -101,6 +102,7 @@ class ClientWebSocketResponse:
         self._exception: BaseException | None = None
         self._waiting = False
         self._close_wait: asyncio.Future[None] | None = None
+        self._closers = 0  # close() calls beyond the first waiting on a receive() hand-off
         self._heartbeat_cb: asyncio.TimerHandle | None = None
         self._ping_sent_at = 0.0
         if heartbeat:
@@ -213,6 +215,16 @@ class ClientWebSocketResponse:
     ) -> None:
         await self.send_str(dumps(data), compress=compress)
 
+    async def send_json_bytes(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], bytes],
+    ) -> None:
+        """``data`` as a BINARY message, encoded by a bytes serializer (orjson.dumps, say)."""
+        await self.send_bytes(dumps(data), compress=compress)
+
     async def ping(self, message: bytes | str = b"") -> None:
         await self._proto.send(self._writer.ping(_as_bytes(message)))
 
@@ -229,6 +241,11 @@ class ClientWebSocketResponse:
             self._closing = True
             self._proto.push(WS_CLOSING_MESSAGE)
             await self._close_wait
+        elif self._close_wait is not None and not self._close_wait.done():
+            # A second close() while that hand-off is pending: the receiver gets CLOSED
+            # (as in aiohttp), and the first close() does the handshake.
+            self._closers += 1
+            await asyncio.shield(self._close_wait)
         if self._closed:
             return False
         self._closed = True
@@ -313,9 +330,9 @@ class ClientWebSocketResponse:
                 return WS_CLOSED_MESSAGE
             if msg.type is WSMsgType.ERROR:
                 if isinstance(msg.data, WebSocketError) and not self._closed:
-                    # the peer broke the protocol: tell it why (§7.1.7) and close
+                    # The peer broke the protocol: tell it why (§7.1.7) and close. The error
+                    # is the message's data; exception() stays None, as in aiohttp.
                     self._close_code = msg.data.code
-                    self._exception = msg.data
                     await self.close(code=msg.data.code)
                 return msg
             if msg.type is WSMsgType.CLOSE:
@@ -326,6 +343,8 @@ class ClientWebSocketResponse:
                     await self.close(code=echo)
             elif msg.type is WSMsgType.CLOSING:
                 self._closing = True
+                if self._closers:
+                    return WS_CLOSED_MESSAGE
             return msg
 
     async def receive_str(self, *, timeout: float | None = None) -> str:
@@ -397,10 +416,23 @@ async def ws_connect(
     """
     if isinstance(timeout, ClientWSTimeout):
         ws_timeout = timeout
+    elif timeout is None:
+        ws_timeout = DEFAULT_WS_CLIENT_TIMEOUT
     else:
-        close_timeout = DEFAULT_WS_CLIENT_TIMEOUT.ws_close if timeout is None else timeout
-        ws_timeout = ClientWSTimeout(ws_receive=None, ws_close=close_timeout)
+        warnings.warn(
+            "parameter 'timeout' of type 'float' is deprecated, please use "
+            "'timeout=ClientWSTimeout(ws_close=...)'",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        ws_timeout = ClientWSTimeout(ws_receive=None, ws_close=timeout)
     if receive_timeout is not None:
+        warnings.warn(
+            "float parameter 'receive_timeout' is deprecated, please use parameter "
+            "'timeout=ClientWSTimeout(ws_receive=...)'",
+            DeprecationWarning,
+            stacklevel=3,
+        )
         ws_timeout = dataclasses.replace(ws_timeout, ws_receive=receive_timeout)
     handshake, key = make_handshake_headers(protocols, compress, origin)
     real_headers: CIMultiDict[str] = CIMultiDict(headers or {})

@@ -248,3 +248,11 @@ def test_invalid_url_fields() -> None:
 def test_server_disconnected_message() -> None:
     assert client.ServerDisconnectedError().message == "Server disconnected"
     assert client.ServerDisconnectedError("bye").message == "bye"
+
+
+def test_encode_basic_auth() -> None:
+    assert client.encode_basic_auth("user", "pass") == client.BasicAuth("user", "pass").encode()
+    assert client.encode_basic_auth("usé") == "Basic dXPDqTo="  # UTF-8, as aiohttp 3.14
+    with pytest.raises(ValueError):
+        client.encode_basic_auth("a:b")
+    assert client.AddrInfoType is not None and client.SocketFactoryType is not None

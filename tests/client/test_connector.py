@@ -819,3 +819,18 @@ async def test_conns_is_aiohttps_idle_map_read_only(
             await resp.read()
         assert next(iter(connector._conns.values()))[0][0] is protocol
     assert server.connections_opened == 1
+
+
+async def test_close_with_abort_ssl(
+    keepalive_server: KeepAliveServerFactory,
+    server_ssl_context: ssl.SSLContext,
+    client_ssl_context: ssl.SSLContext,
+) -> None:
+    server = await keepalive_server(ssl=server_ssl_context)
+    connector = client.TCPConnector(ssl=client_ssl_context)
+    async with client.ClientSession(connector=connector, connector_owner=False) as session:
+        async with session.get(server.url.replace("127.0.0.1", "localhost") + "/") as resp:
+            assert await resp.text() == "ok"
+    assert connector._conns
+    await connector.close(abort_ssl=True)  # aiohttp 3.14's spelling
+    assert connector.closed and not connector._conns

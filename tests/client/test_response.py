@@ -654,3 +654,24 @@ async def test_read_of_a_101_is_empty_and_keeps_the_connection(
         assert resp.connection is not None
         assert not resp.closed
         resp.close()
+
+
+async def test_total_raw_bytes_counts_the_wire(raw_server: RawServerFactory) -> None:
+    body = b"compress me " * 5000
+    packed = gzip.compress(body)
+    server = await raw_server(lambda conn: _answer_twice(conn, packed))
+    async with client.ClientSession() as session:
+        async with session.get(server.url + "/") as resp:
+            assert await resp.content.read() == body
+            assert resp.content.total_raw_bytes == len(packed)
+        async with session.get(server.url + "/", auto_decompress=False) as resp:
+            assert await resp.content.read() == packed
+            assert resp.content.total_raw_bytes == len(packed) == resp.content.total_bytes
+
+
+async def _answer_twice(conn: Any, packed: bytes) -> None:
+    head = f"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {len(packed)}\r\n\r\n"
+    for _ in range(2):
+        if not await conn.read_request():
+            return
+        conn.write(head.encode() + packed)

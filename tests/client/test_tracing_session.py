@@ -381,3 +381,30 @@ async def test_session_freezes_its_trace_configs(server: KeepAliveServer) -> Non
     recorder = Recorder()
     async with client.ClientSession(trace_configs=[recorder.config]):
         assert recorder.config.frozen
+
+
+async def test_a_failing_start_handler_ends_the_traces_that_started(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+    seen: list[tuple[str, BaseException]] = []
+
+    def config(name: str, fail: bool) -> TraceConfig:
+        async def start(session: object, ctx: object, params: Any) -> None:
+            if fail:
+                raise RuntimeError("trace boom")
+
+        async def exception(session: object, ctx: object, params: Any) -> None:
+            seen.append((name, params.exception))
+
+        trace = TraceConfig()
+        trace.on_request_start.append(start)
+        trace.on_request_exception.append(exception)
+        return trace
+
+    configs = [config("good", False), config("bad", True), config("later", False)]
+    async with client.ClientSession(trace_configs=configs) as session:
+        with pytest.raises(RuntimeError, match="trace boom"):
+            await session.get(server.url + "/")
+    assert [name for name, _ in seen] == ["good"]
+    assert isinstance(seen[0][1], RuntimeError)

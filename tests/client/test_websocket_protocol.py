@@ -253,8 +253,9 @@ def test_check_handshake_deflate_params() -> None:
     assert ext("permessage-deflate; server_no_context_takeover") == (None, 15, True, False)
     assert ext("Permessage-Deflate;client_no_context_takeover") == (None, 15, False, True)
     assert ext("permessage-deflate; client_max_window_bits=10") == (None, 10, False, False)
-    assert ext('permessage-deflate; client_max_window_bits="12"', 10) == (None, 10, False, False)
-    assert ext("permessage-deflate; server_max_window_bits=10", 10).compress == 10
+    assert ext('permessage-deflate; client_max_window_bits="12"', 10) == (None, 12, False, False)
+    # Our window is the server's to limit, not the one we asked of the server (aiohttp's too).
+    assert ext("permessage-deflate; server_max_window_bits=10", 10).compress == 15
     assert ext("permessage-deflate; server_max_window_bits=8").compress == 15
 
 

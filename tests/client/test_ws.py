@@ -459,7 +459,7 @@ async def test_max_msg_size_closes_1009(ws_server: Any, session: Any) -> None:
     msg = await ws.receive()
     assert msg.type is WSMsgType.ERROR and isinstance(msg.data, WebSocketError)
     assert msg.data.code == WSCloseCode.MESSAGE_TOO_BIG
-    assert ws.closed and ws.close_code == 1009 and ws.exception() is msg.data
+    assert ws.closed and ws.close_code == 1009 and ws.exception() is None  # as in aiohttp
     assert await got == 1009
 
 
@@ -507,7 +507,8 @@ async def test_receive_timeout_and_types(ws_server: Any, session: Any) -> None:
         await ws.send(b"binary")
         await echo(ws)
 
-    ws = await ws_connect(session, await ws_server(handler), receive_timeout=0.05)
+    with pytest.warns(DeprecationWarning, match="receive_timeout"):  # as in aiohttp 3.14
+        ws = await ws_connect(session, await ws_server(handler), receive_timeout=0.05)
     with pytest.raises(asyncio.TimeoutError):
         await ws.receive()
     await ws.send_str("go")
@@ -556,7 +557,7 @@ async def _error_case(raw_ws: Any, session: Any, bad: bytes, code: int) -> None:
     msg = await ws.receive()
     assert msg.type is WSMsgType.ERROR and isinstance(msg.data, WebSocketError)
     assert msg.data.code == code and ws.close_code == code and ws.closed
-    assert ws.exception() is msg.data
+    assert ws.exception() is None  # the error is the message, as in aiohttp
     assert await sent_close == code  # and the server was told why
     assert (await ws.receive()).type is WSMsgType.CLOSED
 
@@ -823,3 +824,65 @@ async def test_wss(server_ssl_context: ssl.SSLContext, client_ssl_context: ssl.S
             await ws.send_str("secret")
             assert await ws.receive_str() == "secret"
         assert ws.closed and ws.close_code == 1000
+
+
+# --- aiohttp 3.14's surface ------------------------------------------------------------------
+
+
+async def test_send_json_bytes_is_a_binary_message(ws_server: Any, session: Any) -> None:
+    ws = await ws_connect(session, await ws_server(echo))
+    await ws.send_json_bytes({"a": 1}, dumps=lambda value: b'{"a": %d}' % value["a"])
+    msg = await ws.receive()
+    assert msg.type is WSMsgType.BINARY and msg.data == b'{"a": 1}'
+    await ws.close()
+
+
+def test_message_types_have_aiohttps_lower_case_aliases() -> None:
+    assert WSMsgType.ping is WSMsgType.PING and WSMsgType.text is WSMsgType.TEXT
+    assert WSMsgType.closed is WSMsgType.CLOSED and WSMsgType.error is WSMsgType.ERROR
+
+
+async def test_compress_reports_our_window_not_the_one_asked_of_the_server(
+    ws_server: Any, session: Any
+) -> None:
+    ws = await ws_connect(session, await ws_server(echo), compress=9)
+    # websockets limits our window to 12 bits; the 9 we asked for was the server's window.
+    assert ws.compress == 12
+    await ws.send_str("ask")
+    assert await ws.receive_str() == "ask"
+    await ws.close()
+
+
+async def test_float_timeouts_are_deprecated(ws_server: Any, session: Any) -> None:
+    url = await ws_server(echo)
+    with pytest.warns(DeprecationWarning, match="ClientWSTimeout"):
+        ws = await ws_connect(session, url, timeout=0.5)
+    await ws.close()
+
+
+async def test_two_closes_while_a_task_receives(ws_server: Any, session: Any) -> None:
+    async def handler(ws: ServerConnection) -> None:
+        await ws.recv()
+        await ws.send("test")
+        await echo(ws)
+
+    ws = await ws_connect(session, await ws_server(handler))
+    await ws.send_bytes(b"ask")
+    first = asyncio.create_task(ws.close())
+    second = asyncio.create_task(ws.close())
+    assert (await ws.receive()).type is WSMsgType.CLOSED
+    assert await first is True
+    assert await second is False
+    assert (await ws.receive()).type is WSMsgType.CLOSED
+    assert ws.close_code == WSCloseCode.OK
+
+
+async def test_a_bad_ssl_value_is_a_type_error(ws_server: Any) -> None:
+    from client import ClientSession
+
+    url = await ws_server(echo)
+    async with ClientSession() as real:
+        with pytest.raises(TypeError, match="ssl should be SSLContext"):
+            await real.ws_connect(url, ssl=42)
+        with pytest.raises(TypeError, match="ssl should be SSLContext"):
+            await real.get(url.replace("ws://", "http://"), ssl="yes")
