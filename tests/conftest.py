@@ -11,6 +11,10 @@ Servers (see tests/servers/):
 TLS (see tests/servers/tls.py):
     tls_ca, tls_cert, ca_bundle_path (session); server_ssl_context, client_ssl_context
     (fresh per test, so a test may change one freely)
+HTTP/2 (see tests/servers/h2server.py, hypercorn_server.py):
+    h2_server             async factory: ``await h2_server(handler, ssl=, max_concurrent_streams=,
+                          initial_window=, max_frame_size=)``, a scripted server on ``h2``
+    hypercorn_server      async factory: ``await hypercorn_server(tls=True, alpn=, host=)``
 Helpers (import from tests.servers): require_binary(name), has_ipv6_loopback(),
     require_ipv6_loopback(), skip_or_fail(message) (skips; fails under ZURL_REQUIRE_SERVERS=1).
 """
@@ -21,8 +25,9 @@ import os
 import shutil
 import ssl as ssl_module
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -31,6 +36,8 @@ from hypothesis import settings
 
 from tests.servers import tls
 from tests.servers.gunicorn import GunicornServer, start_gunicorn_httpbin
+from tests.servers.h2server import H2Server
+from tests.servers.hypercorn_server import HypercornServer
 from tests.servers.keepalive import KeepAliveServer, KeepAliveServerFactory
 from tests.servers.proxy import ProxyServer, running_proxy
 from tests.servers.raw import RawServer, RawServerFactory, Script
@@ -218,3 +225,43 @@ def tls_proxy_server(
     cert = tls.write_cert_files(tls_cert, directory)
     with running_proxy(directory, cert=cert) as server:
         yield server
+
+
+# -- HTTP/2 -----------------------------------------------------------------------------------
+
+
+@pytest_asyncio.fixture
+async def h2_server() -> AsyncIterator[Callable[..., Awaitable[H2Server]]]:
+    servers: list[H2Server] = []
+
+    async def factory(handler: Any = None, **options: Any) -> H2Server:
+        server = H2Server(handler, **options)
+        await server.start()
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        await server.close()
+    errors = [error for server in servers for error in server.errors]
+    if errors:
+        raise errors[0]
+
+
+@pytest_asyncio.fixture
+async def hypercorn_server(
+    tls_cert: trustme.LeafCert,
+) -> AsyncIterator[Callable[..., Awaitable[HypercornServer]]]:
+    servers: list[HypercornServer] = []
+
+    async def factory(
+        *, tls: bool = True, alpn: tuple[str, ...] = ("h2", "http/1.1"), host: str = "127.0.0.1"
+    ) -> HypercornServer:
+        server = HypercornServer(host=host, cert=tls_cert if tls else None, alpn=alpn)
+        await server.start()
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        await server.close()
