@@ -11,6 +11,11 @@ yields its base URL and stops it on exit. It serves:
 
 One worker, no access log, effectively unlimited keep-alive requests: on loopback it answers
 several times faster than any Python client, so the clients are what is measured.
+
+`nginx_h2_servers(files_dir)` runs one nginx with three listeners on the same routes and
+yields their base URLs: `"http"` (HTTP/1.1), `"https"` (TLS, ALPN h2 or http/1.1; a
+self-signed certificate for 127.0.0.1 made with `openssl`, so clients skip verification)
+and `"h2c"` (HTTP/2 with prior knowledge). Debian's nginx is built with the http2 module.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ http {{
     tcp_nopush on;
     server {{
         listen 127.0.0.1:{port} backlog=4096;
-        location = /small {{
+{extra}        location = /small {{
             default_type text/plain;
             return 200 "{body}";
         }}
@@ -60,6 +65,17 @@ http {{
         }}
     }}
 }}
+"""
+
+
+# Extra listeners of nginx_h2_servers: TLS with ALPN (h2, http/1.1), and h2c. nginx 1.22
+# syntax (`http2` on `listen`); the certificate is a throwaway self-signed one.
+H2_LISTENERS = """\
+        listen 127.0.0.1:{tls_port} ssl http2 backlog=4096;
+        listen 127.0.0.1:{h2c_port} http2 backlog=4096;
+        ssl_certificate {dir}/cert.pem;
+        ssl_certificate_key {dir}/key.pem;
+        http2_max_concurrent_streams 128;
 """
 
 
@@ -93,15 +109,46 @@ def accepted_connections(base: str) -> int:
 @contextmanager
 def nginx_server(files_dir: Path | None = None) -> Iterator[str]:
     """Run nginx for the duration of the block; yields `http://127.0.0.1:PORT`."""
+    with _nginx(files_dir, http2=False) as urls:
+        yield urls["http"]
+
+
+@contextmanager
+def nginx_h2_servers(files_dir: Path | None = None) -> Iterator[dict[str, str]]:
+    """nginx with HTTP/2 listeners too; yields {"http": ..., "https": ..., "h2c": ...}."""
+    with _nginx(files_dir, http2=True) as urls:
+        yield urls
+
+
+def _self_signed(directory: str) -> None:
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", f"{directory}/key.pem", "-out", f"{directory}/cert.pem"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+@contextmanager
+def _nginx(files_dir: Path | None, *, http2: bool) -> Iterator[dict[str, str]]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     with tempfile.TemporaryDirectory(prefix="zurl-bench-nginx-") as tmp:
         files = files_dir or Path(tmp) / "files"
         files.mkdir(exist_ok=True)
+        if http2:
+            _self_signed(tmp)
         for attempt in range(3):  # the free port can be taken between bind and listen
-            port = free_port()
+            port, tls_port, h2c_port = free_port(), free_port(), free_port()
+            extra = H2_LISTENERS.format(dir=tmp, tls_port=tls_port, h2c_port=h2c_port)
             conf = Path(tmp) / "nginx.conf"
             body = SMALL_BODY.replace("\n", "\\n")
-            conf.write_text(CONFIG.format(dir=tmp, port=port, body=body, files=files))
+            conf.write_text(
+                CONFIG.format(
+                    dir=tmp, port=port, body=body, files=files, extra=extra if http2 else ""
+                )
+            )
             proc = subprocess.Popen(
                 [nginx, "-p", tmp, "-c", str(conf), "-e", f"{tmp}/error.log"],
                 stdout=subprocess.DEVNULL,
@@ -114,8 +161,12 @@ def nginx_server(files_dir: Path | None = None) -> Iterator[str]:
             if attempt == 2:
                 log = (Path(tmp) / "error.log").read_text(errors="replace")
                 raise RuntimeError(f"nginx did not start:\n{log}")
+        urls = {"http": f"http://127.0.0.1:{port}"}
+        if http2:
+            urls["https"] = f"https://127.0.0.1:{tls_port}"
+            urls["h2c"] = f"http://127.0.0.1:{h2c_port}"
         try:
-            yield f"http://127.0.0.1:{port}"
+            yield urls
         finally:
             proc.terminate()  # SIGTERM: nginx's fast shutdown
             try:
