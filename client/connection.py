@@ -210,15 +210,20 @@ class ResponseProtocol(asyncio.Protocol):
             resume=self._on_stream_drained,
             sock_read=self._sock_read,
         )
-        if self._decompress and "Content-Encoding" in head.headers:
-            # Several Content-Encoding lines are one list (RFC 9110 §5.3).
-            encoding = ", ".join(head.headers.getall("Content-Encoding"))
-            if encoding:
-                try:
-                    self.decoder = make_decoder(encoding, max_size=self._max_decompressed)
-                except Exception as exc:
-                    self._fail(exc)
-                    return
+        transfer = head.transfer_coding
+        if (self._decompress and "Content-Encoding" in head.headers) or transfer:
+            # Several Content-Encoding lines are one list (RFC 9110 §5.3). Transfer codings
+            # are undone even with auto_decompress off: they are not part of the content.
+            encoding = ", ".join(head.headers.getall("Content-Encoding", ()))
+            try:
+                self.decoder = make_decoder(
+                    encoding if self._decompress else "",
+                    max_size=self._max_decompressed,
+                    transfer_coding=transfer,
+                )
+            except Exception as exc:
+                self._fail(exc)
+                return
         waiter = self._head_waiter
         self._head_waiter = None
         if waiter is not None and not waiter.done():
@@ -356,6 +361,8 @@ class ResponseProtocol(asyncio.Protocol):
         method: str,
         settings: Any,
         on_idle: Callable[[ResponseProtocol], None] | None,
+        *,
+        upgrade: bool = False,
     ) -> asyncio.Future[tuple[ResponseHead, StreamReader]]:
         """Arm the parser for the response to ``method`` with a hop's settings (the
         request's ``HopSettings``: limits, read buffer, sock_read, decoding); return the
@@ -364,7 +371,7 @@ class ResponseProtocol(asyncio.Protocol):
         parser.max_line_size = settings.max_line_size
         parser.max_field_size = settings.max_field_size or settings.max_line_size
         parser.max_header_count = settings.max_headers
-        parser.start(method, read_until_eof=settings.read_until_eof)
+        parser.start(method, read_until_eof=settings.read_until_eof, upgrade=upgrade)
         self._informational = None
         self._read_bufsize = settings.read_bufsize
         self._sock_read = settings.timeout.sock_read

@@ -430,20 +430,29 @@ ACCEPT_ENCODING = ", ".join(
 
 
 def make_decoder(
-    content_encoding: str, *, max_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE
+    content_encoding: str,
+    *,
+    max_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
+    transfer_coding: str = "",
 ) -> ContentDecoder | None:
     """A decoder for a ``Content-Encoding`` value, or ``None`` to pass the body raw.
 
     ``None`` for "", "identity" or any coding we cannot undo (then nothing is decoded, so
-    the caller gets the bytes exactly as sent). ``max_size`` bounds the expanded size at
-    every stage of a chain; ``None`` lifts the limit.
+    the caller gets the bytes exactly as sent). ``transfer_coding`` lists transfer codings
+    besides chunked (RFC 9112 §7, already checked by the parser: each one known); they were
+    applied last, so they are undone first, whatever becomes of the content coding.
+    ``max_size`` bounds the expanded size at every stage of a chain; ``None`` lifts it.
     """
-    names = [
-        name
-        for name in (part.strip().lower() for part in content_encoding.split(","))
-        if name and name != "identity"
-    ]
-    if not names or any(name not in _FACTORIES for name in names):
+    names = _coding_names(content_encoding)
+    if any(name not in _FACTORIES for name in names):
+        names = []
+    names += _coding_names(transfer_coding)
+    if not names:
         return None
     stages = [_FACTORIES[name](max_size) for name in reversed(names)]
     return stages[0] if len(stages) == 1 else _ChainDecoder(stages)
+
+
+def _coding_names(codings: str) -> list[str]:
+    parts = (part.strip().lower() for part in codings.split(","))
+    return [name for name in parts if name and name != "identity"]

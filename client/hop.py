@@ -159,7 +159,9 @@ async def _exchange(
                 continue_event.set()
 
     timeout = settings.timeout
-    head_fut = protocol.begin_with(req.method, settings, conn.released_by)
+    head_fut = protocol.begin_with(
+        req.method, settings, conn.released_by, upgrade="Upgrade" in req.headers
+    )
     if informational is not None:
         protocol._informational = informational
     try:

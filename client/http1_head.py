@@ -8,6 +8,10 @@ Rules / theory of operation:
 - Framing follows RFC 9112 §6.3, in order: no body for HEAD, 1xx, 204, 304 and a 2xx to
   CONNECT; Transfer-Encoding with chunked last is chunked; any other Transfer-Encoding is
   close-delimited; a valid Content-Length is exact; otherwise the body runs to EOF.
+- Transfer codings other than chunked (RFC 9112 §7: gzip, x-gzip, deflate; identity is
+  dropped) are named in ``transfer_coding`` for the connection to undo, before any
+  Content-Encoding. A coding we cannot undo, or chunked anywhere but last, is refused:
+  passing the body on still encoded would hand the caller bytes nobody asked for.
 - Every violation raises ``ProtocolError`` (a remote error).
 - Parsed heads are remembered by their bytes and everything else the result depends on;
   sharing is safe because a ``ResponseHead`` is a tuple and its headers a read-only proxy.
@@ -78,6 +82,7 @@ class ResponseHead(NamedTuple):
     chunked: bool
     content_length: int | None
     upgraded: bool
+    transfer_coding: str  # codings to undo besides chunked, in the order applied; "" none
 
 
 def find_head_end(data: bytes, start: int) -> tuple[int, int]:
@@ -231,10 +236,11 @@ def _framing(
     upgraded = status == 101 or (method == "CONNECT" and 200 <= status < 300)
     chunked = False
     length: int | None = None
+    transfer_coding = ""
     if upgraded or method == "HEAD" or status in (204, 304) or 100 <= status < 200:
         return _tuple_new(
             ResponseHead,
-            (version, status, reason, headers, raw, should_close, False, None, upgraded),
+            (version, status, reason, headers, raw, should_close, False, None, upgraded, ""),
         )
     te_lines = headers.getall("Transfer-Encoding", ()) if "Transfer-Encoding" in headers else ()
     if te_lines:
@@ -242,8 +248,11 @@ def _framing(
         codings = [c.strip().lower() for c in te.split(",")]
         if codings[-1] == "chunked":
             chunked = True
+            codings.pop()
         else:
             should_close = True  # body runs to EOF (§6.3 item 4)
+        if codings:
+            transfer_coding = _transfer_codings(codings)
         if "Content-Length" in headers:
             should_close = True  # §6.3: TE overrides CL and the message is suspect
     else:
@@ -268,5 +277,31 @@ def _framing(
             should_close = True  # close-delimited
     return _tuple_new(
         ResponseHead,
-        (version, status, reason, headers, raw, should_close, chunked, length, upgraded),
+        (
+            version,
+            status,
+            reason,
+            headers,
+            raw,
+            should_close,
+            chunked,
+            length,
+            upgraded,
+            transfer_coding,
+        ),
     )
+
+
+# Transfer codings we can undo (RFC 9112 §7; the connection's decoders do the work).
+TRANSFER_CODINGS = frozenset({"gzip", "x-gzip", "deflate"})
+
+
+def _transfer_codings(codings: list[str]) -> str:
+    """The codings besides a final chunked, checked, as a Content-Encoding-style list."""
+    kept = [coding for coding in codings if coding and coding != "identity"]
+    for coding in kept:
+        if coding == "chunked":
+            raise ProtocolError("Transfer-Encoding: chunked is not the final coding")
+        if coding not in TRANSFER_CODINGS:
+            raise ProtocolError(f"Unsupported transfer coding {coding[:40]!r}")
+    return ", ".join(kept)

@@ -290,7 +290,7 @@ class ClientResponse:
         if encoding:
             try:
                 return codecs.lookup(encoding).name
-            except LookupError:
+            except (LookupError, ValueError):  # unknown, or not even text ("\udcff", NUL)
                 pass
         if mime == "application/json" or _JSON_TYPE.match(mime):
             return "utf-8"

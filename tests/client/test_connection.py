@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
+import zlib
+
 import pytest
 
 import client
@@ -33,3 +37,111 @@ async def test_head_response_with_a_non_ascii_content_length_has_no_length(
     async with client.ClientSession() as session, session.head(server.url + "/") as resp:
         assert resp.status == 200
         assert resp.content_length is None
+
+
+async def test_charset_with_stray_bytes_falls_back(raw_server: RawServerFactory) -> None:
+    server = await raw_server(
+        [b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=\xff\xfe\r\n"
+         b"Content-Length: 2\r\n\r\nok"]
+    )  # fmt: skip
+    async with client.ClientSession() as session, session.get(server.url + "/") as resp:
+        assert await resp.text() == "ok"
+        assert resp.get_encoding() == "utf-8"
+
+
+# -- transfer codings (RFC 9112 §7): undone before the content coding -------------------------
+
+
+def chunked(data: bytes, size: int = 7) -> bytes:
+    pieces = [data[i : i + size] for i in range(0, len(data), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+
+
+TEXT = b"".join(b"line %d\n" % i for i in range(2000))
+
+
+@pytest.mark.parametrize("how", ["read", "iter_chunked", "iter_chunks"])
+async def test_gzip_chunked_transfer_coding_is_undone(
+    raw_server: RawServerFactory, how: str
+) -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+    server = await raw_server([head + chunked(gzip.compress(TEXT, mtime=0))])
+    async with client.ClientSession() as session, session.get(server.url + "/") as resp:
+        if how == "read":
+            body = await resp.read()
+        elif how == "iter_chunked":
+            body = b"".join([piece async for piece in resp.content.iter_chunked(100)])
+        else:
+            body = b"".join([piece async for piece, _ in resp.content.iter_chunks()])
+    assert body == TEXT
+
+
+async def test_transfer_coding_is_undone_even_without_auto_decompress(
+    raw_server: RawServerFactory,
+) -> None:
+    """The content coding stays (the caller asked for raw content); the transfer coding
+    is not part of the content, so it goes either way."""
+    content = gzip.compress(TEXT, mtime=0)
+    wire = zlib.compress(content)
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: deflate, chunked\r\n\r\n"
+    )
+    server = await raw_server([head + chunked(wire)])
+    async with client.ClientSession(auto_decompress=False) as session:
+        async with session.get(server.url + "/") as resp:
+            assert await resp.read() == content
+    again = await raw_server([head + chunked(wire)])
+    async with client.ClientSession() as session, session.get(again.url + "/") as resp:
+        assert await resp.read() == TEXT
+
+
+async def test_close_delimited_gzip_transfer_coding_is_undone(
+    raw_server: RawServerFactory,
+) -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"
+    server = await raw_server([head + gzip.compress(TEXT, mtime=0)])
+    async with client.ClientSession() as session, session.get(server.url + "/") as resp:
+        assert await resp.read() == TEXT
+
+
+@pytest.mark.parametrize("coding", [b"compress, chunked", b"chunked, gzip"])
+async def test_a_transfer_coding_we_cannot_undo_is_a_malformed_response(
+    raw_server: RawServerFactory, coding: bytes
+) -> None:
+    server = await raw_server(
+        [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: " + coding + b"\r\n\r\n3\r\nabc\r\n0\r\n\r\n"]
+    )
+    async with client.ClientSession() as session:
+        with pytest.raises(client.MalformedResponseError, match="coding"):
+            await session.get(server.url + "/")
+
+
+# -- interim responses and protocol switches ---------------------------------------------------
+
+
+async def test_a_flood_of_informational_responses_is_refused(
+    raw_server: RawServerFactory,
+) -> None:
+    early = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+    server = await raw_server([early * 100_000, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"])
+    async with client.ClientSession() as session:
+        with pytest.raises(client.MalformedResponseError, match="More than 100 informational"):
+            await session.get(server.url + "/")
+
+
+async def test_many_early_hints_within_the_cap_are_fine(raw_server: RawServerFactory) -> None:
+    early = b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+    server = await raw_server([early * 100, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"])
+    async with client.ClientSession() as session, session.get(server.url + "/") as resp:
+        assert await resp.read() == b"ok"
+
+
+@pytest.mark.parametrize("upgrade_header", [b"", b"Upgrade: websocket\r\n"])
+async def test_101_to_a_request_that_asked_for_no_upgrade_fails_at_once(
+    raw_server: RawServerFactory, upgrade_header: bytes
+) -> None:
+    head = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n" + upgrade_header
+    server = await raw_server([head + b"\r\n", 30.0])  # and then silence
+    async with client.ClientSession() as session:
+        with pytest.raises(client.MalformedResponseError, match="asked for no upgrade"):
+            await asyncio.wait_for(session.get(server.url + "/"), 5)

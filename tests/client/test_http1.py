@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import client
 from client.exceptions import ProtocolError
 from client.http1 import ResponseHead, ResponseParser, raw_header_pairs, serialize_request_head
+from client.http1_parser import MAX_INFORMATIONAL
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -74,11 +75,17 @@ def feed(request: pytest.FixtureRequest) -> Feed:
 
 
 def parse(
-    feed: Feed, data: bytes, method: str = "GET", *, eof: bool = False, **limits: int
+    feed: Feed,
+    data: bytes,
+    method: str = "GET",
+    *,
+    eof: bool = False,
+    upgrade: bool = False,
+    **limits: int,
 ) -> tuple[Recorder, ResponseParser, bytes]:
     sink = Recorder()
     parser = ResponseParser(sink, **limits)
-    parser.start(method)
+    parser.start(method, upgrade=upgrade)
     leftover = feed(parser, data)
     if eof:
         parser.feed_eof()
@@ -392,7 +399,40 @@ def test_transfer_encoding_case_insensitive(feed: Feed) -> None:
     data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"
     sink, _, _ = parse(feed, data)
     assert sink.head.chunked
+    assert sink.head.transfer_coding == "gzip", "the connection undoes it (framing only here)"
     assert bytes(sink.body) == b"x"
+
+
+@pytest.mark.parametrize(
+    ("value", "coding"),
+    [
+        (b"chunked", ""),
+        (b"identity, chunked", ""),
+        (b"gzip, chunked", "gzip"),
+        (b"x-gzip,chunked", "x-gzip"),
+        (b"Deflate, gzip, chunked", "deflate, gzip"),
+        (b"gzip", "gzip"),
+    ],
+)
+def test_transfer_codings_to_undo(feed: Feed, value: bytes, coding: str) -> None:
+    data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: " + value + b"\r\n\r\n"
+    sink, _, _ = parse(feed, data)
+    assert sink.head.transfer_coding == coding
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (b"compress, chunked", "Unsupported transfer coding 'compress'"),
+        (b"br, chunked", "Unsupported transfer coding 'br'"),
+        (b"chunked, chunked", "chunked is not the final coding"),
+        (b"chunked, gzip", "chunked is not the final coding"),
+    ],
+)
+def test_transfer_codings_we_cannot_undo_are_refused(feed: Feed, value: bytes, error: str) -> None:
+    data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: " + value + b"\r\n\r\n0\r\n\r\n"
+    with pytest.raises(ProtocolError, match=error):
+        parse(feed, data)
 
 
 @pytest.mark.parametrize(
@@ -502,12 +542,39 @@ def test_informational_responses_before_final(feed: Feed) -> None:
     assert bytes(sink.body) == b"ok"
 
 
+def test_informational_responses_are_capped(feed: Feed) -> None:
+    early = b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+    final = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    sink, _, _ = parse(feed, early * MAX_INFORMATIONAL + final)
+    assert len(sink.informational) == MAX_INFORMATIONAL == 100
+    assert bytes(sink.body) == b"ok"
+    with pytest.raises(ProtocolError, match="More than 100 informational"):
+        parse(feed, early * (MAX_INFORMATIONAL + 1) + final)
+
+
+def test_the_informational_count_starts_again_with_each_request(feed: Feed) -> None:
+    early = b"HTTP/1.1 102 Processing\r\n\r\n" * MAX_INFORMATIONAL
+    final = b"HTTP/1.1 204 No Content\r\n\r\n"
+    sink, parser, leftover = parse(feed, early + final)
+    assert leftover == b"" and sink.completed == 1
+    parser.start("GET")
+    assert feed(parser, early + final) == b""
+    assert sink.completed == 2
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_101_without_an_upgrade_request_is_an_error(feed: Feed, method: str) -> None:
+    data = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x00"
+    with pytest.raises(ProtocolError, match="asked for no upgrade"):
+        parse(feed, data, method)
+
+
 def test_101_switching_protocols_leaves_tunnel_bytes(feed: Feed) -> None:
     data = (
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
         b"\x81\x05hello"
     )
-    sink, parser, leftover = parse(feed, data)
+    sink, parser, leftover = parse(feed, data, upgrade=True)
     assert sink.head.status == 101
     assert sink.head.upgraded
     assert parser.tunneled
@@ -811,15 +878,15 @@ def test_transfer_encoding_split_over_lines_chunked_last(feed: Feed) -> None:
 
 
 def test_transfer_encoding_split_over_lines_chunked_not_last(feed: Feed) -> None:
+    """One list across lines: "chunked, gzip" would be gzip over chunked framing, read to
+    EOF (RFC 9112 §6.3); undoing it would mean de-chunking decoded bytes, so it is refused
+    rather than handed over still encoded."""
     data = (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n"
         b"3\r\nabc\r\n0\r\n\r\n"
     )
-    sink, parser, _ = parse(feed, data)
-    assert not sink.head.chunked, "chunked is not the final coding: the body runs to EOF"
-    assert sink.head.should_close
-    parser.feed_eof()
-    assert bytes(sink.body) == b"3\r\nabc\r\n0\r\n\r\n"
+    with pytest.raises(ProtocolError, match="chunked is not the final coding"):
+        parse(feed, data)
 
 
 @pytest.mark.parametrize("first", [b"keep-alive", b"Upgrade"])

@@ -648,8 +648,9 @@ async def test_read_of_a_101_is_empty_and_keeps_the_connection(
 ) -> None:
     head = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n"
     server = await raw_server([head, 5.0])
+    upgrade = {"Connection": "Upgrade", "Upgrade": "tcp"}  # unasked, a 101 is an error
     async with client.ClientSession() as session:
-        resp = await session.get(server.url)
+        resp = await session.get(server.url, headers=upgrade)
         assert await asyncio.wait_for(resp.read(), 5) == b""
         assert resp.connection is not None
         assert not resp.closed
