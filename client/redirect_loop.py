@@ -94,6 +94,7 @@ async def follow(
         # aiohttp hands on_request_start the request's own headers: a handler may add some.
         base_headers = CIMultiDict(base_headers)
         await _start_traces(traces, method, url, base_headers)
+    resp: ClientResponse | None = None
     try:
         while True:
             cookies_sent = ""
@@ -190,6 +191,8 @@ async def follow(
                 if url_auth is not None:
                     auth = url_auth
     except BaseException as exc:
+        if resp is not None:
+            resp.close()  # a cookie jar or a trace handler failed: the connection goes too
         for trace in traces:
             await trace.send_request_exception(method, url, CIMultiDictProxy(base_headers), exc)
         raise

@@ -21,6 +21,8 @@ import asyncio
 import dataclasses
 import json as _json
 import ssl
+import sys
+import traceback
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -177,16 +179,25 @@ class ClientSession:
         self._response_class = response_class
         self._ws_response_class = ws_response_class  # None: ClientWebSocketResponse
         self._closed = False
+        self._source_traceback = (
+            traceback.extract_stack(sys._getframe(1)) if self._loop.get_debug() else None
+        )
         self._url_cache: dict[str, URL] = {}
         self._default_settings: HopSettings | None = None  # a request with no overrides
         self._coarse_timers = CoarseTimers(self._loop)
 
     def __del__(self, _warnings: Any = warnings) -> None:
+        # aiohttp's rule: a session dropped without close() is reported, to warnings and
+        # to the loop's exception handler (with where it was made, in debug mode).
         connector = getattr(self, "_connector", None)
-        if getattr(self, "_closed", True) or connector is None or not self._connector_owner:
+        if getattr(self, "_closed", True) or connector is None or connector.closed:
             return
-        if connector._protocols:
-            _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
+        _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
+        context: dict[str, Any] = {"client_session": self, "message": "Unclosed client session"}
+        if self._source_traceback is not None:
+            context["source_traceback"] = self._source_traceback
+        if not self._loop.is_closed():
+            self._loop.call_exception_handler(context)
 
     # -- properties (aiohttp's) ----------------------------------------------------
 
@@ -341,6 +352,10 @@ class ClientSession:
         return RequestContextManager(ws_connect(self, url, **kwargs))
 
     # -- the work ------------------------------------------------------------------
+
+    def _prepare_headers(self, headers: Any) -> CIMultiDict[str]:
+        """The session's default headers with ``headers`` replacing same-named ones."""
+        return CIMultiDict(merge_headers(self._default_headers, headers))
 
     def _build_url(self, str_or_url: str | URL) -> URL:
         """The absolute URL a request for ``str_or_url`` goes to (``base_url`` applied)."""

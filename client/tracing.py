@@ -377,6 +377,15 @@ class TraceConfig:
         self._signals: dict[str, Signal[Any]] = {name: Signal() for name in SIGNALS}
         self._trace_config_ctx_factory = trace_config_ctx_factory
 
+    def __getattr__(self, name: str) -> Signal[Any]:
+        # aiohttp keeps each signal as ``_on_<name>``, and some code appends there.
+        if name.startswith("_on_"):
+            signals: dict[str, Signal[Any]] = self.__dict__.get("_signals", {})
+            signal = signals.get(name[1:])
+            if signal is not None:
+                return signal
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def trace_config_ctx(self, trace_request_ctx: Any = None) -> Any:
         """A fresh context for one request; the factory gets ``trace_request_ctx=``."""
         return self._trace_config_ctx_factory(trace_request_ctx=trace_request_ctx)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import pytest
@@ -211,3 +212,37 @@ async def test_trace_start_handler_may_add_headers(
             echo = await resp.json()
         assert "X-Added" not in session.headers  # the session's defaults stay as they were
     assert echo["headers"]["X-Added"] == "yes"
+
+
+async def test_an_unclosed_session_is_reported() -> None:
+    loop = asyncio.get_running_loop()
+    reports: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reports.append(context))
+    try:
+        session = client.ClientSession()
+        with pytest.warns(ResourceWarning, match="Unclosed client session"):
+            del session
+            gc.collect()
+    finally:
+        loop.set_exception_handler(previous)
+    assert [r["message"] for r in reports] == ["Unclosed client session"]
+
+
+async def test_a_failing_cookie_jar_frees_the_connection(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    server = await keepalive_server()
+
+    class EvilJar(client.CookieJar):
+        def update_cookies_from_headers(self, headers: Any, response_url: Any) -> None:
+            raise RuntimeError("boom")
+
+    connector = client.TCPConnector(limit=1)
+    async with client.ClientSession(connector=connector, cookie_jar=EvilJar()) as session:
+        for _ in range(2):
+            with pytest.raises(RuntimeError, match="boom"):
+                await session.get(server.url + "/set-cookie?a=1")
+        # The only slot is free again: this does not wait forever.
+        async with asyncio.timeout(5), session.get(server.url + "/") as resp:
+            assert await resp.text() == "ok"
