@@ -1,7 +1,8 @@
 """The RFC 6265 algorithms behind the cookie jar: dates, domain and path matching, public
-suffixes, Set-Cookie parsing, and the stored-cookie record.
+suffixes, expiry, and the stored-cookie record.
 
-Pure functions; ``cookiejar`` applies them. Section numbers are RFC 6265's.
+Pure functions; ``cookiejar`` applies them, ``cookieparse`` reads Set-Cookie fields.
+Section numbers are RFC 6265's.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import functools
 import importlib
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
@@ -22,11 +23,13 @@ from .hosts import is_ip_address
 
 __all__ = [
     "BAD_NAME",
+    "BUILT_IN_SUFFIXES",
     "CONTROL_CHARS",
     "COOKIE_ATTRIBUTES",
     "MAX_AGE_FORM",
     "MAX_EXPIRY",
     "StoredCookie",
+    "builtin_public_suffix",
     "canonical_domain",
     "decode_value",
     "default_path",
@@ -35,7 +38,7 @@ __all__ = [
     "is_public_suffix",
     "make_morsel",
     "parse_cookie_date",
-    "parse_set_cookie_headers",
+    "path_key",
     "path_match",
 ]
 
@@ -83,10 +86,21 @@ def parse_cookie_date(text: str) -> float | None:
 
 
 def domain_match(host: str, domain: str) -> bool:
-    """Whether ``host`` domain-matches cookie ``domain`` (§5.1.3); both lowercase."""
+    """Whether ``host`` domain-matches cookie ``domain`` (§5.1.3); both lowercase.
+
+    Only host names have parent domains: an IP address matches itself alone, whether it
+    is the host (§5.1.3's last condition) or the domain (``127.0.0.1`` is no parent of the
+    host name ``1.127.0.0.1``).
+    """
     if host == domain:
         return True
-    return host.endswith(domain) and host[-len(domain) - 1] == "." and not is_ip_address(host)
+    return (
+        bool(domain)
+        and host.endswith(domain)
+        and host[-len(domain) - 1] == "."
+        and not is_ip_address(host)
+        and not is_ip_address(domain)
+    )
 
 
 def path_match(request_path: str, cookie_path: str) -> bool:
@@ -98,6 +112,12 @@ def path_match(request_path: str, cookie_path: str) -> bool:
         or cookie_path.endswith("/")
         or request_path[len(cookie_path)] == "/"
     )
+
+
+def path_key(path: str) -> str:
+    """The path part of a cookie's identity: its path without trailing slashes, as
+    aiohttp keys its jar (``/`` is ``""``, ``/a/`` and ``/a`` are one cookie)."""
+    return path.rstrip("/")
 
 
 def default_path(url: URL) -> str:
@@ -119,7 +139,7 @@ _FALLBACK_LIST = (
     "netlify.app vercel.app pages.dev workers.dev azurewebsites.net cloudfront.net "
     "s3.amazonaws.com readthedocs.io ngrok.io ngrok-free.app fly.dev onrender.com"
 )
-_FALLBACK_SUFFIXES = frozenset(_FALLBACK_LIST.split())
+BUILT_IN_SUFFIXES = frozenset(_FALLBACK_LIST.split())
 
 
 @functools.cache
@@ -132,12 +152,22 @@ def _psl_checker() -> Callable[[str], bool] | None:
     return checker
 
 
+def builtin_public_suffix(domain: str) -> bool:
+    """The built-in answer used without ``publicsuffixlist``: every single label (the
+    list's default rule "*") and the common multi-label suffixes above."""
+    return "." not in domain or domain in BUILT_IN_SUFFIXES
+
+
 def is_public_suffix(domain: str) -> bool:
-    """Whether cookies may not be set for ``domain`` as a whole (``com``, ``co.uk``, …)."""
+    """Whether cookies may not be set for ``domain`` as a whole (``com``, ``co.uk``, …).
+
+    The full public suffix list when the optional ``publicsuffixlist`` package is
+    installed (``zurl[psl]``), ``builtin_public_suffix`` otherwise.
+    """
     checker = _psl_checker()
     if checker is not None:
         return bool(checker(domain))
-    return "." not in domain or domain in _FALLBACK_SUFFIXES
+    return builtin_public_suffix(domain)
 
 
 def make_morsel(name: str, value: str, coded_value: str) -> Morsel[str]:
@@ -152,46 +182,21 @@ def decode_value(coded_value: str) -> str:
     return SimpleCookie().value_decode(coded_value)[0]
 
 
-def parse_set_cookie_headers(headers: Sequence[str]) -> list[tuple[str, Morsel[str]]]:
-    """Parse raw Set-Cookie values (§5.2) into (name, Morsel); malformed ones are dropped."""
-    parsed = []
-    for header in headers:
-        pair, _, attributes = header.partition(";")
-        name, has_eq, coded = pair.partition("=")
-        name, coded = name.strip(" \t"), coded.strip(" \t")
-        # §5.2 step 2: no "=" means no cookie; control characters are refused outright.
-        if not has_eq or not name or BAD_NAME.search(name) or CONTROL_CHARS.search(header.strip()):
-            continue
-        morsel = make_morsel(name, decode_value(coded), coded)
-        for attribute in attributes.split(";"):
-            key, _, value = attribute.partition("=")
-            key, value = key.strip(" \t").lower(), value.strip(" \t")
-            if key == "expires" and parse_cookie_date(value) is not None:  # §5.2.1
-                morsel["expires"] = value
-            elif key == "max-age" and MAX_AGE_FORM.fullmatch(value):  # §5.2.2
-                morsel["max-age"] = value
-            elif key == "domain" and value:  # §5.2.3
-                morsel["domain"] = value
-            elif key == "path":  # §5.2.4: anything not starting with "/" means the default
-                morsel["path"] = value if value.startswith("/") else ""
-            elif key in ("secure", "httponly"):  # §5.2.5, §5.2.6
-                morsel[key] = True
-            elif key == "samesite":
-                morsel["samesite"] = value
-        parsed.append((name, morsel))
-    return parsed
-
-
 @dataclasses.dataclass(slots=True)
 class StoredCookie:
+    """A cookie in the jar: its Morsel (domain and path as stored) and its bookkeeping."""
+
+    name: str  # its name in the jar; the Morsel's own key is the name sent (aiohttp's rule)
     morsel: Morsel[str]
-    host_only: bool
-    expires: float | None
-    created: int
+    host_only: bool  # sent to the domain itself only (no Domain attribute, §5.3 step 6)
+    expires: float | None  # absolute epoch seconds; None for a session cookie
+    created: int = 0  # creation order: ties of equal path length go oldest first (§5.4)
+    used: int = 0  # last stored or sent: the least recently used is evicted first
 
     @property
     def key(self) -> tuple[str, str, str]:
-        return (self.morsel["domain"], self.morsel["path"], self.morsel.key)
+        """The cookie's identity (§5.3 step 11): domain, path key, name."""
+        return (self.morsel["domain"], path_key(self.morsel["path"]), self.name)
 
 
 def canonical_domain(domain: str) -> str | None:
@@ -208,14 +213,24 @@ def canonical_domain(domain: str) -> str | None:
 
 
 def expiry_of(morsel: Morsel[str]) -> float | None:
-    """Absolute expiry: Max-Age wins over Expires (§5.3 step 3); None for a session cookie."""
+    """Absolute expiry: Max-Age wins over Expires (§5.3 step 3); None for a session cookie.
+
+    A Max-Age of zero or less means "already expired" (-1); a huge one is capped at the
+    latest time a datetime holds, never an ``OverflowError`` (§5.2.2).
+    """
     max_age = str(morsel["max-age"] or "")
     if MAX_AGE_FORM.fullmatch(max_age):
-        seconds = int(max_age)
-        return -1.0 if seconds <= 0 else min(time.time() + seconds, MAX_EXPIRY)  # §5.2.2
+        digits = max_age.lstrip("-").lstrip("0")
+        if max_age.startswith("-") or not digits:
+            return -1.0
+        seconds = MAX_EXPIRY if len(digits) > 15 else int(digits)
+        return min(time.time() + seconds, MAX_EXPIRY)
     expires: Any = morsel["expires"]
     if isinstance(expires, int | float) and not isinstance(expires, bool):
-        return time.time() + expires  # Morsel's own meaning: seconds from now
+        if expires != expires:  # NaN: no usable lifetime
+            return None
+        # Morsel's own meaning of a number: seconds from now.
+        return min(time.time() + max(min(expires, MAX_EXPIRY), -1.0), MAX_EXPIRY)
     if expires:
         return parse_cookie_date(str(expires))
     return None

@@ -459,15 +459,18 @@ class NonReplayableBodyError(ClientPayloadError, ValueError):
 
 
 class CookieFileError(ClientError, ValueError):
-    """A cookies.txt file that cannot be read: ``path`` and ``line_number`` say where."""
+    """A cookie file that cannot be read: ``path`` and ``line_number`` say where (the
+    line is None for a JSON jar's record, which has no line of its own)."""
 
-    def __init__(self, path: str, line_number: int, reason: str) -> None:
+    def __init__(self, path: str, line_number: int | None, reason: str) -> None:
         self.path = path
         self.line_number = line_number
         self.reason = reason
         super().__init__(path, line_number, reason)
 
     def __str__(self) -> str:
+        if self.line_number is None:
+            return f"{self.path}: {self.reason}"
         return f"{self.path}, line {self.line_number}: {self.reason}"
 
 

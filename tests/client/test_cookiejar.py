@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import pickle
 import stat
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterator
 from http.cookies import Morsel, SimpleCookie
 from pathlib import Path
+from types import MappingProxyType
 from typing import ClassVar
 
 import pytest
@@ -20,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
+from client import ClientSession
 from client.cookiejar import (
     CookieJar,
     DummyCookieJar,
@@ -29,8 +32,10 @@ from client.cookiejar import (
     parse_set_cookie_headers,
     path_match,
 )
+from client.cookierules import BUILT_IN_SUFFIXES, builtin_public_suffix
 from client.exceptions import ClientError, CookieFileError
 from tests.servers import require_binary
+from tests.servers.raw import RawServerFactory
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -433,7 +438,7 @@ def test_load_replaces_the_jar_and_skips_expired_entries(tmp_path: Path) -> None
     jar = CookieJar()
     jar.update_cookies({"before": "x"}, SITE)
     jar.load(path)
-    assert [m.key for m in jar] == ["live", "ho", "empty"]
+    assert sorted(m.key for m in jar) == ["empty", "ho", "live"]
     ho = jar.filter_cookies(URL("https://zurl.test/p"))["ho"]
     assert ho.value == "3"
     assert names(jar, "http://sub.zurl.test/p") == ["live"]
@@ -447,7 +452,7 @@ def test_load_replaces_the_jar_and_skips_expired_entries(tmp_path: Path) -> None
         ("zurl.test\tFALSE\t/\tFALSE\t0\ta\t1\nzurl.test\tMAYBE\t/\tFALSE\t0\tb\t2\n", 2),
         ("\n\nzurl.test\tFALSE\t/\tFALSE\tsoon\ta\t1\n", 3),
         ("zurl.test\tFALSE\tnoslash\tFALSE\t0\ta\t1\n", 1),
-        ('{"cookies": []}\n', 1),
+        ("{not json\n", 1),
     ],
 )
 def test_corrupt_file_names_the_line_and_changes_nothing(
@@ -616,3 +621,414 @@ def test_curl_sends_the_cookies_of_a_jar_zurl_saved(cookie_server: int, tmp_path
         "lasting": "4",
         "quoted": '"x y"',
     }
+
+
+# --- aiohttp 3.14's jar surface --------------------------------------------------------
+
+
+def test_cookies_is_a_live_read_only_view_by_domain_and_path() -> None:
+    jar = CookieJar()
+    view = jar.cookies
+    set_cookies(jar, SITE, "host=1", "dom=2; Domain=example.com; Path=/a/")
+    assert isinstance(view, MappingProxyType)
+    assert {key: list(cookies) for key, cookies in view.items()} == {
+        ("www.example.com", ""): ["host"],
+        ("example.com", "/a"): ["dom"],  # the path without its trailing slash, as aiohttp
+    }
+    assert view[("example.com", "/a")]["dom"]["path"] == "/a/"
+    with pytest.raises(TypeError):
+        view[("other", "")] = SimpleCookie()  # type: ignore[index]
+    jar.clear_domain("www.example.com")
+    assert list(view) == [("example.com", "/a")]
+    jar.clear()
+    assert dict(view) == {}
+
+
+def test_load_keeps_the_cookies_view_live(tmp_path: Path) -> None:
+    saved = CookieJar()
+    saved.update_cookies({"saved": "1"}, SITE)
+    saved.save(tmp_path / "jar.txt")
+    jar = CookieJar()
+    jar.update_cookies({"old": "1"}, SITE)
+    view = jar.cookies
+    jar.load(tmp_path / "jar.txt")
+    assert [name for cookies in view.values() for name in cookies] == ["saved"]
+
+
+def test_host_only_cookies_and_a_domain_cookie_replacing_one() -> None:
+    jar = CookieJar()
+    set_cookies(jar, SITE, "sid=host; Path=/")
+    assert jar.host_only_cookies == frozenset({("www.example.com", "", "sid")})
+    assert names(jar, "http://sub.www.example.com/") == []
+    set_cookies(jar, SITE, "sid=wide; Domain=www.example.com; Path=/")
+    assert len(jar) == 1 and jar.host_only_cookies == frozenset()
+    assert jar.filter_cookies(URL("http://sub.www.example.com/"))["sid"].value == "wide"
+
+
+def test_settings_are_readable() -> None:
+    jar = CookieJar(unsafe=True, quote_cookie=False, treat_as_secure_origin="http://h:81/x")
+    assert (jar.unsafe, jar.quote_cookie) == (True, False)
+    assert jar.treat_as_secure_origin == frozenset({URL("http://h:81")})
+    assert CookieJar(
+        treat_as_secure_origin=[URL("http://a"), "http://b/"]
+    ).treat_as_secure_origin == {
+        URL("http://a"),
+        URL("http://b"),
+    }
+    assert CookieJar().unsafe is False and CookieJar().treat_as_secure_origin == frozenset()
+    dummy = DummyCookieJar()
+    assert (dummy.unsafe, dummy.quote_cookie, dummy.treat_as_secure_origin) == (
+        False,
+        True,
+        frozenset(),
+    )
+    assert dict(dummy.cookies) == {} and dummy.host_only_cookies == frozenset()
+
+
+def test_filter_cookies_without_a_url_gives_the_shared_cookies() -> None:
+    jar = CookieJar()
+    jar.update_cookies({"shared": "1"})
+    set_cookies(jar, SITE, "host=2")
+    assert list(jar.filter_cookies()) == ["shared"]
+    with pytest.warns(DeprecationWarning, match="yarl.URL"):
+        sent = jar.filter_cookies("http://www.example.com/")  # type: ignore[arg-type]
+    assert sorted(sent) == ["host", "shared"]
+
+
+def test_a_morsel_is_kept_under_its_mapping_key_and_sent_under_its_own_name() -> None:
+    jar = CookieJar()
+    loaded = SimpleCookie("real=1")
+    jar.update_cookies({"alias": loaded["real"]}, SITE)
+    jar.update_cookies({"alias": SimpleCookie("other=2")["other"]}, SITE)  # replaces it
+    assert [m.key for m in jar] == ["other"] and list(jar.cookies[("www.example.com", "")]) == [
+        "alias"
+    ]
+    assert jar.filter_cookies(SITE).output(header="", sep=";").strip() == "other=2"
+
+
+def test_the_most_specific_cookie_of_a_name_is_sent() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "https://other.example.com/", "sid=parent; Domain=example.com; Path=/")
+    set_cookies(jar, "https://app.example.com/", "sid=mine; Path=/")  # newer, same path
+    set_cookies(jar, "https://app.example.com/", "k=root; Path=/", "k=deep; Path=/a")
+    sent = jar.filter_cookies(URL("https://app.example.com/a/b"))
+    assert (sent["sid"].value, sent["k"].value) == ("mine", "deep")
+    assert jar.filter_cookies(URL("https://x.example.com/"))["sid"].value == "parent"
+
+
+def test_an_ip_address_domain_matches_that_exact_host_only() -> None:
+    jar = CookieJar(unsafe=True)
+    set_cookies(jar, "http://127.0.0.1/", "ip=1; Domain=127.0.0.1", "host=2")
+    set_cookies(jar, "http://1.127.0.0.1/", "named=3; Domain=127.0.0.1")  # not its parent
+    assert sorted(names(jar, "http://127.0.0.1/")) == ["host", "ip"]
+    assert names(jar, "http://1.127.0.0.1/") == []
+    assert names(jar, "http://a.1.127.0.0.1/") == []
+    assert not domain_match("1.127.0.0.1", "127.0.0.1")
+    assert not domain_match("a.::1", "::1")
+
+
+def test_the_built_in_public_suffix_list_knows_the_common_suffixes() -> None:
+    # The list used without ``publicsuffixlist`` (``zurl[psl]``), tested directly: the
+    # test environment has the package, which would hide a hole in the built-in list.
+    for suffix in ("co.uk", "org.uk", "com.au", "co.jp", "github.io", "com", "uk", "localhost"):
+        assert builtin_public_suffix(suffix), suffix
+    for domain in ("example.co.uk", "bbc.co.uk", "example.com", "someone.github.io"):
+        assert not builtin_public_suffix(domain), domain
+
+
+def test_every_built_in_multi_label_suffix_is_on_the_public_suffix_list() -> None:
+    from publicsuffixlist import PublicSuffixList
+
+    full = PublicSuffixList()
+    built_in = sorted(BUILT_IN_SUFFIXES)
+    assert "co.uk" in built_in
+    assert [s for s in built_in if not full.is_public(s)] == []
+
+
+# --- what one cookie can hold ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["\udcff", "a\x07b", "a\nb"])
+def test_a_cookie_that_cannot_be_sent_or_saved_is_not_stored(bad: str, tmp_path: Path) -> None:
+    jar = CookieJar()
+    value: Morsel[str] = Morsel()
+    value.__setstate__({"key": "v", "value": bad, "coded_value": bad})  # type: ignore[attr-defined]
+    path: Morsel[str] = Morsel()
+    path.__setstate__({"key": "p", "value": "1", "coded_value": "1"})  # type: ignore[attr-defined]
+    dict.__setitem__(path, "path", f"/{bad}")
+    jar.update_cookies({"v": value, "p": path, f"n{bad}": "1", "ok": "1"}, SITE)
+    assert [m.key for m in jar] == ["ok"]
+    jar.save(tmp_path / "jar.txt")
+    assert "ok\t1" in (tmp_path / "jar.txt").read_text()
+
+
+async def test_a_non_utf8_set_cookie_is_dropped_and_the_rest_saved(
+    raw_server: RawServerFactory, tmp_path: Path
+) -> None:
+    server = await raw_server(
+        [
+            b"HTTP/1.1 200 OK\r\n"
+            b"Set-Cookie: good=1\r\n"
+            b"Set-Cookie: bad\xff=2\r\n"
+            b"Set-Cookie: value=caf\xe9\r\n"
+            b"Set-Cookie: path=3; Path=/\xff\r\n"
+            b"Set-Cookie: utf8=caf\xc3\xa9\r\n"
+            b"Content-Length: 0\r\n\r\n"
+        ]
+    )
+    jar = CookieJar(unsafe=True)
+    async with ClientSession(cookie_jar=jar) as session:
+        async with session.get(server.url + "/") as resp:
+            assert resp.status == 200
+    path = tmp_path / "jar.txt"
+    jar.save(path)
+    loaded = CookieJar(unsafe=True)
+    loaded.load(path)
+    assert {m.key: m.value for m in loaded} == {"good": "1", "utf8": "caf\u00e9"}
+
+
+# --- limits (Firefox's numbers, as aiohttp) --------------------------------------------
+
+ORIGIN = URL("https://example.com/")
+
+
+def morsel(name: str, *, secure: bool = False, path: str = "/", domain: str = "") -> Morsel[str]:
+    cookie = SimpleCookie()
+    cookie[name] = "v"
+    made = cookie[name]
+    made["path"], made["domain"] = path, domain
+    if secure:
+        made["secure"] = True
+    return made
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """time.time() as a list the test moves forward: ``clock[0] += 60``."""
+    now = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    return now
+
+
+def fill(
+    jar: CookieJar, count: int, *, secure: bool = False, max_age: str = "", path: str = "/"
+) -> None:
+    cookies = [(f"c{i}", morsel(f"c{i}", secure=secure, path=path)) for i in range(count)]
+    for _, made in cookies:
+        made["max-age"] = max_age
+    jar.update_cookies(cookies, ORIGIN)
+
+
+def test_a_full_domain_is_trimmed_to_150_least_recently_used_first() -> None:
+    jar = CookieJar()
+    jar.update_cookies({"sec": morsel("sec", secure=True)}, ORIGIN)
+    fill(jar, 180)  # the 181st cookie trims the domain to 150 first
+    kept = {m.key for m in jar}
+    assert len(jar) == 150
+    assert "sec" in kept and "c30" not in kept and "c31" in kept
+
+
+def test_sending_or_replacing_a_cookie_makes_it_recent() -> None:
+    jar = CookieJar()
+    jar.update_cookies({"sent": morsel("sent", path="/hit")}, ORIGIN)
+    fill(jar, 179, path="/miss")
+    jar.update_cookies({"c0": morsel("c0", path="/miss")}, ORIGIN)  # a replacement: no eviction
+    assert list(jar.filter_cookies(ORIGIN.with_path("/hit"))) == ["sent"]
+    assert len(jar) == 180
+    jar.update_cookies({"new": "1"}, ORIGIN)
+    kept = {m.key for m in jar}
+    assert {"sent", "c0", "new", "c32"} <= kept and "c1" not in kept and "c31" not in kept
+
+
+def test_secure_cookies_are_evicted_only_for_a_secure_cookie() -> None:
+    jar = CookieJar()
+    fill(jar, 180, secure=True)
+    plain = morsel("plain")
+    plain["max-age"] = "3600"
+    jar.update_cookies({"plain": plain}, ORIGIN)
+    assert len(jar) == 180 and "plain" not in {m.key for m in jar}
+    jar.update_cookies({"new": morsel("new", secure=True)}, ORIGIN)
+    kept = {m.key for m in jar}
+    assert len(jar) == 150 and "new" in kept and "c30" not in kept and "c31" in kept
+
+
+def test_a_deletion_never_evicts() -> None:
+    jar = CookieJar()
+    fill(jar, 180)
+    set_cookies(jar, ORIGIN, "unknown=; Max-Age=0")
+    assert len(jar) == 180
+
+
+def test_expired_cookies_go_first(clock: list[float]) -> None:
+    jar = CookieJar()
+    fill(jar, 40, max_age="10")
+    jar.update_cookies([(f"k{i}", morsel(f"k{i}")) for i in range(140)], ORIGIN)
+    clock[0] += 60
+    jar.update_cookies({"new": "1"}, ORIGIN)
+    kept = {m.key for m in jar}
+    assert len(jar) == 141 and "new" in kept and "k0" in kept
+
+
+def test_the_jar_as_a_whole_is_trimmed_from_3300_to_3000() -> None:
+    jar = CookieJar()
+    jar.update_cookies(
+        (f"c{d}_{i}", morsel(f"c{d}_{i}", domain=f"d{d}.example"))
+        for d in range(66)
+        for i in range(50)
+    )
+    assert len(jar) == 3300
+    jar.update_cookies({"last": morsel("last", domain="d66.example")})
+    kept = {m.key for m in jar}
+    assert len(jar) == 3001
+    assert "c5_49" not in kept and "c6_0" in kept and "last" in kept
+
+
+def test_a_request_gets_at_most_150_cookies_its_own_first() -> None:
+    jar = CookieJar()
+    sibling = URL("https://other.example.com/")
+    for batch in range(3):  # 50 at most from one response
+        set_cookies(jar, sibling, *(f"p{batch}_{i}=v; Domain=example.com" for i in range(50)))
+    set_cookies(jar, "https://app.example.com/", "session=mine")
+    sent = jar.filter_cookies(URL("https://app.example.com/"))
+    assert len(sent) == 150 and sent["session"].value == "mine"
+    assert len(jar.filter_cookies(URL("https://x.example.com/"))) == 150
+
+
+def test_a_cookie_header_is_at_most_8190_octets() -> None:
+    jar = CookieJar()
+    url = URL("https://example.com/")
+    # "Cookie: " + "a=" + value + "; " + "b=" + 10 octets is exactly 8190.
+    jar.update_cookies({"a": "x" * (8190 - 24), "b": "y" * 10}, url)
+    sent = jar.filter_cookies(url)
+    header = "Cookie: " + sent.output(header="", sep=";").strip()
+    assert set(sent) == {"a", "b"} and len(header.encode()) == 8190
+    jar.update_cookies({"a": "x" * (8190 - 23)}, url)
+    assert set(jar.filter_cookies(url)) == {"b"}  # the newest fitting one first
+    unquoted = CookieJar(quote_cookie=False)
+    unquoted.update_cookies({"e": "\u00e9" * 4089}, url)  # octets, not characters
+    assert set(unquoted.filter_cookies(url)) == {"e"}
+    unquoted.update_cookies({"e": "\u00e9" * 4091}, url)
+    assert not unquoted.filter_cookies(url)
+
+
+# --- aiohttp's JSON jar files ----------------------------------------------------------
+
+# What aiohttp 3.14.5's CookieJar.save() wrote after https://www.example.com/shop/cart set
+# "host=1", "dom=2; Domain=example.com; Path=/", "deep=3; Path=/shop/deep",
+# "sec=4; Secure; HttpOnly; SameSite=Strict", 'quoted="a b"' and
+# "lasting=5; Expires=Tue, 1 Jan 2999 12:00:00 GMT", https://other.example.org/ set
+# "other=6", and update_cookies({"shared": "7"}) stored a shared cookie.
+AIOHTTP_3_14_JAR = {
+    "www.example.com|/shop": {
+        "host": {"key": "host", "value": "1", "coded_value": "1", "path": "/shop",
+                 "domain": "www.example.com", "host_only": True},
+        "sec": {"key": "sec", "value": "4", "coded_value": "4", "path": "/shop",
+                "domain": "www.example.com", "secure": True, "httponly": True,
+                "samesite": "Strict", "host_only": True},
+        "quoted": {"key": "quoted", "value": "a b", "coded_value": '"a b"', "path": "/shop",
+                   "domain": "www.example.com", "host_only": True},
+        "lasting": {"key": "lasting", "value": "5", "coded_value": "5", "path": "/shop",
+                    "domain": "www.example.com", "host_only": True,
+                    "expires_timestamp": 32472187200},
+    },
+    "example.com|": {
+        "dom": {"key": "dom", "value": "2", "coded_value": "2", "path": "/",
+                "domain": "example.com"},
+    },
+    "www.example.com|/shop/deep": {
+        "deep": {"key": "deep", "value": "3", "coded_value": "3", "path": "/shop/deep",
+                 "domain": "www.example.com", "host_only": True},
+    },
+    "other.example.org|": {
+        "other": {"key": "other", "value": "6", "coded_value": "6", "path": "/",
+                  "domain": "other.example.org", "host_only": True},
+    },
+    "|": {"shared": {"key": "shared", "value": "7", "coded_value": "7", "path": "/"}},
+}  # fmt: skip
+
+
+def write_json(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "cookies.json"
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return path
+
+
+def test_load_reads_the_json_aiohttp_3_14_saves(tmp_path: Path) -> None:
+    jar = CookieJar()
+    jar.load(write_json(tmp_path, AIOHTTP_3_14_JAR))
+    shop = jar.filter_cookies(URL("https://www.example.com/shop/deep/x"))
+    assert {k: m.coded_value for k, m in shop.items()} == {
+        "deep": "3",
+        "host": "1",
+        "sec": "4",
+        "quoted": '"a b"',
+        "lasting": "5",
+        "dom": "2",
+        "shared": "7",
+    }
+    assert sorted(names(jar, "http://sub.www.example.com/shop")) == ["dom", "shared"]
+    assert "sec" not in names(jar, "http://www.example.com/shop")
+    assert jar.host_only_cookies == {
+        ("www.example.com", "/shop", n) for n in ("host", "sec", "quoted", "lasting")
+    } | {("www.example.com", "/shop/deep", "deep"), ("other.example.org", "", "other")}
+    by_name = {m.key: m for m in jar}
+    assert by_name["sec"]["httponly"] is True and by_name["sec"]["samesite"] == "Strict"
+    # Saved again, it is curl's cookies.txt, with the deadline the JSON gave.
+    jar.save(tmp_path / "jar.txt")
+    lines = (tmp_path / "jar.txt").read_text().splitlines()
+    assert "www.example.com\tFALSE\t/shop\tFALSE\t32472187200\tlasting\t5" in lines
+    assert "#HttpOnly_www.example.com\tFALSE\t/shop\tTRUE\t0\tsec\t4" in lines
+
+
+def test_load_of_json_drops_expired_records_and_reads_the_older_form(tmp_path: Path) -> None:
+    record = {"key": "sid", "value": "x", "coded_value": "x", "domain": "example.com"}
+    data = {
+        "example.com|/": {
+            "sid": {**record, "max-age": "3600"},  # before 3.14: relative, no host_only
+            "gone": {**record, "key": "gone", "expires_timestamp": 1.0},
+        },
+        "other.example|": {"stray": {**record, "key": "stray"}},  # not its domain to set
+    }
+    jar = CookieJar()
+    jar.load(write_json(tmp_path, data))
+    assert [m.key for m in jar] == ["sid"]
+    assert names(jar, "https://sub.example.com/") == ["sid"]  # a domain cookie now
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"a|": {"k": {"key": "k", "value": "v", "coded_value": "v", "expires_timestamp": "nan"}}},
+         "Cookie 'k' in 'a|': expiration timestamp must be a finite number"),
+        ({"a|": {"k": {"key": "k", "value": "v", "coded_value": "v", "expires_timestamp": 1e999}}},
+         "Cookie 'k' in 'a|': expiration timestamp must be a finite number"),
+        ({"a|": {"k": {"key": "k", "value": "v", "coded_value": "v", "path": 5}}},
+         "Cookie 'k' in 'a|': bad path 5"),
+        ({"a|": {"k": {"key": "k", "value": 1, "coded_value": "v"}}},
+         "Cookie 'k' in 'a|': key, value and coded_value must be strings"),
+        ({"a|": {"k": "v"}}, "Cookie 'k' in 'a|': not an object"),
+        ({"cookies": []}, "not an aiohttp cookie jar: entry 'cookies'"),
+    ],
+)  # fmt: skip
+def test_a_bad_json_jar_names_the_record_and_changes_nothing(
+    tmp_path: Path, data: object, reason: str
+) -> None:
+    path = tmp_path / "cookies.json"
+    path.write_text(json.dumps(data).replace("Infinity", "1e999"))
+    jar = sample_jar()
+    before = sorted((m.key, m.value) for m in jar)
+    with pytest.raises(CookieFileError) as caught:
+        jar.load(path)
+    assert (caught.value.line_number, caught.value.reason) == (None, reason)
+    assert str(caught.value) == f"{path}: {reason}"
+    assert sorted((m.key, m.value) for m in jar) == before
+
+
+def test_save_leaves_out_a_cookie_changed_into_one_it_cannot_write(tmp_path: Path) -> None:
+    jar = CookieJar()
+    set_cookies(jar, SITE, "good=1", "bad=2")
+    next(m for m in jar if m.key == "bad")["path"] = "/\udcff"  # the jar's own Morsel
+    jar.save(tmp_path / "jar.txt")
+    loaded = CookieJar()
+    loaded.load(tmp_path / "jar.txt")
+    assert [m.key for m in loaded] == ["good"]
