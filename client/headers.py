@@ -9,7 +9,6 @@ an explicit ``auth=`` always wins over an ``Authorization`` header.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
@@ -95,28 +94,22 @@ def host_header(url: URL) -> str:
 def cookie_header(
     jar: AbstractCookieJar | None, url: URL, cookies: Any, explicit: str | None
 ) -> str:
-    """The Cookie header: the jar's matches, then per-request cookies, after an explicit one."""
-    from http.cookies import BaseCookie, Morsel  # only when cookies are in play
+    """The Cookie header: an explicit one, then the jar's matches, then per-request cookies.
 
+    Per-request cookies follow aiohttp: shared cookies of a jar with the session jar's
+    settings, so a Morsel goes under its own name, its Secure/Domain/Path apply, and one
+    replaces the jar's cookie of the same name.
+    """
     pairs: dict[str, str] = {}
-    if jar is not None and len(jar):
+    if jar is not None:  # asked even when empty: a custom jar sees every request URL
         for name, morsel in jar.filter_cookies(url).items():
             pairs[name] = morsel.coded_value
     if cookies:
-        items = cookies.items() if isinstance(cookies, Mapping | BaseCookie) else cookies
-        for name, value in items:
-            if isinstance(value, Morsel):
-                pairs[name] = value.coded_value
-            else:
-                pairs[name] = _quote_cookie(str(value))
+        from .cookiejar import request_cookies  # only when cookies are in play
+
+        for name, morsel in request_cookies(cookies, url, jar).items():
+            pairs[name] = morsel.coded_value
     if not pairs:
         return explicit or ""
     joined = "; ".join(f"{name}={value}" for name, value in pairs.items())
     return f"{explicit}; {joined}" if explicit else joined
-
-
-def _quote_cookie(value: str) -> str:
-    """The cookie-octet form of ``value`` (RFC 6265 §4.1.1), quoted as the stdlib does."""
-    from http.cookies import SimpleCookie
-
-    return SimpleCookie().value_encode(value)[1]

@@ -6,7 +6,9 @@ Rules:
   middlewares when there are any. What changes between hops (method, body, headers,
   credentials) is decided by ``redirects.next_hop``; this module only applies it.
 - Cookies a response sets are stored before the next hop is built, so the next hop sends
-  them; ``raise_for_status`` acts on the final response only.
+  them. Per-request ``cookies=`` are sent to the request's origin only: a hop to another
+  origin drops them for the rest of the chain.
+  ``raise_for_status`` acts on the final response only.
 - ``max_redirects`` counts redirect responses as aiohttp does: the one that reaches it
   ends the chain with ``TooManyRedirects`` (so ``max_redirects - 1`` are followed; 0 means
   no limit), carrying the first request's ``request_info`` and every redirect seen.
@@ -181,6 +183,8 @@ async def follow(
             resp.redirect_dropped = step.dropped
             if not step.keeps_auth:
                 auth = None
+            if cookies and not redirects.same_origin(url, step.url):
+                cookies = None  # per-request cookies stay with the origin (as aiohttp)
             if not step.keeps_body:
                 body = None
             method, url, base_headers = step.method, step.url, step.headers

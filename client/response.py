@@ -17,7 +17,7 @@ import json as _json
 import re
 import weakref
 from collections.abc import Callable, Generator, Sequence
-from http.cookies import CookieError, SimpleCookie
+from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
@@ -267,12 +267,12 @@ class ClientResponse:
     def cookies(self) -> SimpleCookie:
         """The cookies set by this response only (the jar keeps them all)."""
         if self._cookies is None:
+            from .cookieparse import parse_set_cookie_headers
+
             jar = SimpleCookie()
-            for value in self._headers.getall("Set-Cookie", ()):
-                try:
-                    jar.load(value)
-                except CookieError:
-                    continue  # a malformed cookie is ignored, as browsers do
+            # The jar's parser: reserved words ("path", "secure") are names too, and a
+            # malformed field is ignored, as browsers do.
+            jar.update(parse_set_cookie_headers(self._headers.getall("Set-Cookie", ())))
             self._cookies = jar
         return self._cookies
 

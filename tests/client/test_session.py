@@ -8,6 +8,7 @@ import contextlib
 import socket
 import ssl
 from collections.abc import AsyncIterator, Iterator
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -685,6 +686,85 @@ async def test_per_request_cookies(server: KeepAliveServer) -> None:
     async with client.ClientSession() as session:
         document = await echo(session, "GET", server.url + "/echo", cookies={"k": "v", "a": "b"})
     assert document["headers"]["Cookie"] == "k=v; a=b"
+
+
+async def test_per_request_cookie_morsels_keep_their_name_and_attributes(
+    server: KeepAliveServer,
+) -> None:
+    loaded = SimpleCookie('real="a b"')
+    secure = SimpleCookie("token=t; Secure")
+    elsewhere = SimpleCookie("far=1; Domain=example.com")
+    cookies = {"alias": loaded["real"], "token": secure["token"], "far": elsewhere["far"]}
+    async with client.ClientSession() as session:
+        document = await echo(session, "GET", server.url + "/echo", cookies=cookies)
+        trusted = client.CookieJar(treat_as_secure_origin=server.url)
+    # A Morsel goes under its own name, as received; Secure stays off plain http, a
+    # Domain that is not this host's keeps it off this host (aiohttp's rules).
+    assert document["headers"]["Cookie"] == 'real="a b"'
+    async with client.ClientSession(cookie_jar=trusted) as session:
+        document = await echo(session, "GET", server.url + "/echo", cookies=cookies)
+    assert document["headers"]["Cookie"] == 'real="a b"; token=t'
+
+
+async def test_per_request_cookies_use_the_jars_quoting(server: KeepAliveServer) -> None:
+    jar = client.CookieJar(quote_cookie=False)
+    async with client.ClientSession(cookie_jar=jar) as session:
+        await session.get(server.url + "/set-cookie?name=jar")
+        document = await echo(
+            session, "GET", server.url + "/echo", cookies={"name": "val=foobar", "x": "1"}
+        )
+    assert document["headers"]["Cookie"] == "name=val=foobar; x=1"  # replaces the jar's
+
+
+async def test_per_request_cookies_stay_with_the_origin_across_redirects(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    first, other = await keepalive_server(), await keepalive_server()
+    cookies = {"k": "v"}
+    async with client.ClientSession() as session:
+        same = await echo(session, "GET", first.url + "/redirect?to=/echo", cookies=cookies)
+        away = f"{first.url}/redirect?to={other.url}/redirect%3Fto%3D{first.url}/echo"
+        back = await echo(session, "GET", away, cookies=cookies)
+        crossed = await echo(
+            session, "GET", f"{first.url}/redirect?to={other.url}/echo", cookies=cookies
+        )
+    assert same["headers"]["Cookie"] == "k=v"
+    assert "Cookie" not in crossed["headers"]
+    assert "Cookie" not in back["headers"]  # dropped for the rest of the chain
+    assert [target for _, _, target in other.log] == [
+        "/redirect?to=" + first.url + "/echo",
+        "/echo",
+    ]
+
+
+async def test_a_custom_jar_is_asked_for_every_request(server: KeepAliveServer) -> None:
+    asked: list[str] = []
+
+    class Recording(client.DummyCookieJar):
+        def filter_cookies(self, request_url: Any = None) -> Any:
+            asked.append(str(request_url))
+            return super().filter_cookies(request_url)
+
+    async with client.ClientSession(cookie_jar=Recording()) as session:
+        await echo(session, "GET", server.url + "/echo")
+    assert asked == [server.url + "/echo"]
+
+
+async def test_response_cookies_accept_reserved_words_as_names(
+    raw_server: RawServerFactory,
+) -> None:
+    server = await raw_server(
+        [
+            b"HTTP/1.1 200 OK\r\nSet-Cookie: path=unquoted\r\n"
+            b'Set-Cookie: secure="quoted"\r\nSet-Cookie: bad name=1\r\n'
+            b"Content-Length: 0\r\n\r\n"
+        ]
+    )
+    async with client.ClientSession() as session, session.get(server.url + "/") as resp:
+        assert {name: m.value for name, m in resp.cookies.items()} == {
+            "path": "unquoted",
+            "secure": "quoted",
+        }
 
 
 async def test_tls_verified_with_context_and_refused_without(
