@@ -190,6 +190,7 @@ def _parse_head(fields: Sequence[Field], method: str, max_headers: int) -> Respo
         chunked=False,
         content_length=length,
         upgraded=False,
+        transfer_coding="",  # HTTP/2 has no transfer codings (RFC 9113 §8.2.2)
     )
 
 
