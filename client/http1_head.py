@@ -82,7 +82,9 @@ class ResponseHead(NamedTuple):
     chunked: bool
     content_length: int | None
     upgraded: bool
-    transfer_coding: str  # codings to undo besides chunked, in the order applied; "" none
+    # Transfer codings to undo besides chunked, in the order applied; "" for none (always
+    # for HTTP/2, which has no transfer codings).
+    transfer_coding: str = ""
 
 
 def find_head_end(data: bytes, start: int) -> tuple[int, int]:
