@@ -54,6 +54,7 @@ class SessionState(Protocol):
     _default_auth: BasicAuth | None
     _base_origin: URL | None
     _trust_env: bool
+    _requote_redirect_url: bool
     _version: Any
     _request_class: type[ClientRequest]
     _raise_for_status: Any
@@ -179,6 +180,7 @@ async def follow(
                 base_headers,
                 body,
                 has_auth=auth is not None,
+                requote=session._requote_redirect_url,
             )
             resp.redirect_dropped = step.dropped
             if not step.keeps_auth:

@@ -88,8 +88,11 @@ def keeps_body(status: int, old_method: str, new_method: str) -> bool:
     return status != 303 and old_method.upper() == new_method.upper()
 
 
-def resolve_location(current: URL, location: str) -> URL:
+def resolve_location(current: URL, location: str, *, requote: bool = True) -> URL:
     """The absolute URL a Location field value points to from ``current``.
+
+    ``requote=False`` (the session's ``requote_redirect_url``) takes its percent-encoding
+    as sent instead of normalising it.
 
     Raises ``InvalidUrlRedirectClientError`` for an empty or unparsable location and
     ``NonHttpUrlRedirectClientError`` for any scheme other than http and https.
@@ -100,7 +103,7 @@ def resolve_location(current: URL, location: str) -> URL:
     if _CTL.search(location):
         raise InvalidUrlRedirectClientError(location, "control character in Location")
     try:
-        parsed = URL(location)
+        parsed = URL(location, encoded=not requote)
         scheme = parsed.scheme
     except ValueError as exc:
         raise InvalidUrlRedirectClientError(location, f"{_NOT_A_URL} ({exc})") from exc
@@ -112,7 +115,7 @@ def resolve_location(current: URL, location: str) -> URL:
         # "http:/ok" or "http:ok" from an http URL is a reference relative to it.
         scheme = ""
         try:
-            parsed = URL(rest)
+            parsed = URL(rest, encoded=not requote)
         except ValueError as exc:
             raise InvalidUrlRedirectClientError(location, f"{_NOT_A_URL} ({exc})") from exc
     try:
@@ -160,12 +163,13 @@ def next_hop(
     body: Payload | None,
     *,
     has_auth: bool,
+    requote: bool = True,
 ) -> NextHop:
     """The request that follows a ``status`` redirect to ``location`` from ``url``.
 
     Raises NonReplayableBodyError when the body must go again but was a one-shot stream.
     """
-    target = resolve_location(url, location)
+    target = resolve_location(url, location, requote=requote)
     new_method = redirect_method(status, method)
     keeps = keeps_body(status, method, new_method)
     if keeps and body is not None and not body.replayable:

@@ -342,3 +342,15 @@ async def test_netrc_credentials_with_trust_env(
         assert sent == "Bearer mine"  # the caller's header wins, with no conflict
     else:
         assert sent == client.BasicAuth("user", "pass").encode()
+
+
+@pytest.mark.parametrize(("requote", "path"), [(True, "/caf%C3%A9"), (False, "/caf%c3%a9")])
+async def test_requote_redirect_url(
+    raw_server: RawServerFactory, requote: bool, path: str
+) -> None:
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    server = await raw_server(lambda conn: conn_script(conn, [moved("/caf%c3%a9"), ok]))
+    async with client.ClientSession(requote_redirect_url=requote) as session:
+        async with session.get(server.url + "/start") as resp:
+            assert await resp.text() == "ok"
+    assert f"GET {path} HTTP/1.1".encode() in server.received[0]
