@@ -1,7 +1,12 @@
-"""zurl's exit codes: one per failure class, documented in ``--help`` and the README."""
+"""zurl's exit codes: one per failure class, documented in ``--help`` and the README, and
+the values that carry them (a usage error, a failure with its code and one-line message).
+
+A leaf: every layer raises or returns these, and it imports nothing of zurl's.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 
 
@@ -56,12 +61,24 @@ MEANINGS: dict[ExitCode, str] = {
 }
 
 
+class UsageError(ValueError):
+    """A mistake on the command line (exit code 2), found before any connection."""
+
+
 class ExitError(Exception):
-    """A failure that knows its exit code; ``app.run`` prints it as one line."""
+    """A failure that knows its exit code; ``cli.run.app`` prints it as one line."""
 
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Failure:
+    """How a request failed: the exit code and the one line that says so."""
+
+    code: ExitCode
+    message: str
 
 
 def status_exit_code(status: int) -> ExitCode:

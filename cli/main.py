@@ -1,6 +1,7 @@
 """The ``zurl`` console script and ``python -m cli``: the click command of cli/command/."""
 
-from cli.command.parser import PROG, command
+from cli.command.flags import PROG
+from cli.command.parser import command
 
 __all__ = ["command", "main"]
 

@@ -2,18 +2,27 @@
 
 They hold no engine objects, so rendering and reporting never import ``client``. A
 response arrives whole (``body``) or streamed: a ``ResponseMessage`` with ``streamed``
-set, its ``BodyChunk`` events, then a ``ResponseEnd``.
+set, its ``BodyChunk`` events, then a ``ResponseEnd``. A leaf: imports nothing of zurl's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from cli.output.certview import TLSDetails
+from urllib.parse import urlsplit
 
 Headers = tuple[tuple[str, str], ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TLSDetails:
+    """What one TLS handshake settled, as plain values (from ``resp.tls_info``)."""
+
+    version: str | None
+    cipher: str | None
+    alpn: str | None
+    server_hostname: str | None
+    verified: bool
+    peer_certificate: bytes | None = None  # DER, as received
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -50,7 +59,7 @@ class ResponseMessage:
     # engine drop from the next request: (name, reason), for --history.
     redirect_hop: bool = False
     dropped: tuple[tuple[str, str], ...] = ()
-    # The TLS handshake of an https:// response (cli/output/certview.py).
+    # The TLS handshake of an https:// response (shown by cli/output/certview.py).
     tls: TLSDetails | None = None
 
 
@@ -80,6 +89,14 @@ def header(headers: Headers, name: str) -> str | None:
         if key.lower() == lowered:
             return value
     return None
+
+
+def where(url: str) -> str:
+    """``host:port`` of ``url``, for messages about it (``[v6]:port`` for IPv6)."""
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    port = parts.port or (443 if parts.scheme in ("https", "wss") else 80)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def format_address(peer: object) -> str | None:

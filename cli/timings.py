@@ -1,35 +1,29 @@
-"""Per-hop phase timings from the engine's trace signals: curl's ``-w`` times, httpstat's bars.
+"""Per-hop phase timings as values: curl's ``-w`` times, httpstat's bars.
 
 Rules:
-- One ``Recorder`` per run. Its ``TraceConfig`` gives each request a ``RequestTrace`` (the
-  trace_config_ctx) holding one ``Hop`` per redirect hop: the ``perf_counter`` time of every
-  mark the signals carry, plus what they say (peer, TLS version, status, body size).
+- A request's ``RequestTrace`` (the trace_config_ctx that ``cli/run/tracing.py`` gives
+  it) holds one ``Hop`` per redirect hop: the ``perf_counter`` time of every mark the
+  engine's trace signals carry, plus what they say (peer, TLS version, status, body size).
 - A hop starts at ``request_start`` (the first) or at the previous hop's end; a new hop
   begins when a connection is asked for after the current hop's response head arrived.
 - Phases are differences of consecutive cumulative marks (as curl's time_namelookup,
   time_connect, time_appconnect, ... are), each clamped to the one before, so they are never
   negative and add up to the hop's total exactly. Small gaps (handing a new connection
   over) count towards the phase that follows them.
-- Listeners (the ``-v`` event log) see every signal as it happens.
-- Nothing here imports ``client`` at module level: only ``Recorder.config`` needs it.
+
+A leaf: no engine, no rendering; ``record`` files one signal's time on its hop.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from cli.env import Environment
-    from cli.run.app import Options
+from cli.messages import format_address
 
 # The phases in the order they happen (keys of ``Hop.phases`` and of the report's timings).
 PHASES = ("queue", "dns", "connect", "tls", "send", "wait", "transfer")
-# One per received chunk and nothing to time: left unsubscribed, so a traced download of
-# a large body costs no handler call per chunk.
-UNUSED_SIGNALS = frozenset({"on_response_chunk_received"})
 LABELS = {
     "queue": "queue wait",
     "dns": "DNS lookup",
@@ -143,10 +137,7 @@ class RequestTrace:
         return hop
 
 
-Listener = Callable[[RequestTrace, str, Any], None]
-
-
-def _record(ctx: RequestTrace, name: str, params: Any, now: float) -> None:
+def record(ctx: RequestTrace, name: str, params: Any, now: float) -> None:
     """Put one signal's time and details on the hop it belongs to."""
     if name == "request_start":
         ctx.hops.append(Hop(start=now, method=params.method, url=str(params.url)))
@@ -200,54 +191,8 @@ def _record(ctx: RequestTrace, name: str, params: Any, now: float) -> None:
         hop.end = hop.end or now
 
 
-class Recorder:
-    """Collects a ``RequestTrace`` per request of a run, in the order requests started."""
-
-    def __init__(self) -> None:
-        self.requests: list[RequestTrace] = []
-        self.listeners: list[Listener] = []
-
-    def _context(self, trace_request_ctx: Any = None) -> RequestTrace:
-        ctx = RequestTrace(label=trace_request_ctx)
-        self.requests.append(ctx)
-        return ctx
-
-    def find(self, label: Any) -> RequestTrace | None:
-        """The trace of the request started with ``trace_request_ctx=label``."""
-        return next((r for r in self.requests if r.label == label), None)
-
-    def config(self) -> Any:
-        """A ``client.TraceConfig`` feeding this recorder (imports the engine)."""
-        import client
-        from client.tracing import SIGNALS
-
-        config = client.TraceConfig(trace_config_ctx_factory=self._context)
-        for signal in SIGNALS:
-            if signal not in UNUSED_SIGNALS:
-                getattr(config, signal).append(self._handler(signal.removeprefix("on_")))
-        return config
-
-    def _handler(self, name: str) -> Callable[[Any, RequestTrace, Any], Any]:
-        listeners = self.listeners
-
-        async def handler(session: Any, ctx: RequestTrace, params: Any) -> None:
-            _record(ctx, name, params, time.perf_counter())
-            for listener in listeners:
-                listener(ctx, name, params)
-
-        return handler
-
-
 def milliseconds(seconds: float) -> float:
     return round(seconds * 1000, 3)
-
-
-def format_peer(peer: Any) -> str | None:
-    """``(ip, port, ...)`` → ``ip:port`` / ``[v6]:port``; a socket path as is."""
-    if isinstance(peer, tuple) and len(peer) >= 2:
-        host = str(peer[0])
-        return f"[{host}]:{peer[1]}" if ":" in host else f"{host}:{peer[1]}"
-    return str(peer) if peer else None
 
 
 def report_timings(trace: RequestTrace | None) -> list[dict[str, Any]]:
@@ -260,53 +205,8 @@ def report_timings(trace: RequestTrace | None) -> list[dict[str, Any]]:
         entry.update({name: milliseconds(value) for name, value in hop.phases().items()})
         entry["reused_connection"] = hop.reused
         entry["dns_cache_hit"] = hop.dns_cache_hit
-        entry["remote_address"] = format_peer(hop.peer)
+        entry["remote_address"] = format_address(hop.peer)
         if hop.tls_version is not None:
             entry["tls_version"] = hop.tls_version
         out.append(entry)
     return out
-
-
-class Tracing:
-    """What one run asked of the trace signals: ``--trace``, ``-v``'s log, report timings.
-
-    With none of them ``configs`` is empty and the engine's tracing stays off (and unloaded).
-    """
-
-    def __init__(
-        self, env: Environment, opts: Options, *, reporting: bool, numbered: bool = False
-    ) -> None:
-        self.env = env
-        self.opts = opts
-        self.recorder: Recorder | None = None
-        self.configs: tuple[Any, ...] = ()
-        if opts.trace or opts.verbose or reporting or numbered:
-            self.recorder = Recorder()
-            self.configs = (self.recorder.config(),)
-        if opts.verbose and self.recorder is not None:
-            from cli.output.eventlog import EventLog
-
-            log = EventLog(env.stderr, show_secrets=opts.show_secrets, numbered=numbered)
-            self.recorder.listeners.append(log)
-
-    def trace(self, label: Any = None) -> RequestTrace | None:
-        if self.recorder is None:
-            return None
-        if label is None:
-            return self.recorder.requests[0] if self.recorder.requests else None
-        return self.recorder.find(label)
-
-    def timings(self, label: Any = None) -> list[dict[str, Any]]:
-        return report_timings(self.trace(label))
-
-    def show(self, labels: Sequence[Any] | None = None) -> None:
-        """``--trace``: the waterfall (or, for ``labels``, the per-request table) on stderr."""
-        if not self.opts.trace or self.recorder is None:
-            return
-        from cli.output.waterfall import show
-
-        traces = [self.trace(label) for label in labels] if labels is not None else [self.trace()]
-        found = [t for t in traces if t is not None]
-        if found:
-            color = self.env.stderr_isatty and self.env.colors != "none"
-            show(self.env.stderr, found, color=color, width=self.env.columns, table=bool(labels))

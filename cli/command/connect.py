@@ -1,13 +1,12 @@
-"""Connection flags → one ``ConnectPlan`` → the engine's connector and resolver.
+"""Connection flags → one ``ConnectPlan`` (``--limit``, ``--limit-per-host``,
+``--unix-socket``, ``--resolve``, ``--dns-server``, ``--dns-ttl``, ``--no-dns-cache``,
+``-4``/``-6``, ``--local-addr``); cli/run/session.py builds the connector from it.
 
 Rules:
-- ``plan`` checks every flag before any connection is made: a bad ``--resolve`` entry, a
-  nameserver that is not an IP, ``-4`` with ``-6`` or a missing DNS library is a usage
-  error (exit 2) naming the flag.
-- ``client`` is imported only by ``connector`` (inside the event loop, which the engine's
-  connectors need) and by the checks of the flags that were given.
-- ``--resolve`` keeps the URL's host for SNI, certificate checks and the Host header: the
-  override only changes the address dialled (``StaticResolver``), as with curl.
+- ``connect_plan`` checks every flag before any connection is made: a bad ``--resolve``
+  entry, a nameserver that is not an IP, ``-4`` with ``-6`` or a missing DNS library is a
+  usage error (exit 2) naming the flag.
+- ``client`` is imported only by the checks of the flags that were given.
 """
 
 from __future__ import annotations
@@ -15,33 +14,15 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import socket
-from typing import TYPE_CHECKING, Any
 
-from cli.request.spec import UsageError
-
-if TYPE_CHECKING:
-    import client
-    from cli.run.app import Options
+from cli.command.options import Options
+from cli.exitcodes import UsageError
+from cli.run.plans import ConnectPlan
 
 DNS_EXTRA = 'pip install "zurl[dns]"'
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ConnectPlan:
-    """How to open connections; ``None`` fields keep the engine's defaults."""
-
-    limit: int | None = None
-    limit_per_host: int | None = None
-    unix_socket: str | None = None
-    resolve: tuple[str, ...] = ()
-    dns_servers: tuple[str, ...] = ()
-    dns_ttl: float | None = None
-    dns_cache: bool = True
-    family: int = 0  # socket.AF_UNSPEC: whatever the name resolves to
-    local_addr: str | None = None
-
-
-def plan(opts: Options) -> ConnectPlan | None:
+def connect_plan(opts: Options) -> ConnectPlan | None:
     """The plan for these options, or None when no connection flag was given."""
     result = ConnectPlan(
         limit=opts.limit,
@@ -57,6 +38,8 @@ def plan(opts: Options) -> ConnectPlan | None:
     if result == ConnectPlan():
         return None
     check(result)
+    if result.local_addr is not None:
+        result = dataclasses.replace(result, local_addr=_local_address(result.local_addr))
     return result
 
 
@@ -110,61 +93,10 @@ def _require_dns_library() -> None:
         raise UsageError(f"--dns-server needs the dnspython package: {DNS_EXTRA}") from None
 
 
-def _local_address(text: str) -> tuple[str, int]:
+def _local_address(text: str) -> str:
     """``ADDR`` (an IP of this machine; brackets allowed for IPv6) as a bind address."""
     bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
     try:
-        return str(ipaddress.ip_address(bare)), 0
+        return str(ipaddress.ip_address(bare))
     except ValueError:
         raise UsageError(f"--local-addr {text!r}: not an IP address") from None
-
-
-def overrides(entries: tuple[str, ...]) -> dict[tuple[str, int], list[str]]:
-    """``--resolve`` entries as ``StaticResolver``'s table; later entries add addresses."""
-    from client.resolver import parse_resolve_option
-
-    table: dict[tuple[str, int], list[str]] = {}
-    for entry in entries:
-        key, addrs = parse_resolve_option(entry)
-        table.setdefault(key, []).extend(addrs)
-    return table
-
-
-def resolver(p: ConnectPlan) -> client.AbstractResolver | None:
-    """The resolver the flags ask for, or None for the engine's default (getaddrinfo)."""
-    import client
-
-    base: client.AbstractResolver | None = None
-    if p.dns_servers:
-        try:
-            base = client.AsyncResolver(nameservers=list(p.dns_servers))
-        except RuntimeError as exc:  # dnspython vanished between plan and run
-            raise UsageError(f"--dns-server: {exc}") from None
-    if p.resolve:
-        return client.StaticResolver(overrides(p.resolve), fallback=base)
-    return base
-
-
-def connector(p: ConnectPlan, **extra: Any) -> client.BaseConnector:
-    """A new connector for ``p``; ``extra`` passes other TCPConnector options (ssl=...).
-
-    Must be called inside the running event loop. The session that receives it owns it.
-    """
-    import client
-
-    limits: dict[str, Any] = {}
-    if p.limit is not None:
-        limits["limit"] = p.limit
-    if p.limit_per_host is not None:
-        limits["limit_per_host"] = p.limit_per_host
-    if p.unix_socket is not None:
-        return client.UnixConnector(p.unix_socket, **limits)
-    options: dict[str, Any] = {**limits, "use_dns_cache": p.dns_cache, "family": p.family}
-    if p.dns_ttl is not None:
-        options["ttl_dns_cache"] = p.dns_ttl
-    if p.local_addr is not None:
-        options["local_addr"] = _local_address(p.local_addr)
-    chosen = resolver(p)
-    if chosen is not None:
-        options["resolver"] = chosen
-    return client.TCPConnector(**options, **extra)

@@ -1,5 +1,6 @@
-"""``--proxy``, ``--proxy-auth``, ``--proxy-header``, ``--no-proxy``, ``--no-env``: which
-proxy a run uses, and a masked account of that choice for ``-v`` and ``--report``.
+"""``--proxy``, ``--proxy-auth``, ``--proxy-header``, ``--no-proxy``, ``--no-env`` → the
+``ProxyPlan``: which proxy a run uses, with a masked account of that choice for ``-v`` and
+``--report`` (cli/run/plans.py).
 
 Rules (curl's and httpie's):
 - ``--proxy URL`` wins over the environment; a URL without a scheme means http://.
@@ -16,59 +17,13 @@ Rules (curl's and httpie's):
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from typing import TYPE_CHECKING, Any
 
-from cli.request.spec import UsageError
-
-if TYPE_CHECKING:
-    from cli.run.app import Options
+from cli.command.options import Options
+from cli.exitcodes import UsageError
+from cli.run.plans import ProxyPlan
 
 _ENV_NAMES = ("http_proxy", "https_proxy", "ws_proxy", "wss_proxy", "all_proxy")
-MASK = "****"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ProxyPlan:
-    """The proxy for this run (None: direct), as the engine needs it and as users see it."""
-
-    url: str | None = None  # credentials stripped
-    auth: tuple[str, str] | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    trust_env: bool = False  # the engine re-reads the environment on every hop
-    source: str = ""  # "--proxy", "HTTPS_PROXY", …
-    bypass: str | None = None  # why a configured proxy is not used
-
-    @property
-    def display(self) -> str | None:
-        """The proxy URL with the password masked."""
-        return self.shown(secrets=False)
-
-    def shown(self, *, secrets: bool) -> str | None:
-        """The proxy URL with its user and the password, masked unless ``secrets``."""
-        if self.url is None:
-            return None
-        if self.auth is None:
-            return self.url
-        scheme, _, rest = self.url.partition("://")
-        password = self.auth[1] if secrets else MASK
-        return f"{scheme}://{self.auth[0]}:{password}@{rest}"
-
-    def describe(self, *, secrets: bool = False) -> str:
-        """One line for ``-v`` (``--show-secrets`` unmasks the password)."""
-        if self.url is not None:
-            return f"proxy: {self.shown(secrets=secrets)} (from {self.source})"
-        return f"proxy: not used: {self.bypass}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report's ``"proxy"`` object."""
-        return {
-            "used": self.url is not None,
-            "url": self.display,
-            "source": self.source or None,
-            "bypass_reason": self.bypass,
-        }
 
 
 def _env_configured() -> bool:
@@ -120,7 +75,7 @@ def _explicit(value: str) -> tuple[str, tuple[str, str] | None]:
     return f"{parts.scheme.lower()}://{netloc}", auth
 
 
-def plan_from(opts: Options, url: str) -> ProxyPlan | None:
+def proxy_plan(opts: Options, url: str) -> ProxyPlan | None:
     """The proxy plan for ``url``; None when no proxy is configured at all."""
     headers = _proxy_headers(opts.proxy_header)
     auth = _split_auth(opts.proxy_auth, "--proxy-auth") if opts.proxy_auth else None
@@ -161,27 +116,3 @@ def plan_from(opts: Options, url: str) -> ProxyPlan | None:
     # The environment alone decided: let the engine decide again on each redirect hop.
     engine_env = source != "--proxy" and opts.no_proxy is None and not opts.proxy_auth
     return ProxyPlan(proxy, auth, headers, engine_env, source)
-
-
-def request_options(plan: ProxyPlan) -> dict[str, Any]:
-    """Keyword arguments for ``session.request``."""
-    import client
-
-    options: dict[str, Any] = {}
-    if plan.headers:
-        options["proxy_headers"] = dict(plan.headers)
-    if plan.url is not None and not plan.trust_env:
-        options["proxy"] = plan.url
-        if plan.auth is not None:
-            options["proxy_auth"] = client.BasicAuth(plan.auth[0], plan.auth[1])
-    return options
-
-
-def https_proxy_endpoint(plan: ProxyPlan | None) -> tuple[str, int] | None:
-    """(host, port) of an https:// proxy: its own TLS handshake is not the target's."""
-    if plan is None or plan.url is None or not plan.url.startswith("https://"):
-        return None
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(plan.url)
-    return parts.hostname or "", parts.port or 443

@@ -1,32 +1,21 @@
 """``--show-cert``: the server's certificate as a rich panel on stderr, and the ``"tls"``
 object of ``--report``.
 
-Never imports ``client``: it renders plain values (``TLSDetails``, which the exchange fills
-from ``resp.tls_info``, and the certificate summary dict of ``CertificateInfo.to_dict()``).
-rich is imported only when a panel is drawn.
+Never imports ``client``: it renders plain values (``cli.messages.TLSDetails``, which the
+exchange fills from ``resp.tls_info``, and the certificate summary dict of
+``CertificateInfo.to_dict()``). rich is imported only when a panel is drawn.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
-import io
 from typing import TYPE_CHECKING, Any, BinaryIO
+
+from cli.messages import TLSDetails
+from cli.output.console import console_for
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class TLSDetails:
-    """What one TLS handshake settled, as plain values."""
-
-    version: str | None
-    cipher: str | None
-    alpn: str | None
-    server_hostname: str | None
-    verified: bool
-    peer_certificate: bytes | None = None  # DER, as received
 
 
 def tls_record(details: TLSDetails | None, certificate: dict[str, Any] | None) -> dict[str, Any]:
@@ -121,19 +110,6 @@ def show(
     columns: int = 80,
 ) -> None:
     """Print ``renderable`` on ``stream`` (stderr): colours only on a terminal."""
-    from rich.console import Console
-
-    wrapper = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", write_through=True)
-    try:
-        console = Console(
-            file=wrapper,
-            force_terminal=isatty,
-            no_color=not isatty,
-            # Piped, nothing may fold a fingerprint: room for the longest row.
-            width=columns if isatty else 200,
-            highlight=False,
-        )
+    # Piped, nothing may fold a fingerprint: room for the longest row.
+    with console_for(stream, color=isatty, width=columns if isatty else 200) as console:
         console.print(renderable, soft_wrap=True)  # long pin lines are never cut
-        wrapper.flush()
-    finally:
-        wrapper.detach()  # the stream is the process's stderr: keep it open

@@ -10,7 +10,8 @@ Rules:
 - Downloads ask for ``Accept-Encoding: identity`` (as httpie does): byte ranges then count
   the file's own bytes, and the size shown is the size saved. Should a server compress
   anyway, the decoded size is not capped (the engine's bomb limit is for bodies held in
-  memory; a file may legitimately be large): ``RequestSpec.download`` lifts it.
+  memory; a file may legitimately be large): the run's session plan lifts it. The request
+  headers a download needs are added by ``cli/request/body_options.py``.
 - Only a 2xx body is saved; a 3xx/4xx/5xx leaves no file and exits 3/4/5.
 - This sink is a ``Renderer``: heads still go to the normal renderer (headers on a
   terminal), so every other option (-v, --report, redirects) works as for any request.
@@ -25,9 +26,8 @@ import stat
 from typing import TYPE_CHECKING, BinaryIO
 
 from cli.env import Environment
-from cli.exitcodes import ExitCode, ExitError, status_exit_code
+from cli.exitcodes import ExitCode, ExitError, UsageError, status_exit_code
 from cli.messages import Message, ResponseEnd, ResponseMessage, header
-from cli.request.spec import RequestSpec, UsageError
 
 if TYPE_CHECKING:
     from cli.output.plain import Renderer
@@ -41,7 +41,7 @@ class DownloadError(ExitError):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Plan:
+class DownloadPlan:
     output: str | None  # None: name it from the response; "-": standard output
     resume: bool = False
     overwrite: bool = False
@@ -71,18 +71,18 @@ class Plan:
 
 def make_plan(
     *, download: bool, output: str | None, resume: bool, overwrite: bool, quiet: bool
-) -> Plan | None:
+) -> DownloadPlan | None:
     """The download asked for on the command line, or None for a normal request."""
     if not download and output is None:
         for flag, given in (("--continue", resume), ("--overwrite", overwrite)):
             if given:
                 raise UsageError(f"{flag} needs --download or --output FILE")
         return None
-    if resume and (output in (None, "-") or Plan(output).direct):
+    if resume and (output in (None, "-") or DownloadPlan(output).direct):
         raise UsageError("--continue needs --output FILE: the file whose .part to resume")
     if output == "":
         raise UsageError("--output needs a file name ('-' for standard output)")
-    return Plan(output, resume, overwrite, quiet)
+    return DownloadPlan(output, resume, overwrite, quiet)
 
 
 def _size(path: str) -> int:
@@ -92,26 +92,18 @@ def _size(path: str) -> int:
         return 0
 
 
-def prepare(spec: RequestSpec, plan: Plan) -> RequestSpec:
-    """The request a download sends: identity encoding, a Range when resuming."""
-    names = {k.lower() for k, _ in spec.headers}
-    headers = list(spec.headers)
-    if "accept-encoding" not in names:
-        headers.append(("Accept-Encoding", "identity"))
-    if plan.output not in (None, "-"):
-        assert plan.output is not None
-        offset = _size(plan.part) if plan.resume and plan.part is not None else 0
-        if os.path.lexists(plan.output) and not plan.overwrite and not plan.direct:
-            hint = "it is complete; " if plan.resume else ""
-            raise DownloadError(
-                ExitCode.FILE,
-                f"{plan.output!r} exists ({hint}--overwrite replaces it)",
-            )
-        if offset:
-            if "range" in names:
-                raise UsageError("--continue sets the Range header itself; drop the Range item")
-            headers.append(("Range", f"bytes={offset}-"))
-    return dataclasses.replace(spec, headers=tuple(headers), download=True)
+def preflight(plan: DownloadPlan) -> int:
+    """Before any connection: refuse to replace a file; the byte to resume from (0: none)."""
+    if plan.output in (None, "-"):
+        return 0
+    assert plan.output is not None
+    offset = _size(plan.part) if plan.resume and plan.part is not None else 0
+    if os.path.lexists(plan.output) and not plan.overwrite and not plan.direct:
+        hint = "it is complete; " if plan.resume else ""
+        raise DownloadError(
+            ExitCode.FILE, f"{plan.output!r} exists ({hint}--overwrite replaces it)"
+        )
+    return offset
 
 
 def content_range(value: str | None) -> tuple[int | None, int | None] | None:
@@ -129,7 +121,7 @@ def content_range(value: str | None) -> tuple[int | None, int | None] | None:
 class DownloadSink:
     """A renderer that saves the final response's body and hands heads to ``heads``."""
 
-    def __init__(self, env: Environment, plan: Plan, heads: Renderer) -> None:
+    def __init__(self, env: Environment, plan: DownloadPlan, heads: Renderer) -> None:
         self._env = env
         self._plan = plan
         self._heads = heads

@@ -2,53 +2,21 @@
 
 Lines start with ``*`` (an event), ``>`` (a request line or header as sent) or ``<`` (the
 response's status line); in multi-URL mode each line is prefixed with ``[N]``, the
-request's number. Credentials are masked unless ``--show-secrets``: Authorization and
-Proxy-Authorization keep only their scheme, cookie values and API-key-like headers are
-hidden, and a URL's password is replaced.
+request's number. Credentials are masked (cli/masking.py) unless ``--show-secrets``.
 """
 
 from __future__ import annotations
 
 from typing import Any, BinaryIO
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from cli.timings import RequestTrace, format_peer, milliseconds
-
-MASK = "****"
-_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
-_COOKIE_HEADERS = frozenset({"cookie", "set-cookie"})
-# Header names that by convention carry a secret as their whole value.
-_SECRET_WORDS = ("token", "secret", "api-key", "apikey", "password", "session")
-
-
-def mask_header(name: str, value: str) -> str:
-    lowered = name.lower()
-    if lowered in _CREDENTIAL_HEADERS:
-        scheme, _, rest = value.partition(" ")
-        return f"{scheme} {MASK}" if rest else MASK
-    if lowered in _COOKIE_HEADERS:
-        pairs = []
-        for pair in value.split(";"):
-            key, eq, _ = pair.strip().partition("=")
-            pairs.append(f"{key}={MASK}" if eq else key)
-        return "; ".join(pairs)
-    if any(word in lowered for word in _SECRET_WORDS):
-        return MASK
-    return value
-
-
-def mask_url(url: str) -> str:
-    """``http://user:pass@host/`` → ``http://user:****@host/``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rpartition("@")
-    user = netloc[0].partition(":")[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{netloc[2]}"))
+from cli.masking import mask_header, mask_url
+from cli.messages import format_address
+from cli.timings import RequestTrace, milliseconds
 
 
 class EventLog:
-    """A ``timings.Recorder`` listener that writes one line per event as it happens."""
+    """A listener of ``cli.run.tracing.Recorder``: one line per event as it happens."""
 
     def __init__(self, stream: BinaryIO, *, show_secrets: bool = False, numbered: bool = False):
         self._stream = stream
@@ -65,7 +33,7 @@ class EventLog:
         self._stream.flush()
 
     def _url(self, url: Any) -> str:
-        return str(url) if self._show_secrets else mask_url(str(url))
+        return mask_url(str(url), show=self._show_secrets)
 
     def _lines(self, ctx: RequestTrace, name: str, params: Any) -> list[str]:
         hop = ctx.hop
@@ -82,7 +50,7 @@ class EventLog:
             return [f"* Connecting to {params.host} port {params.port}"]
         if name == "tcp_connect_end":
             peer = params.peername
-            address = str(peer[0]) if isinstance(peer, tuple) and peer else format_peer(peer)
+            address = str(peer[0]) if isinstance(peer, tuple) and peer else format_address(peer)
             return [f"* Connected to {params.host} ({address or '?'}) port {params.port}"]
         if name == "tls_handshake_start":
             return [f"* TLS handshake, server name {params.server_hostname}"]

@@ -7,25 +7,21 @@ engine records the headers it dropped on each redirect (``resp.redirect_dropped`
 consecutive hops really sent adds what the jar stopped matching (a cookie set for the old
 origin). Cookie values are never shown, only names.
 
-The table and the records are built from ``cli.messages`` values; only ``HopClock`` (a
-trace config that times the hops) touches ``client``, and only with ``--follow``.
-rich is imported only when the table is drawn.
+The table and the records are built from ``cli.messages`` values (the hops' times come
+from ``cli/run/tracing.py``'s hop clock); rich is imported only when the table is drawn.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from cli.messages import RequestMessage, ResponseMessage, header
+from cli.messages import where as where_of
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
-
-    import client
 
 Hop = tuple[RequestMessage, ResponseMessage]
 # What the history reports: credentials and cookies (Host is always recomputed).
@@ -61,13 +57,6 @@ class HopRow:
     dropped: tuple[Dropped, ...]
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 def cookie_names(headers: Sequence[tuple[str, str]]) -> list[str]:
     """The cookie names of every Cookie header, in order, without their values."""
     names: list[str] = []
@@ -95,7 +84,7 @@ def dropped_between(
             gone = []
         else:
             out.append(Dropped(name, reason))
-    where = _origin(nxt.url)
+    where = where_of(nxt.url)
     for name in ("Authorization", "Proxy-Authorization"):
         if (
             name.lower() not in recorded
@@ -167,36 +156,3 @@ def table(rows: Sequence[HopRow], final_note: str = "") -> RenderableType:
     if final_note:
         grid.caption = final_note
     return grid
-
-
-# Seconds of each followed redirect, by id() of its response, until the exchange reads it
-# (a process-wide table, so a session shared by many requests times them all).
-_HOP_SECONDS: dict[int, float] = {}
-
-
-def hop_seconds(response: object) -> float:
-    """The time of a redirect hop ``response`` (0.0 when it was not timed). An entry is
-    written by every redirect signal, so one left by a collected response is overwritten
-    before its id() can be read again."""
-    return _HOP_SECONDS.get(id(response), 0.0)
-
-
-def hop_trace_config() -> client.TraceConfig:
-    """Times each hop from trace signals: request start, then each redirect (after that
-    hop's response head); a trace context is private to one request."""
-    import client
-
-    async def start(session: object, ctx: Any, params: object) -> None:
-        ctx.zurl_hop_mark = time.perf_counter()
-
-    async def redirect(
-        session: object, ctx: Any, params: client.TraceRequestRedirectParams
-    ) -> None:
-        now = time.perf_counter()
-        _HOP_SECONDS[id(params.response)] = now - getattr(ctx, "zurl_hop_mark", now)
-        ctx.zurl_hop_mark = now
-
-    config = client.TraceConfig()
-    config.on_request_start.append(start)
-    config.on_request_redirect.append(redirect)
-    return config

@@ -1,123 +1,19 @@
-"""What to show and the plain (uncoloured) renderer; the rich one lives in ``render``.
+"""The plain (uncoloured) renderer and the renderer protocol; the rich one is ``styled``.
 
 Rules:
-- Output is a sequence of blocks (a head, a body, a meta block) separated by one blank
-  line. A lone body block written to a pipe gets nothing added: ``zurl URL > f`` stores
-  exactly the response body.
+- Blocks are separated by one blank line. A lone body block written to a pipe gets
+  nothing added: ``zurl URL > f`` stores exactly the response body.
 - rich is imported only when colours are on (see ``make_renderer``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import BinaryIO, Literal, Protocol
+from typing import BinaryIO, Protocol
 
-from cli.messages import (
-    BodyChunk,
-    Event,
-    Message,
-    RequestMessage,
-    ResponseEnd,
-    ResponseMessage,
-    header,
-)
+from cli.messages import BodyChunk, Event, Message, ResponseEnd, ResponseMessage
 from cli.output.formatting import BINARY_NOTE, decode_body, format_body, head_text, meta_text
-
-PRINT_LETTERS = "HBhbm"
-Block = Literal["head", "body", "meta"]
-
-
-class OutputError(ValueError):
-    """A bad output option (a usage error)."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class OutputSpec:
-    """Which parts to print and how: httpie's ``--print`` letters plus styling."""
-
-    parts: str
-    colors: bool
-    format: bool
-    style: str = "ansi_dark"
-    raw_headers: bool = False
-    terminal: bool = False
-
-
-def choose_output(
-    *,
-    print_letters: str | None,
-    headers: bool,
-    body: bool,
-    verbose: bool,
-    quiet: bool,
-    pretty: str | None,
-    style: str,
-    raw_headers: bool,
-    stdout_isatty: bool,
-    offline: bool,
-    colors_allowed: bool = True,
-) -> OutputSpec:
-    """Resolve the output flags with httpie's precedence: -p, then -v, then -h/-b."""
-    if print_letters is not None:
-        bad = sorted(set(print_letters) - set(PRINT_LETTERS))
-        if bad or not print_letters:
-            raise OutputError(
-                f"--print takes letters from {PRINT_LETTERS!r}, not {print_letters!r}"
-            )
-        parts = print_letters
-    elif quiet:
-        parts = ""
-    elif verbose:
-        parts = "HBhb"
-    elif headers or body:
-        parts = ("h" if headers else "") + ("b" if body else "")
-    else:
-        parts = "hb" if stdout_isatty else "b"
-    if offline:
-        # Nothing is received: the parts asked for apply to the request (httpie shows HB).
-        asked = print_letters is not None or headers or body or verbose
-        parts = "".join(dict.fromkeys(ch.upper() for ch in parts if ch in "HBhb"))
-        if not asked and not quiet:
-            parts = "HB"
-    if pretty is None:
-        pretty = "all" if stdout_isatty else "none"
-    return OutputSpec(
-        parts=parts,
-        colors=pretty in ("all", "colors") and colors_allowed,
-        format=pretty in ("all", "format"),
-        style=style,
-        raw_headers=raw_headers,
-        terminal=stdout_isatty,
-    )
-
-
-def blocks_for(msg: Message, parts: str) -> list[Block]:
-    """The blocks of ``msg`` that ``parts`` asks for, in display order.
-
-    For a streamed response only the head: its body and meta follow its ResponseEnd.
-    """
-    if isinstance(msg, RequestMessage):
-        wanted: list[Block] = []
-        if "H" in parts:
-            wanted.append("head")
-        if "B" in parts and msg.body:
-            wanted.append("body")
-        return wanted
-    wanted = []
-    if "h" in parts:
-        wanted.append("head")
-    if msg.streamed:
-        return wanted
-    if "b" in parts and msg.body:
-        wanted.append("body")
-    if "m" in parts:
-        wanted.append("meta")
-    return wanted
-
-
-def body_of(msg: Message) -> tuple[bytes, str]:
-    """The body and its Content-Type ('' when there is none)."""
-    return msg.body or b"", header(msg.headers, "Content-Type") or ""
+from cli.output.parts import Block, OutputSpec, blocks_for, body_of
 
 
 class Renderer(Protocol):

@@ -1,8 +1,10 @@
-"""The download progress bar on stderr: size, speed, ETA. Only ever on a terminal.
+"""Progress bars on stderr, only ever on a terminal: a download's (size, speed, ETA) and a
+multi-request run's (requests done).
 
 rich is imported here and nowhere on the download path otherwise, so a piped or
-scripted download never loads it. The bar is redrawn by the caller at most ten times a
-second (no refresh thread): chunks arrive on the event loop, which drives the drawing.
+scripted download never loads it. Bars are redrawn by the caller (no refresh thread):
+chunks and finished requests arrive on the event loop, which drives the drawing; a
+download's bar at most ten times a second.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
@@ -65,4 +69,44 @@ class ProgressBar:
         self._progress.refresh()
         self._progress.stop()
         # Hand stderr back un-closed: it is the process's.
+        self._wrapper.detach()
+
+
+class RequestsProgress:
+    """A multi-request run's bar, advanced as requests finish."""
+
+    def __init__(self, env: Environment, total: int) -> None:
+        self._wrapper = io.TextIOWrapper(env.stderr, encoding="utf-8", write_through=True)
+        console = Console(file=self._wrapper, force_terminal=True, width=env.columns or 80)
+        self._progress = Progress(
+            "requests",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            auto_refresh=False,
+            transient=True,
+        )
+        self._task = self._progress.add_task("requests", total=total)
+        self._stopped = False
+        self._done = self._fired = 0
+        self._progress.start()
+        self._progress.refresh()
+
+    def advance(self, _task: object = None) -> None:
+        self._fired += 1  # once per finished request
+        self.at_least(self._fired)
+
+    def at_least(self, done: int) -> None:
+        """Show ``done`` finished requests (callbacks and the in-order loop both report)."""
+        if self._stopped or done <= self._done:  # stopped: a request cancelled at the end
+            return
+        self._done = done
+        self._progress.update(self._task, completed=done)
+        self._progress.refresh()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._progress.stop()
+        self._wrapper.flush()
         self._wrapper.detach()

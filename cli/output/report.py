@@ -1,18 +1,18 @@
 """``--report``: one JSON object per request, the machine-readable view of an exchange.
 
-Later options add keys in ``record`` (timings, certificate); a key is never renamed.
+Later options add keys in ``record`` (timings, certificate); a key is never renamed. The
+values come from ``cli.messages`` and plain dicts: the run layer reads the engine.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
+from cli.exitcodes import Failure
 from cli.messages import Headers, RequestMessage, ResponseMessage
+from cli.output.certview import tls_record
 from cli.output.history import report_hops
-
-if TYPE_CHECKING:
-    from cli.run.failures import Failure
 
 
 def headers_object(headers: Headers) -> dict[str, str | list[str]]:
@@ -32,8 +32,10 @@ def record(
     response: ResponseMessage,
     hops: list[tuple[RequestMessage, ResponseMessage]] | None = None,
     body_size: int | None = None,
+    certificate: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The report of one request; ``body_size`` for a body that was streamed, not kept."""
+    """The report of one request; ``body_size`` for a body that was streamed, not kept;
+    ``certificate``: the summary of the final response's certificate (https://)."""
     return {
         "method": request.method,
         "url": request.url,
@@ -47,19 +49,8 @@ def record(
         "reused_connection": response.reused_connection,
         # Per hop: method, url, status, elapsed, dropped (cli/output/history.py).
         "redirects": report_hops([*(hops or []), (request, response)]),
-        "tls": _tls(response),
+        "tls": None if response.tls is None else tls_record(response.tls, certificate),
     }
-
-
-def _tls(response: ResponseMessage) -> dict[str, Any] | None:
-    """Version, cipher, ALPN and the certificate summary of an https:// response."""
-    if response.tls is None:
-        return None
-    from cli.command.tls import certificate_summary
-    from cli.output.certview import tls_record
-
-    der = response.tls.peer_certificate
-    return tls_record(response.tls, certificate_summary(der) if der else None)
 
 
 def failure_record(method: str, url: str, failure: Failure) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from typing import BinaryIO
 
 from cli.messages import Message, ResponseEnd, ResponseMessage, header
 from cli.output.formatting import BINARY_NOTE, charset_of
-from cli.output.plain import OutputSpec, Renderer, blocks_for
+from cli.output.parts import OutputSpec, blocks_for
+from cli.output.plain import Renderer
 
 EVENT_STREAM = "text/event-stream"
 

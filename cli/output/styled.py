@@ -23,7 +23,7 @@ from cli.output.formatting import (
     is_binary,
     lexer_for,
 )
-from cli.output.plain import Block, OutputError, OutputSpec, blocks_for, body_of
+from cli.output.parts import Block, OutputError, OutputSpec, blocks_for, body_of
 
 HEADER_NAME = "blue"
 DIM = "dim"

@@ -152,7 +152,7 @@ def table(rows: Sequence[HostStats]) -> Any:
 
 
 def show(stream: BinaryIO, rows: Sequence[HostStats], *, color: bool, width: int) -> None:
-    from cli.output.waterfall import console_for
+    from cli.output.console import console_for
 
     with console_for(stream, color=color, width=width) as console:
         console.print(table(rows))

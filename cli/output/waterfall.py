@@ -8,16 +8,16 @@ mode) get one table with a row per request instead. Imports rich, never ``client
 
 from __future__ import annotations
 
-import contextlib
-import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import BinaryIO
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from cli.timings import LABELS, PHASES, Hop, RequestTrace, format_peer, milliseconds
+from cli.messages import format_address
+from cli.output.console import console_for
+from cli.timings import LABELS, PHASES, Hop, RequestTrace, milliseconds
 
 BAR_WIDTH = 40
 SHORT = {"connect": "tcp", "transfer": "xfer"}  # the per-request table's narrow headers
@@ -30,25 +30,6 @@ COLOURS = {
     "wait": "red",
     "transfer": "bright_green",
 }
-
-
-@contextlib.contextmanager
-def console_for(stream: BinaryIO, *, color: bool, width: int) -> Iterator[Console]:
-    """A rich console writing UTF-8 to a binary stream that stays open afterwards."""
-    wrapper = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", write_through=True)
-    console = Console(
-        file=wrapper,
-        force_terminal=color,
-        no_color=not color,
-        width=width or 80,
-        highlight=False,
-        soft_wrap=False,
-    )
-    try:
-        yield console
-    finally:
-        wrapper.flush()
-        wrapper.detach()
 
 
 def _bar(offset: float, duration: float, total: float, colour: str) -> Text:
@@ -74,7 +55,7 @@ def heading(hop: Hop, index: int, count: int) -> Text:
     text.append(hop.url, "cyan")
     if hop.status is not None:
         text.append(f"  {hop.status}", "bold green" if hop.status < 400 else "bold red")
-    peer = format_peer(hop.peer)
+    peer = format_address(hop.peer)
     if peer:
         text.append(f"  {peer}", "dim")
     text.append(f"  {connection_state(hop)}", "dim")

@@ -14,11 +14,11 @@ import dataclasses
 import json
 import mimetypes
 import os
-import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cli import __version__
+from cli.exitcodes import UsageError
 from cli.request.bodies import (
     FORM_TYPE,
     JSON_TYPE,
@@ -27,30 +27,18 @@ from cli.request.bodies import (
     encode_json,
     encode_multipart,
 )
-from cli.request.items import DATA_KINDS, Item, ItemError, Kind, looks_like_item, parse_items
+from cli.request.items import DATA_KINDS, Item, ItemError, Kind, parse_items
 from cli.request.nested import insert, parse_path
-
-if TYPE_CHECKING:
-    from cli.command.connect import ConnectPlan
-    from cli.command.proxy import ProxyPlan
-    from cli.command.tls import TLSPlan
+from cli.request.urls import BODY_METHODS, normalize_url, split_args, with_query
 
 USER_AGENT = f"zurl/{__version__}"
 JSON_ACCEPT = "application/json, */*;q=0.5"
-KNOWN_METHODS = frozenset(
-    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
-)
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
-
-
-class UsageError(ValueError):
-    """A mistake on the command line (exit code 2)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RequestSpec:
-    """What to send. Later options add fields here and read them in ``exchange``."""
+    """What to send: one request. How to connect is the run's session plan
+    (cli/run/plans.py); what to show and where to write are other plans."""
 
     method: str
     url: str
@@ -59,27 +47,16 @@ class RequestSpec:
     body: bytes | None = None
     auth: tuple[str, str] | None = None
     auth_type: str = "basic"  # --auth-type: basic, digest or bearer (auth[0] is the token)
-    timeout: float | None = None
-    connect_timeout: float | None = None
-    # Connection flags (--limit, --unix-socket, --resolve, DNS): see cli/command/connect.py.
-    connect: ConnectPlan | None = None
     # --chunked: Transfer-Encoding: chunked instead of Content-Length.
     chunked: bool = False
-    # --download/--output: the body goes to a file, so its decoded size is not capped.
-    download: bool = False
     # --follow, --max-redirects: redirects are followed only when asked (as httpie does).
     follow: bool = False
     max_redirects: int = 30
-    # --cookie-jar FILE, loaded and saved by the exchange (cli/request/cookies.py).
-    cookie_jar: str | None = None
-    # TLS flags (cli/command/tls.py) and proxy choice (cli/command/proxy.py).
-    tls: TLSPlan | None = None
-    proxy: ProxyPlan | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Inputs:
-    """The raw command line, as main collected it."""
+    """The request's part of the command line, as the command layer collected it."""
 
     args: tuple[str, ...]
     form: bool = False
@@ -87,68 +64,11 @@ class Inputs:
     json: bool = False
     auth: tuple[str, str] | None = None
     auth_type: str = "basic"
-    timeout: float | None = None
-    connect_timeout: float | None = None
     ignore_stdin: bool = False
     stdin_has_data: bool = False
     read_stdin: Callable[[], bytes] = lambda: b""
     raw: str | None = None  # --raw TEXT: the body verbatim
     boundary: str | None = None  # --boundary: the multipart boundary
-
-
-def split_args(args: tuple[str, ...]) -> tuple[str | None, str, tuple[str, ...]]:
-    """``[METHOD] URL [ITEM ...]`` → (method or None, url, items).
-
-    The first word is a method when it is letters only and either a known method, all
-    capitals, or followed by a URL with a scheme or a word that is not an item
-    (``zurl purge example.org``); ``zurl localhost a=1`` is a URL with an item, where
-    httpie would take ``localhost`` for a method.
-    """
-    if not args:
-        raise UsageError("missing URL (usage: zurl [METHOD] URL [ITEM ...])")
-    first = args[0]
-    if len(args) >= 2 and first.isascii() and first.isalpha():
-        upper = first.upper()
-        nxt = args[1]
-        if upper in KNOWN_METHODS or first.isupper() or _looks_like_url(nxt):
-            return upper, args[1], args[2:]
-    return None, first, args[1:]
-
-
-def _looks_like_url(word: str) -> bool:
-    """A word after a would-be method that must be the URL, not an item."""
-    return bool(_SCHEME.match(word)) or not looks_like_item(word)
-
-
-def normalize_url(url: str) -> str:
-    """Add http:// when no scheme is given; ``:8080/x`` means localhost."""
-    if _SCHEME.match(url):
-        scheme = url.split("://", 1)[0].lower()
-        if scheme not in ("http", "https"):
-            raise UsageError(f"unsupported URL scheme {scheme!r} in {url!r}")
-        return url
-    if url.startswith(":"):
-        rest = url[1:]
-        if rest[:1].isdigit():
-            return "http://localhost:" + rest
-        return "http://localhost" + rest
-    if not url or url.startswith("/"):
-        raise UsageError(f"invalid URL {url!r}: no host")
-    return "http://" + url
-
-
-def _with_query(url: str, params: list[tuple[str, str]]) -> str:
-    from yarl import URL
-
-    try:
-        parsed = URL(url)
-    except ValueError as exc:
-        raise UsageError(f"invalid URL {url!r}: {exc}") from None
-    if not parsed.host:
-        raise UsageError(f"invalid URL {url!r}: no host")
-    if params:
-        parsed = parsed.extend_query(params)
-    return str(parsed)
 
 
 def read_file(path: str, word: str) -> bytes:
@@ -181,7 +101,7 @@ def build_spec(inputs: Inputs) -> RequestSpec:
         items = parse_items(words)
     except ItemError as exc:
         raise UsageError(str(exc)) from None
-    full_url = _with_query(normalize_url(url), _params(items))
+    full_url = with_query(normalize_url(url), _params(items))
     body, content_type = _body(items, inputs, method)
     if method is None:
         method = "POST" if body is not None else "GET"
@@ -198,8 +118,6 @@ def build_spec(inputs: Inputs) -> RequestSpec:
         body=body,
         auth=inputs.auth,
         auth_type=inputs.auth_type,
-        timeout=inputs.timeout,
-        connect_timeout=inputs.connect_timeout,
     )
 
 

@@ -3,38 +3,34 @@ the ``-v`` proxy line, the ``--history`` table, the ``--show-cert`` panel (fetch
 ``client.fetch_peer_certificate`` when the request itself failed verification), and the
 report's ``"proxy"`` object.
 
-``app`` calls these; nothing here runs unless its flag was given.
+The single and WebSocket runs call these; nothing here runs unless its flag was given.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from cli.exitcodes import ExitCode
-from cli.messages import RequestMessage, ResponseMessage
-
-if TYPE_CHECKING:
-    from cli.env import Environment
-    from cli.request.spec import RequestSpec
-    from cli.run.app import Options
-    from cli.run.failures import Failure
+from cli.env import Environment
+from cli.exitcodes import ExitCode, Failure
+from cli.messages import RequestMessage, ResponseMessage, TLSDetails, where
+from cli.run.plans import ProxyPlan, ShowPlan
 
 Hop = tuple[RequestMessage, ResponseMessage]
 PROBE_TIMEOUT = 10.0
 
 
-def before(env: Environment, opts: Options, spec: RequestSpec) -> None:
+def before(env: Environment, show: ShowPlan, proxy: ProxyPlan | None) -> None:
     """``-v``: which proxy is used, or why a configured one is not (credentials masked)."""
-    if opts.verbose and spec.proxy is not None:
-        env.error(spec.proxy.describe(secrets=opts.show_secrets))
+    if show.proxy_line and proxy is not None:
+        env.error(proxy.describe(secrets=show.show_secrets))
 
 
-def report_extras(spec: RequestSpec, exc: BaseException | None = None) -> dict[str, Any]:
+def report_extras(proxy: ProxyPlan | None, exc: BaseException | None = None) -> dict[str, Any]:
     """Keys the plans add to a report record; for a failed redirect chain, its hops."""
     extras: dict[str, Any] = {}
-    if spec.proxy is not None:
-        extras["proxy"] = spec.proxy.to_dict()
+    if proxy is not None:
+        extras["proxy"] = proxy.to_dict()
     if exc is not None and getattr(exc, "history", None):
         from cli.output.history import report_hops
         from cli.run.exchange import failed_chain
@@ -43,33 +39,33 @@ def report_extras(spec: RequestSpec, exc: BaseException | None = None) -> dict[s
     return extras
 
 
-def after_success(env: Environment, opts: Options, hops: list[Hop]) -> None:
-    if opts.history and hops:
+def after_success(env: Environment, show: ShowPlan, hops: list[Hop]) -> None:
+    if show.history and hops:
         _history(env, hops, "")
-    if opts.show_cert and hops:
+    if show.show_cert and hops:
         final = hops[-1][1]
         if final.tls is None or not final.tls.peer_certificate:
             env.error("--show-cert: no TLS on this connection (an http:// URL)")
         else:
-            _panel(env, final.tls.peer_certificate, _where(final.url), final.tls)
+            _panel(env, final.tls.peer_certificate, where(final.url), final.tls)
 
 
 async def after_failure(
     env: Environment,
-    opts: Options,
-    spec: RequestSpec,
+    show: ShowPlan,
+    url: str,
     exc: BaseException,
     failure: Failure,
     hops: list[Hop],
 ) -> None:
-    if opts.history:
+    if show.history:
         from cli.run.exchange import failed_chain
 
         chain = hops or failed_chain(exc)
         if chain:
             _history(env, chain, f"stopped: {failure.message}")
-    if opts.show_cert and failure.code in (ExitCode.TLS, ExitCode.PIN_MISMATCH):
-        await _show_failed_cert(env, spec, exc)
+    if show.show_cert and failure.code in (ExitCode.TLS, ExitCode.PIN_MISMATCH):
+        await _show_failed_cert(env, url, exc)
 
 
 def _history(env: Environment, chain: list[Hop], note: str) -> None:
@@ -79,33 +75,28 @@ def _history(env: Environment, chain: list[Hop], note: str) -> None:
     show(env.stderr, table(hop_rows(chain), note), isatty=env.stderr_isatty, columns=env.columns)
 
 
-def _where(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _panel(env: Environment, der: bytes, where: str, tls: Any = None, note: str = "") -> None:
-    from cli.command.tls import certificate_summary
+def _panel(
+    env: Environment, der: bytes, place: str, tls: TLSDetails | None = None, note: str = ""
+) -> None:
     from cli.output.certview import panel, show
+    from cli.run.exchange import certificate_summary
 
     summary = certificate_summary(der)
     if summary is None:
-        env.error(f"--show-cert: the certificate of {where} cannot be read")
+        env.error(f"--show-cert: the certificate of {place} cannot be read")
         return
     show(
-        env.stderr, panel(summary, tls, where, note), isatty=env.stderr_isatty, columns=env.columns
+        env.stderr, panel(summary, tls, place, note), isatty=env.stderr_isatty, columns=env.columns
     )
 
 
-async def _show_failed_cert(env: Environment, spec: RequestSpec, exc: BaseException) -> None:
+async def _show_failed_cert(env: Environment, url: str, exc: BaseException) -> None:
     """The certificate behind a failed handshake: from the pin check, else a fresh probe."""
     der = getattr(exc, "peer_certificate", b"")
-    parts = urlsplit(spec.url)
+    parts = urlsplit(url)
     host = str(getattr(exc, "host", None) or parts.hostname or "")
     port = int(getattr(exc, "port", None) or parts.port or 443)
-    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     note = "the request was refused: this certificate did not pass"
     if not der:
         import client
@@ -113,7 +104,7 @@ async def _show_failed_cert(env: Environment, spec: RequestSpec, exc: BaseExcept
         try:
             der = await client.fetch_peer_certificate(host, port, timeout=PROBE_TIMEOUT)
         except (OSError, TimeoutError) as probe_error:
-            env.error(f"--show-cert: cannot fetch the certificate of {where}: {probe_error}")
+            env.error(f"--show-cert: cannot fetch the certificate of {shown}: {probe_error}")
             return
         note = "fetched again without verification, after the request failed"
-    _panel(env, der, where, None, note)
+    _panel(env, der, shown, None, note)

@@ -8,18 +8,11 @@ DNS, proxy and TLS failures under ``ClientConnectorError`` and timeouts under
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import socket
 import ssl
 
-from cli.exitcodes import ExitCode
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Failure:
-    code: ExitCode
-    message: str
+from cli.exitcodes import ExitCode, Failure
 
 
 def _cause(exc: BaseException) -> str:

@@ -1,11 +1,7 @@
-"""Many requests in one run: several URLs, ``--urls-from``, ``--repeat``, on one session.
+"""Many requests in one run (several URLs, ``--urls-from``, ``--repeat``; the grammar is
+cli/request/targets.py's), on one session.
 
 Rules:
-- Grammar: ``zurl [METHOD] URL [URL ...] [ITEM ...]``. After the first URL, each word that
-  is unmistakably a URL — it has a scheme (``https://``), is the ``:port``/``:/path``
-  shorthand, or is not a request item at all (``example.org/x``) — is another URL, up to
-  the first item. ``host:8080`` reads as a header item there: write ``http://host:8080``.
-  The method and the items apply to every URL; ``--urls-from`` URLs come after them.
 - Every request starts at once on one shared session; the connector's limits (``--limit``,
   ``--limit-per-host``) decide how many run together, the rest wait in its queue.
 - Output keeps the command line's order: each response is rendered when it and all the
@@ -18,145 +14,23 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from cli.exitcodes import ExitCode, status_exit_code
-from cli.messages import Event, RequestMessage, ResponseEnd, ResponseMessage
-from cli.request.items import ItemError, Kind, looks_like_item, parse_items
-from cli.request.spec import KNOWN_METHODS, RequestSpec, UsageError, normalize_url, split_args
+from cli.env import Environment
+from cli.exitcodes import ExitCode, Failure, status_exit_code
+from cli.messages import Event, RequestMessage, ResponseEnd, ResponseMessage, where
+from cli.request.spec import RequestSpec
+from cli.run.plans import RunPlan, SessionPlan, ShowPlan
+from cli.run.tracing import Tracing
 
 if TYPE_CHECKING:
-    from cli.env import Environment
-    from cli.output.plain import OutputSpec
+    from cli.output.progress import RequestsProgress
     from cli.output.summary import Outcome
-    from cli.run.app import Options
-    from cli.run.failures import Failure
-    from cli.timings import Tracing
 
-_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
-_BARE_URL = re.compile(
-    r"^(\[[0-9a-fA-F:.]+\]|localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\.?)(:\d+)?([/?#]\S*)?$"
-)
 # At most this many requests are handed to the pool at once, so a file of a million URLs
 # does not become a million waiting tasks (the pool's own limit is usually far lower).
 IN_FLIGHT = 1000
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Targets:
-    """The command line split for ``build_spec`` (one URL) plus the other URLs."""
-
-    args: tuple[str, ...]  # [METHOD] URL ITEM...
-    more: tuple[str, ...] = ()
-    items: tuple[str, ...] = ()
-    stdin_used: bool = False  # --urls-from - read standard input
-
-
-def _looks_like_url(word: str) -> bool:
-    if _SCHEME.match(word):
-        return True
-    if word.startswith(":") and (len(word) == 1 or word[1].isdigit() or word[1] == "/"):
-        return True
-    # A host with a dot (or localhost, or [v6]) and nothing else an item could be: a typo
-    # such as ``Bad Header:x`` stays an item and fails as one.
-    return bool(_BARE_URL.match(word)) and not looks_like_item(word)
-
-
-def _has_method(words: list[str], more_urls: bool) -> bool:
-    first = words[0]
-    if not (first.isascii() and first.isalpha()):
-        return False
-    if len(words) >= 2:
-        return split_args(tuple(words))[0] is not None
-    return more_urls and (first.upper() in KNOWN_METHODS or first.isupper())
-
-
-def read_urls(path: str | None, env: Environment) -> list[str]:
-    """The URLs of ``--urls-from``: one per line; blank lines and ``#`` comments skipped."""
-    if path is None:
-        return []
-    if path == "-":
-        data = env.stdin.read()
-    else:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            raise UsageError(f"--urls-from {path!r}: {exc.strerror or exc}") from None
-    text = data.decode("utf-8", "replace")
-    lines = (line.strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
-
-
-def targets(env: Environment, opts: Options, args: tuple[str, ...]) -> Targets:
-    """Split ``args`` (the positional words) into the first request and the other URLs."""
-    words = list(args)
-    if opts.urls_from == "-" and any(word.endswith("@-") for word in words):
-        raise UsageError("--urls-from - and an @- item cannot both read standard input")
-    listed = read_urls(opts.urls_from, env)
-    if opts.urls_from is not None and not listed:
-        raise UsageError(f"--urls-from {opts.urls_from!r}: no URLs in it")
-    method = words[:1] if words and _has_method(words, bool(listed)) else []
-    rest = words[len(method) :]
-    urls: list[str] = []
-    if rest and not (listed and looks_like_item(rest[0]) and not _SCHEME.match(rest[0])):
-        urls.append(rest.pop(0))
-        while rest and _looks_like_url(rest[0]):
-            urls.append(rest.pop(0))
-    urls += listed
-    if not urls:
-        return Targets(tuple(words))  # build_spec names the missing URL
-    return Targets((*method, urls[0], *rest), tuple(urls[1:]), tuple(rest), opts.urls_from == "-")
-
-
-def _query(words: tuple[str, ...]) -> list[tuple[str, str]]:
-    from cli.request.spec import read_file
-
-    try:
-        items = parse_items(list(words))
-    except ItemError as exc:
-        raise UsageError(str(exc)) from None
-    params = []
-    for item in items:
-        if item.kind is Kind.QUERY:
-            params.append((item.key, item.value))
-        elif item.kind is Kind.QUERY_FILE:
-            text = read_file(item.value, item.word).decode("utf-8", "replace")
-            params.append((item.key, text.rstrip("\r\n")))
-    return params
-
-
-def _url(word: str, params: list[tuple[str, str]]) -> str:
-    from yarl import URL
-
-    try:
-        url = URL(normalize_url(word))
-    except ValueError as exc:
-        raise UsageError(f"invalid URL {word!r}: {exc}") from None
-    if not url.host:
-        raise UsageError(f"invalid URL {word!r}: no host")
-    return str(url.extend_query(params) if params else url)
-
-
-def expand(spec: RequestSpec, found: Targets, opts: Options) -> list[RequestSpec]:
-    """Every request of the run, in order: each URL ``--repeat`` times."""
-    from cli.command.connect import plan
-
-    first = dataclasses.replace(spec, connect=plan(opts))
-    specs = [first]
-    if found.more:
-        params = _query(found.items)
-        specs += [dataclasses.replace(first, url=_url(word, params)) for word in found.more]
-    return [each for each in specs for _ in range(opts.repeat or 1)]
-
-
-def is_multi(specs: list[RequestSpec], opts: Options) -> bool:
-    return len(specs) > 1 or opts.summary
-
-
-# --- running them --------------------------------------------------------------------------
 
 
 @dataclasses.dataclass(slots=True)
@@ -182,42 +56,40 @@ class Result:
         return ends[-1] if ends else len(hops[-1][1].body) if hops else 0
 
 
-async def _one(session: Any, index: int, spec: RequestSpec, gate: asyncio.Semaphore) -> Result:
+async def _one(
+    session: Any, plan: SessionPlan, index: int, spec: RequestSpec, gate: asyncio.Semaphore
+) -> Result:
     from cli.run import exchange
     from cli.run.failures import describe
 
     result = Result(index, spec, [])
     async with gate:
         try:
-            async for event in exchange.run(spec, session=session, trace_request_ctx=index):
+            events = exchange.run(spec, plan, session=session, trace_request_ctx=index)
+            async for event in events:
                 result.events.append(event)
         except Exception as exc:  # every engine failure becomes that request's failure
-            result.failure = describe(exc, exchange.where(spec.url))
+            result.failure = describe(exc, where(spec.url))
     return result
 
 
-async def run_all(
-    env: Environment,
-    opts: Options,
-    specs: list[RequestSpec],
-    out: OutputSpec,
-    report: BinaryIO | None,
-) -> int:
-    """Send every spec concurrently; render, report and summarise them in order."""
+async def run_all(env: Environment, plan: RunPlan, report: BinaryIO | None) -> int:
+    """Send every request concurrently; render, report and summarise them in order."""
     from cli.output.plain import feed, make_renderer
-    from cli.run import exchange
-    from cli.timings import Tracing
+    from cli.run.session import open_session
 
-    tracing = Tracing(env, opts, reporting=True, numbered=True)
-    renderer = None if opts.summary else make_renderer(env.stdout, out, env.columns)
+    show, specs = plan.show, plan.requests
+    tracing = Tracing(env, show.trace, reporting=True, numbered=True)
+    renderer = None if show.summary else make_renderer(env.stdout, show.out, env.columns)
     results: list[Result] = []
     gate = asyncio.Semaphore(IN_FLIGHT)
-    async with exchange.open_session(specs[0], tracing.configs) as session:
+    hop_clock = specs[0].follow
+    async with open_session(plan.session, tracing.configs, hop_clock=hop_clock) as session:
         tasks = [
-            asyncio.ensure_future(_one(session, index, spec, gate))
+            asyncio.ensure_future(_one(session, plan.session, index, spec, gate))
             for index, spec in enumerate(specs, 1)
         ]
-        progress = _progress(env, opts, out, len(tasks))
+        progress = _progress(env, show, len(tasks))
         try:
             for task in tasks:
                 if progress is not None:
@@ -238,13 +110,12 @@ async def run_all(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-    return _finish(env, opts, out, report, results, tracing)
+    return _finish(env, plan, report, results, tracing)
 
 
 def _finish(
     env: Environment,
-    opts: Options,
-    out: OutputSpec,
+    plan: RunPlan,
     report: BinaryIO | None,
     results: list[Result],
     tracing: Tracing,
@@ -256,21 +127,20 @@ def _finish(
     rows = summary.summarize(outcomes)
     if report is not None:
         _write_report(report, results, tracing)
-        if opts.summary:
+        if plan.show.summary:
             from cli.output import report as reporting
 
             reporting.write(report, summary.report_object(rows))
-    if opts.summary and report is not env.stdout:
-        summary.show(env.stdout, rows, color=out.colors, width=env.columns)
+    if plan.show.summary and report is not env.stdout:
+        summary.show(env.stdout, rows, color=plan.show.out.colors, width=env.columns)
     failures = Counter(r.failure.message for r in results if r.failure is not None)
     for message, count in failures.items():
         env.error(message if count == 1 else f"{message} ({count} requests)")
-    return _exit_code(env, opts, results)
+    return _exit_code(env, plan.check_status, results)
 
 
 def _outcome(result: Result, tracing: Tracing) -> Outcome:
     from cli.output.summary import Outcome
-    from cli.run.exchange import where
 
     trace = tracing.trace(result.index)
     hops = trace.hops if trace is not None else []
@@ -288,6 +158,7 @@ def _outcome(result: Result, tracing: Tracing) -> Outcome:
 
 def _write_report(report: BinaryIO, results: list[Result], tracing: Tracing) -> None:
     from cli.output import report as reporting
+    from cli.run.exchange import certificate_of
 
     for result in results:
         pairs = result.hops()
@@ -300,16 +171,17 @@ def _write_report(report: BinaryIO, results: list[Result], tracing: Tracing) -> 
             )
             continue
         request, response = pairs[-1]
-        record = reporting.record(request, response, pairs[:-1], result.body_size())
+        certificate = certificate_of(response)
+        record = reporting.record(request, response, pairs[:-1], result.body_size(), certificate)
         record["timings"] = tracing.timings(result.index)
         reporting.write(report, record)
 
 
-def _exit_code(env: Environment, opts: Options, results: list[Result]) -> int:
+def _exit_code(env: Environment, check_status: bool, results: list[Result]) -> int:
     for result in results:
         if result.failure is not None:
             return result.failure.code
-    if not opts.check_status:
+    if not check_status:
         return ExitCode.OK
     for result in results:
         pairs = result.hops()
@@ -323,54 +195,11 @@ def _exit_code(env: Environment, opts: Options, results: list[Result]) -> int:
     return ExitCode.OK
 
 
-class _Progress:
-    """A rich progress bar on stderr, advanced as requests finish (no refresh thread)."""
-
-    def __init__(self, env: Environment, total: int) -> None:
-        import io
-
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self._wrapper = io.TextIOWrapper(env.stderr, encoding="utf-8", write_through=True)
-        console = Console(file=self._wrapper, force_terminal=True, width=env.columns or 80)
-        self._progress = Progress(
-            "requests",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            auto_refresh=False,
-            transient=True,
-        )
-        self._task = self._progress.add_task("requests", total=total)
-        self._stopped = False
-        self._done = self._fired = 0
-        self._progress.start()
-        self._progress.refresh()
-
-    def advance(self, _task: object = None) -> None:
-        self._fired += 1  # once per finished request
-        self.at_least(self._fired)
-
-    def at_least(self, done: int) -> None:
-        """Show ``done`` finished requests (callbacks and the in-order loop both report)."""
-        if self._stopped or done <= self._done:  # stopped: a request cancelled at the end
-            return
-        self._done = done
-        self._progress.update(self._task, completed=done)
-        self._progress.refresh()
-
-    def stop(self) -> None:
-        self._stopped = True
-        self._progress.stop()
-        self._wrapper.flush()
-        self._wrapper.detach()
-
-
-def _progress(env: Environment, opts: Options, out: OutputSpec, total: int) -> _Progress | None:
+def _progress(env: Environment, show: ShowPlan, total: int) -> RequestsProgress | None:
     """Only on a terminal, and only when nothing else writes to that terminal meanwhile."""
-    quiet_stdout = opts.summary or not env.stdout_isatty or not out.parts
-    if not env.stderr_isatty or opts.verbose or total < 2 or not quiet_stdout:
+    quiet_stdout = show.summary or not env.stdout_isatty or not show.out.parts
+    if not env.stderr_isatty or not show.progress or total < 2 or not quiet_stdout:
         return None
-    return _Progress(env, total)
+    from cli.output.progress import RequestsProgress
+
+    return RequestsProgress(env, total)

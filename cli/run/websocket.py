@@ -19,83 +19,52 @@ Rules:
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from cli.env import Environment
 from cli.exitcodes import ExitCode
-from cli.output.plain import OutputSpec
-from cli.request.spec import RequestSpec
+from cli.messages import where
+from cli.request.urls import ws_url
+from cli.run.plans import RunPlan, WebSocketPlan
 
-if TYPE_CHECKING:
-    from cli.run.app import Options
-
-_WS_SCHEMES = {"ws": "http", "wss": "https"}
-_HTTP_SCHEMES = {"http": "ws", "https": "wss"}
 # Handshake headers the request items' body would add: meaningless for an upgrade.
 _BODY_HEADERS = {"content-type", "content-length"}
 # Request options that are ws_connect's own or make no sense for a handshake.
 _NOT_FOR_HANDSHAKE = ("headers", "allow_redirects", "data", "chunked", "compress")
 
 
-def as_http(args: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
-    """The arguments with a ws:// or wss:// URL as http(s)://, and whether one was found."""
-    for index, word in enumerate(args[:2]):
-        scheme, sep, rest = word.partition("://")
-        if sep and scheme.lower() in _WS_SCHEMES:
-            http = f"{_WS_SCHEMES[scheme.lower()]}://{rest}"
-            return (*args[:index], http, *args[index + 1 :]), True
-    return args, False
+def run(env: Environment, plan: RunPlan, ws: WebSocketPlan, report: BinaryIO | None) -> int:
+    import asyncio
 
-
-def ws_url(http_url: str) -> str:
-    scheme, _, rest = http_url.partition("://")
-    return f"{_HTTP_SCHEMES.get(scheme.lower(), scheme)}://{rest}"
-
-
-def run(
-    env: Environment,
-    opts: Options,
-    spec: RequestSpec,
-    out: OutputSpec,
-    report: BinaryIO | None = None,
-) -> int:
-    import asyncio  # only now: plain HTTP runs import this module for as_http alone
-
-    return asyncio.run(_Session(env, opts, spec, out, report).run())
+    return asyncio.run(_Session(env, plan, ws, report).run())
 
 
 class _Session:
     """The handshake, the conversation, and what --trace and --report say about them."""
 
     def __init__(
-        self,
-        env: Environment,
-        opts: Options,
-        spec: RequestSpec,
-        out: OutputSpec,
-        report: BinaryIO | None,
+        self, env: Environment, plan: RunPlan, ws: WebSocketPlan, report: BinaryIO | None
     ) -> None:
-        from cli.run.exchange import where
-
-        self.env, self.opts, self.spec, self.out, self.report = env, opts, spec, out, report
-        self.url = ws_url(spec.url)
-        self.where = where(spec.url)
+        self.env, self.plan, self.ws, self.report = env, plan, ws, report
+        self.spec = plan.requests[0]
+        self.url = ws_url(self.spec.url)
+        self.where = where(self.spec.url)
         self.handshake: Any = None  # the 101 response, seen through a trace signal
         self.summary: dict[str, Any] = {"close_code": None, "received": 0, "sent": 0}
 
     def _fail(self, code: int, message: str) -> int:
-        if self.opts.traceback:
+        if self.plan.show.traceback:
             import traceback
 
             self.env.stderr.write(traceback.format_exc().encode("utf-8", "replace"))
         self.env.error(message)
         if self.report is not None:
+            from cli.exitcodes import Failure
             from cli.output import report as reporting
             from cli.run.diagnostics import report_extras
-            from cli.run.failures import Failure
 
             record = reporting.failure_record("GET", self.url, Failure(ExitCode(code), message))
-            reporting.write(self.report, {**record, **report_extras(self.spec)})
+            reporting.write(self.report, {**record, **report_extras(self.plan.session.proxy)})
         return code
 
     def _trace_config(self) -> Any:
@@ -112,24 +81,24 @@ class _Session:
         from multidict import CIMultiDict
 
         import client
-        from cli.run import exchange
         from cli.run.failures import describe
+        from cli.run.session import open_session, request_options
+        from cli.run.tracing import Tracing
         from cli.run.wstalk import Conversation
-        from cli.timings import Tracing
 
-        opts, spec = self.opts, self.spec
-        tracing = Tracing(self.env, opts, reporting=self.report is not None)
+        plan, spec, show = self.plan, self.spec, self.plan.show
+        tracing = Tracing(self.env, show.trace, reporting=self.report is not None)
         headers = CIMultiDict((k, v) for k, v in spec.headers if k.lower() not in _BODY_HEADERS)
         # The same per-request options as HTTP (auth, proxies, TLS, ...) from one place.
-        extra = {
-            k: v for k, v in exchange._request_options(spec).items() if k not in _NOT_FOR_HANDSHAKE
-        }
+        options = request_options(spec, plan.session)
+        extra = {k: v for k, v in options.items() if k not in _NOT_FOR_HANDSHAKE}
         configs = [*tracing.configs, self._trace_config()]
+        verbose = show.trace.event_log
         started = time.perf_counter()
-        async with exchange.open_session(spec, configs) as session:
+        async with open_session(plan.session, configs) as session:
             try:
                 ws = await session.ws_connect(
-                    self.url, headers=headers, autoping=not opts.verbose, **extra
+                    self.url, headers=headers, autoping=not verbose, **extra
                 )
             except client.WSServerHandshakeError as exc:
                 reason = f"HTTP {exc.status}" + (f" {exc.message}" if exc.message else "")
@@ -142,11 +111,11 @@ class _Session:
                 failure = describe(exc, self.where)
                 return self._fail(failure.code, failure.message)
             tracing.show()
-            if opts.verbose:
+            if verbose:
                 protocol = f" (subprotocol {ws.protocol})" if ws.protocol else ""
                 line = f"* WebSocket open: {self.url}{protocol}\n"
                 self.env.stderr.write(line.encode("utf-8", "replace"))
-            talk = Conversation(self.env, opts, self.out, ws, self.where)
+            talk = Conversation(self.env, self.ws, show.out, ws, self.where, verbose=verbose)
             try:
                 code = await talk.run(spec.body)
             except BrokenPipeError:  # stdout's reader went away: app.run exits quietly
@@ -167,11 +136,12 @@ class _Session:
         from cli.run import exchange
         from cli.run.diagnostics import report_extras
 
-        request = exchange._request_message(self.handshake, None)
-        response = exchange._response_message(self.handshake, b"", elapsed)
-        record = reporting.record(request, response, [], None)
+        request = exchange.request_message(self.handshake, None)
+        response = exchange.response_message(self.handshake, b"", elapsed)
+        certificate = exchange.certificate_of(response)
+        record = reporting.record(request, response, [], None, certificate)
         record["url"] = self.url
         record["timings"] = tracing.timings()
         record["websocket"] = self.summary
-        record.update(report_extras(self.spec))
+        record.update(report_extras(self.plan.session.proxy))
         reporting.write(self.report, record)

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from cli.env import Environment
 from cli.exitcodes import ExitCode
-from cli.output.plain import OutputSpec
+from cli.output.parts import OutputSpec
+from cli.run.plans import WebSocketPlan
 
 if TYPE_CHECKING:
     import client
-    from cli.run.app import Options
 
 # After the last message was sent, how long replies are waited for without --ws-timeout.
 REPLY_WAIT = 1.0
@@ -72,13 +72,16 @@ class Conversation:
     def __init__(
         self,
         env: Environment,
-        opts: Options,
+        plan: WebSocketPlan,
         out: OutputSpec,
         ws: client.ClientWebSocketResponse,
         where: str,
+        *,
+        verbose: bool = False,
     ) -> None:
         self._env = env
-        self._opts = opts
+        self._plan = plan
+        self._verbose = verbose
         self._out = out
         self._ws = ws
         self._where = where
@@ -89,24 +92,19 @@ class Conversation:
         return {"received": self._received, "sent": self._sent}
 
     async def _send(self, data: bytes) -> None:
-        if self._opts.binary:
+        if self._plan.binary:
             await self._ws.send_bytes(data)
         else:
             await self._ws.send_str(data.decode("utf-8", "replace"))
         self._sent += 1
 
-    def _wants_stdin(self) -> bool:
-        env, opts = self._env, self._opts
-        return (
-            not opts.ws_send and not opts.ignore_stdin and (env.stdin_isatty or env.stdin_has_data)
-        )
-
     async def run(self, first: bytes | None) -> int:
         if first is not None:
             await self._send(first)
-        for message in self._opts.ws_send:
+        for message in self._plan.send:
             await self._send(message.encode("utf-8"))
-        lines = _StdinLines(self._env, asyncio.get_running_loop()) if self._wants_stdin() else None
+        wants = self._plan.read_stdin
+        lines = _StdinLines(self._env, asyncio.get_running_loop()) if wants else None
         receiving: asyncio.Task[Any] = asyncio.ensure_future(self._ws.receive())
         reading: asyncio.Task[bytes | None] | None = None
         try:
@@ -138,14 +136,14 @@ class Conversation:
                 await asyncio.gather(receiving, return_exceptions=True)
 
     def _idle_limit(self, input_done: bool) -> float | None:
-        if self._opts.ws_timeout is not None:
-            return self._opts.ws_timeout
-        if input_done and self._sent and self._opts.ws_count is None:
+        if self._plan.timeout is not None:
+            return self._plan.timeout
+        if input_done and self._sent and self._plan.count is None:
             return REPLY_WAIT
         return None
 
     def _timed_out(self) -> int:
-        count = self._opts.ws_count
+        count = self._plan.count
         if count is not None and self._received < count:
             self._env.error(
                 f"{self._where}: timed out waiting for message {self._received + 1} of {count}"
@@ -160,7 +158,7 @@ class Conversation:
         if kind in (client.WSMsgType.TEXT, client.WSMsgType.BINARY):
             self._show(msg.data)
             self._received += 1
-            if self._opts.ws_count is not None and self._received >= self._opts.ws_count:
+            if self._plan.count is not None and self._received >= self._plan.count:
                 return ExitCode.OK
             return None
         if kind is client.WSMsgType.PING:
@@ -174,7 +172,7 @@ class Conversation:
         if kind is client.WSMsgType.CLOSE:
             reason = f" {msg.extra}" if msg.extra else ""
             self._note(f"< close {msg.data}{reason}")
-            count = self._opts.ws_count
+            count = self._plan.count
             if msg.data not in (1000, 1005):  # 1005: a Close frame without a code
                 self._env.error(f"{self._where}: the server closed with code {msg.data}{reason}")
                 return ExitCode.WS_CLOSED
@@ -198,7 +196,7 @@ class Conversation:
 
     def _note(self, text: str) -> None:
         """-v: a frame event in the style of the request's event log (``<`` received)."""
-        if self._opts.verbose:
+        if self._verbose:
             self._env.stderr.write(f"{text}\n".encode("utf-8", "replace"))
             self._env.stderr.flush()
 

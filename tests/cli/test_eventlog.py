@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 import client
-from cli.output.eventlog import EventLog, mask_header, mask_url
-from cli.timings import Recorder
+from cli.masking import mask_header, mask_url
+from cli.output.eventlog import EventLog
+from cli.run.tracing import Recorder
 from tests.cli.conftest import Result, zurl
 from tests.servers.keepalive import KeepAliveServerFactory
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cli.messages import BodyChunk, RequestMessage, ResponseEnd, ResponseMessage
+from cli.messages import BodyChunk, RequestMessage, ResponseEnd, ResponseMessage, where
 from cli.request.spec import Inputs, build_spec
-from cli.run.exchange import host_header, planned_request, run, target_of, where
+from cli.request.urls import host_header, target_of
+from cli.run.exchange import run
+from cli.run.offline import planned_request
 
 
 async def collect(*args: str) -> list[RequestMessage | ResponseMessage]:

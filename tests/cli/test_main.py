@@ -325,7 +325,7 @@ def test_options_mirror_the_click_parameters() -> None:
     """A new flag is one click option plus one Options field: nothing else to wire."""
     import dataclasses
 
-    from cli.run.app import Options
+    from cli.command.options import Options
 
     params = {p.name for p in command.params if p.expose_value}
     assert params == {f.name for f in dataclasses.fields(Options)}

@@ -10,7 +10,8 @@ import pytest
 
 from cli.messages import RequestMessage, ResponseEnd, ResponseMessage
 from cli.output.formatting import BINARY_NOTE
-from cli.output.plain import OutputError, OutputSpec, PlainRenderer, choose_output, make_renderer
+from cli.output.parts import OutputError, OutputSpec, choose_output
+from cli.output.plain import PlainRenderer, make_renderer
 
 REQUEST = RequestMessage(
     "POST", "http://h/x?q=1", "/x?q=1", (("Host", "h"), ("B", "2"), ("a", "1")), b'{"k":1}'

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from cli.messages import RequestMessage, ResponseEnd, ResponseMessage
 from cli.output.formatting import BINARY_NOTE
-from cli.output.plain import OutputError, OutputSpec
+from cli.output.parts import OutputError, OutputSpec
 from cli.output.styled import RichRenderer, body, check_style, first_line, head, meta, status_style
 
 REQUEST = RequestMessage(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import io
 import json
 
-from cli.exitcodes import ExitCode
+from cli.exitcodes import ExitCode, Failure
 from cli.messages import RequestMessage, ResponseMessage
 from cli.output.report import failure_record, headers_object, record, write
-from cli.run.failures import Failure
 
 
 def test_repeated_headers_become_lists() -> None:

@@ -7,16 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cli.request.spec import (
-    JSON_ACCEPT,
-    USER_AGENT,
-    Inputs,
-    RequestSpec,
-    UsageError,
-    build_spec,
-    normalize_url,
-    split_args,
-)
+from cli.exitcodes import UsageError
+from cli.request.spec import JSON_ACCEPT, USER_AGENT, Inputs, RequestSpec, build_spec
+from cli.request.urls import normalize_url, split_args
 
 
 def spec(*args: str, **kwargs: object) -> RequestSpec:

@@ -13,7 +13,8 @@ import pytest
 
 import client
 from cli.exitcodes import ExitCode
-from cli.timings import PHASES, Hop, Recorder, report_timings
+from cli.run.tracing import Recorder
+from cli.timings import PHASES, Hop, report_timings
 from tests.cli.conftest import Result, zurl
 from tests.servers.keepalive import KeepAliveServerFactory
 

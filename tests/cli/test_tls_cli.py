@@ -313,7 +313,8 @@ def test_plain_http_report_has_no_tls(httpbin: Any) -> None:
 
 async def test_the_pin_check_skips_only_the_https_proxys_own_handshake() -> None:
     import client
-    from cli.command.tls import PinMismatch, TLSPlan, pin_trace_config
+    from cli.run.pins import PinMismatch, pin_trace_config
+    from cli.run.plans import TLSPlan
 
     plan = TLSPlan(False, fingerprints=(b"\1" * 32,))
     config = pin_trace_config(plan, ("127.0.0.1", 3128))

@@ -13,7 +13,8 @@ from rich.console import Console
 
 import client
 from cli.output.waterfall import request_table, waterfall
-from cli.timings import Hop, Recorder, RequestTrace
+from cli.run.tracing import Recorder
+from cli.timings import Hop, RequestTrace
 from tests.cli.conftest import Result, zurl
 from tests.servers.keepalive import KeepAliveServerFactory
 

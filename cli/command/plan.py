@@ -1,0 +1,221 @@
+"""``Options`` → one ``RunPlan``: every flag read once, here, and turned into the small
+frozen plans the rest of zurl works from (cli/run/plans.py).
+
+Rules:
+- Everything the user typed is checked before any connection: a mistake is a
+  ``UsageError`` (exit 2) naming the flag; a download that would replace a file is exit 20.
+- The order of the checks is the order of the command line's concerns: output flags,
+  the URLs and items, the body options, cookies and redirects, TLS, proxies, connections.
+- Standard input is read here only when the plan needs it (``--urls-from -``, ``@-``, a
+  piped body); a password is asked for only on a terminal.
+- Nothing below this package sees ``Options``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from cli.command.options import Options
+from cli.env import Environment
+from cli.exitcodes import UsageError
+from cli.output.download import DownloadPlan
+from cli.output.parts import OutputSpec, choose_output
+from cli.output.sinks import BodyPlan
+from cli.request.spec import Inputs, RequestSpec, build_spec
+from cli.request.targets import expand, targets
+from cli.run.app import guarded, run
+from cli.run.plans import RunPlan, SessionPlan, ShowPlan, TracePlan, WebSocketPlan
+
+
+def execute(env: Environment, opts: Options) -> int:
+    """Plan the run and carry it out; the exit code (usage errors included)."""
+    return guarded(env, lambda: run(env, plan_run(env, opts)), traceback=opts.traceback)
+
+
+def plan_run(env: Environment, opts: Options) -> RunPlan:
+    """The whole run ``opts`` asks for, checked."""
+    out = _output(env, opts)
+    args, websocket = opts.request, False
+    if any(word[:2].lower() == "ws" for word in opts.request[:2]):
+        from cli.request.urls import as_http  # ws:// and wss:// URLs: the handshake is HTTP
+
+        args, websocket = as_http(opts.request)
+    found = targets(args, opts.urls_from, env.stdin.read)
+    spec = build_spec(
+        Inputs(
+            args=found.args,
+            form=opts.form,
+            multipart=opts.multipart,
+            json=opts.json_,
+            auth=parse_auth(opts.auth, env, opts.auth_type),
+            auth_type=opts.auth_type,
+            ignore_stdin=opts.ignore_stdin or found.stdin_used,
+            stdin_has_data=env.stdin_has_data,
+            read_stdin=env.stdin.read,
+            raw=opts.raw,
+            boundary=opts.boundary,
+        )
+    )
+    spec, body = _body(spec, opts)
+    spec, session = _session(spec, opts, body.download is not None)
+    specs = tuple(expand(spec, found, opts.repeat or 1))
+    _check_single(len(specs), opts)
+    return RunPlan(
+        requests=specs,
+        session=session,
+        show=_show(env, opts, out),
+        body=body,
+        report=opts.report,
+        check_status=opts.check_status,
+        offline=opts.offline,
+        multi=len(specs) > 1 or opts.summary,
+        websocket=_websocket(env, opts) if websocket else None,
+    )
+
+
+def parse_auth(
+    value: str | None, env: Environment, auth_type: str = "basic"
+) -> tuple[str, str] | None:
+    """``user:pass``; a bare ``user`` asks for the password on a terminal. With
+    ``-A bearer`` the whole value is the token."""
+    if value is None:
+        if auth_type != "basic":
+            raise UsageError(f"--auth-type {auth_type} needs the credentials in --auth/-a")
+        return None
+    if auth_type == "bearer":
+        return value, ""
+    user, sep, password = value.partition(":")
+    if sep:
+        return user, password
+    if not env.stdin_isatty:
+        raise UsageError(f"--auth {user!r} has no password and there is no terminal to ask")
+    import getpass
+
+    return user, getpass.getpass(f"zurl: password for {user}: ")
+
+
+def _output(env: Environment, opts: Options) -> OutputSpec:
+    """What to print and how (``--report -`` takes stdout unless ``--print`` says more)."""
+    out = choose_output(
+        print_letters=opts.print_,
+        headers=opts.headers,
+        body=opts.body,
+        verbose=opts.verbose,
+        quiet=opts.quiet or (opts.report == "-" and opts.print_ is None),
+        pretty=opts.pretty,
+        style=opts.style,
+        raw_headers=opts.raw_headers,
+        stdout_isatty=env.stdout_isatty,
+        offline=opts.offline,
+        colors_allowed=env.colors != "none" or opts.pretty in ("all", "colors"),
+    )
+    if out.colors:
+        from cli.output.styled import check_style
+
+        check_style(out.style)
+    return out
+
+
+def _show(env: Environment, opts: Options, out: OutputSpec) -> ShowPlan:
+    trace = TracePlan(
+        waterfall=opts.trace,
+        event_log=opts.verbose,
+        show_secrets=opts.show_secrets,
+        colors=env.stderr_isatty and env.colors != "none",
+    )
+    return ShowPlan(
+        out=out,
+        trace=trace,
+        all_hops=opts.all_,
+        history=opts.history,
+        show_cert=opts.show_cert,
+        proxy_line=opts.verbose,
+        show_secrets=opts.show_secrets,
+        summary=opts.summary,
+        progress=not opts.verbose,  # -v's event log has stderr to itself
+        traceback=opts.traceback,
+    )
+
+
+def _body(spec: RequestSpec, opts: Options) -> tuple[RequestSpec, BodyPlan]:
+    """--compress, --chunked and a download's headers applied to ``spec``; where the
+    response body goes: a file (checked now), stdout line by line, or retyped."""
+    from cli.output.retype import check_response_type
+    from cli.request import body_options
+
+    check_response_type(opts.response_mime, opts.response_charset)
+    body_options.check_boundary(opts.boundary)
+    spec = body_options.compress(spec, opts.compress)
+    if opts.chunked:
+        spec = body_options.chunked(spec)
+    download: DownloadPlan | None = None
+    if opts.download or opts.output is not None or opts.continue_ or opts.overwrite:
+        from cli.output.download import make_plan, preflight
+
+        download = make_plan(
+            download=opts.download,
+            output=opts.output,
+            resume=opts.continue_,
+            overwrite=opts.overwrite,
+            quiet=opts.quiet,
+        )
+        if download is not None:
+            spec = body_options.for_download(spec, preflight(download))
+    return spec, BodyPlan(download, opts.stream, opts.response_mime, opts.response_charset)
+
+
+def _session(spec: RequestSpec, opts: Options, download: bool) -> tuple[RequestSpec, SessionPlan]:
+    """Cookies, redirects, then how to connect: TLS, proxies, connections (each checked)."""
+    from cli.command.connect import connect_plan
+    from cli.command.proxy import proxy_plan
+    from cli.command.tls import tls_plan
+    from cli.request.cookies import with_cookies
+
+    spec = dataclasses.replace(
+        spec,
+        headers=with_cookies(spec.headers, opts.cookie),
+        follow=opts.follow,
+        max_redirects=opts.max_redirects,
+    )
+    jar = None
+    if opts.cookie_jar:
+        from cli.run.jar import check_jar_path
+
+        jar = check_jar_path(opts.cookie_jar)
+    tls = tls_plan(opts)
+    proxy = proxy_plan(opts, spec.url)
+    session = SessionPlan(
+        timeout=opts.timeout,
+        connect_timeout=opts.connect_timeout,
+        connect=connect_plan(opts),
+        tls=tls,
+        proxy=proxy,
+        cookie_jar=jar,
+        digest=spec.auth if spec.auth_type == "digest" else None,
+        unbounded_bodies=download,
+    )
+    return spec, session
+
+
+def _check_single(count: int, opts: Options) -> None:
+    """Downloads and line streaming are about one response: refuse them for several."""
+    if count < 2:
+        return
+    for flag, given in (
+        ("--download", opts.download),
+        ("--output", opts.output is not None),
+        ("--stream", opts.stream),
+    ):
+        if given:
+            raise UsageError(f"{flag} takes a single URL ({count} requests were given)")
+
+
+def _websocket(env: Environment, opts: Options) -> WebSocketPlan:
+    reads = not opts.ws_send and not opts.ignore_stdin
+    return WebSocketPlan(
+        send=opts.ws_send,
+        binary=opts.binary,
+        count=opts.ws_count,
+        timeout=opts.ws_timeout,
+        read_stdin=reads and (env.stdin_isatty or env.stdin_has_data),
+    )
