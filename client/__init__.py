@@ -67,21 +67,31 @@ if TYPE_CHECKING:
         SocketTimeoutError,
         TooManyRedirects,
         UnixClientConnectorError,
+        UploadAbortedError,
         WebSocketError,
         WSMessageTypeError,
         WSServerHandshakeError,
     )
+    from .formdata import FormData
     from .http1 import HttpVersion, HttpVersion10, HttpVersion11
     from .middlewares import ClientHandlerType, ClientMiddlewareType
     from .mpwriter import MultipartWriter
     from .oneshot import request
     from .payload import (
+        PAYLOAD_REGISTRY,
         AsyncIterablePayload,
+        BufferedReaderPayload,
+        BytesIOPayload,
         BytesPayload,
-        FormData,
+        IOBasePayload,
         JsonPayload,
         Payload,
+        StringIOPayload,
         StringPayload,
+        TextIOPayload,
+        get_payload,
+        payload_type,
+        streamer,
     )
     from .pins import Pins
     from .proxy import ProxyDecision
@@ -123,6 +133,7 @@ if TYPE_CHECKING:
         TraceTlsHandshakeStartParams,
     )
     from .typedefs import AddrInfoType, SocketFactoryType
+    from .upload import UploadTracker
     from .websocket import WSCloseCode, WSMessage, WSMsgType
     from .ws import ClientWebSocketResponse, ClientWSTimeout
 
@@ -133,9 +144,19 @@ _EXPORTS = {
     "request": "oneshot",
     "ClientRequest": "client_request",
     "AsyncIterablePayload": "payload",
+    "BufferedReaderPayload": "payload",
+    "BytesIOPayload": "payload",
     "BytesPayload": "payload",
+    "IOBasePayload": "payload",
     "JsonPayload": "payload",
+    "PAYLOAD_REGISTRY": "payload",
+    "StringIOPayload": "payload",
     "StringPayload": "payload",
+    "TextIOPayload": "payload",
+    "get_payload": "payload",
+    "payload_type": "payload",
+    "streamer": "payload",
+    "UploadTracker": "upload",
     "CertificateInfo": "certinfo",
     "parse_certificate": "certinfo",
     "parse_fingerprint": "certinfo",
@@ -197,13 +218,14 @@ _EXPORTS = {
     "SocketTimeoutError": "exceptions",
     "TooManyRedirects": "exceptions",
     "UnixClientConnectorError": "exceptions",
+    "UploadAbortedError": "exceptions",
     "WSMessageTypeError": "exceptions",
     "WSServerHandshakeError": "exceptions",
     "WebSocketError": "exceptions",
     "HttpVersion": "http1",
     "HttpVersion10": "http1",
     "HttpVersion11": "http1",
-    "FormData": "payload",
+    "FormData": "formdata",
     "Pins": "pins",
     "ProxyDecision": "proxy",
     "Payload": "payload",
@@ -273,6 +295,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "EMPTY_PAYLOAD",
+    "PAYLOAD_REGISTRY",
     "AbstractCookieJar",
     "AbstractResolver",
     "AddrInfoType",
@@ -280,6 +303,8 @@ __all__ = [
     "AsyncResolver",
     "BaseConnector",
     "BasicAuth",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
     "BytesPayload",
     "CertificateInfo",
     "ClientConnectionError",
@@ -321,6 +346,7 @@ __all__ = [
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
+    "IOBasePayload",
     "InvalidRequestHeaderError",
     "InvalidURL",
     "InvalidUrlClientError",
@@ -346,9 +372,11 @@ __all__ = [
     "SocketTimeoutError",
     "StaticResolver",
     "StreamReader",
+    "StringIOPayload",
     "StringPayload",
     "TCPConnector",
     "TLSInfo",
+    "TextIOPayload",
     "ThreadedResolver",
     "TooManyRedirects",
     "TraceConfig",
@@ -377,6 +405,8 @@ __all__ = [
     "TraceTlsHandshakeStartParams",
     "UnixClientConnectorError",
     "UnixConnector",
+    "UploadAbortedError",
+    "UploadTracker",
     "WSCloseCode",
     "WSMessage",
     "WSMessageTypeError",
@@ -386,10 +416,13 @@ __all__ = [
     "content_disposition_filename",
     "encode_basic_auth",
     "fetch_peer_certificate",
+    "get_payload",
     "hdrs",
     "parse_certificate",
     "parse_content_disposition",
     "parse_fingerprint",
     "parse_pins",
+    "payload_type",
     "request",
+    "streamer",
 ]

@@ -35,7 +35,8 @@ Every failure the engine reports is one of these; lower layers raise plain
     │   │   └── WSServerHandshakeError
     │   ├── ClientPayloadError                        body cut short or undecodable
     │   │   ├── DecompressionLimitError               expanded body over the limit
-    │   │   └── NonReplayableBodyError                (+ ValueError) redirect, used stream
+    │   │   └── NonReplayableBodyError                (+ ValueError) a redirect or resend
+    │   │                                             needs a one-shot body again
     │   ├── InvalidURL                                (+ ValueError) .url
     │   │   └── InvalidUrlClientError
     │   │       ├── NonHttpUrlClientError
@@ -44,6 +45,7 @@ Every failure the engine reports is one of these; lower layers raise plain
     │   ├── RedirectClientError
     │   ├── InvalidRequestHeaderError                 (+ ValueError) CR/LF/NUL in the head
     │   ├── CookieFileError                           (+ ValueError) .path .line_number
+    │   ├── UploadAbortedError                        the request body was not fully sent
     │   └── WSMessageTypeError                        (+ TypeError)
     └── WebSocketError                                .code (a close code)
 
@@ -454,8 +456,12 @@ class InvalidRequestHeaderError(ClientError, ValueError):
 
 
 class NonReplayableBodyError(ClientPayloadError, ValueError):
-    """A redirect needs the body again, but it was a one-shot stream (aiohttp raises a
-    ``ClientPayloadError`` there: this is one)."""
+    """A redirect (or a resend) needs the request body again, but it was a one-shot
+    stream already sent: aiohttp raises ``ClientPayloadError`` there."""
+
+
+class UploadAbortedError(ClientError):
+    """The request body was never fully sent (aiohttp 3.14: ``UploadTracker.upload_complete``)."""
 
 
 class CookieFileError(ClientError, ValueError):

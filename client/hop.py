@@ -75,6 +75,7 @@ async def send_hop(
     """Send ``req`` and return its response as soon as the head has arrived."""
     retry = False
     while True:
+        req.begin_attempt()
         conn = None if req.traces or retry else connector.connect_now(req)
         if conn is None:
             conn = await connector.connect(req, req.traces, settings.timeout, fresh=retry)
@@ -88,7 +89,7 @@ async def send_hop(
         try:
             head, stream = await _exchange(conn, req, settings, session._coarse_timers)
         except (_Unsent, *_STALE) as exc:
-            req.terminate()
+            await req.stop_writing()  # a retry reads the payload again from its start
             conn.close()
             sent = not isinstance(exc, _Unsent)
             error = exc if sent else exc.args[0]
@@ -165,7 +166,7 @@ async def _exchange(
     if informational is not None:
         protocol._informational = informational
     try:
-        req.start(protocol, continue_event)
+        req.start(protocol, continue_event, conn)
     except ClientConnectionResetError as exc:  # the transport was closing: nothing written
         raise _Unsent(exc) from None
     if "close" in req.headers.get("Connection", "").lower():
@@ -218,8 +219,10 @@ def _expire_head(
     sock_read = timeout.sock_read
     if not total and sock_read:
         # sock_read limits silence, not the whole head: bytes since then push it back.
+        # While the body is still going out no answer is due yet: it counts from there.
         loop = asyncio.get_running_loop()
-        resume_at = protocol.last_data + sock_read
+        since = loop.time() if req.writing else max(protocol.last_data, req._body_done_at)
+        resume_at = since + sock_read
         if resume_at > loop.time():
             deadline = req.deadline
             is_total = deadline is not None and deadline <= resume_at

@@ -53,9 +53,12 @@ from .payload import (
     AsyncIterablePayload,
     BytesPayload,
     FilePayload,
+    ForeignPayload,
     JsonPayload,
     Payload,
     StringPayload,
+    charset_of,
+    is_foreign_payload,
 )
 
 __all__ = ["BodyPart", "MultipartWriter", "PartPayload"]
@@ -66,44 +69,12 @@ _COMPRESS_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": -zlib.MAX_WBITS}
 _TRANSFER_CODINGS = {"7bit", "8bit", "binary", "base64", "quoted-printable"}
 _FORM_DATA_REFUSED = ("Content-Length", "Content-Encoding", "Content-Transfer-Encoding")
 _BASE64_LINE = 57  # input bytes per 76-character base64 line (RFC 2045 §6.8)
-_CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]+)', re.IGNORECASE)
 _NAME_PARAM = re.compile(r";\s*name\*?\s*=", re.IGNORECASE)
 
 
 class PartPayload(Payload):
-    """A payload with its own MIME header block: what ``MultipartWriter.append`` returns."""
-
-    headers: CIMultiDict[str]  # type: ignore[assignment]  # the request layer only reads items()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.headers = CIMultiDict()
-
-    @property
-    def content_type(self) -> str | None:
-        return self.headers.get("Content-Type")
-
-    @content_type.setter
-    def content_type(self, value: str | None) -> None:
-        if value is None:
-            self.headers.popall("Content-Type", None)
-        else:
-            self.headers["Content-Type"] = value
-
-    def set_content_disposition(
-        self, disptype: str, quote_fields: bool = True, _charset: str = "utf-8", **params: str
-    ) -> None:
-        """Set ``Content-Disposition``, e.g. ``("attachment", filename="report.pdf")``."""
-        self.headers["Content-Disposition"] = mime_disposition(
-            disptype, params, quote_fields=quote_fields, charset=_charset
-        )
-
-    async def as_bytes(self) -> bytes:
-        """The whole body (read from files and streams if it has to be)."""
-        body = self.in_memory()
-        if body is not None:
-            return body
-        return b"".join([chunk async for chunk in self.chunks()])
+    """A payload with its own MIME header block: what ``MultipartWriter.append`` returns.
+    (Every ``Payload`` has ``headers`` and ``set_content_disposition``; a part sends them.)"""
 
 
 class BodyPart(PartPayload):
@@ -126,6 +97,9 @@ class BodyPart(PartPayload):
 
     def chunks(self) -> AsyncIterator[bytes]:
         return self.payload.chunks()
+
+    async def close(self) -> None:
+        await self.payload.close()
 
 
 class _Slot(NamedTuple):
@@ -302,6 +276,12 @@ class MultipartWriter(PartPayload):
     def replayable(self, value: bool) -> None:
         raise AttributeError("a MultipartWriter is replayable when all its parts are")
 
+    async def close(self) -> None:
+        """Close every part's payload (their files), once the request is done with them."""
+        self._consumed = True
+        for part in self._parts:
+            await part.close()
+
     def in_memory(self) -> bytes | None:
         out: list[bytes] = []
         for slot in self._layout():
@@ -342,11 +322,12 @@ def _body_of(obj: Any, headers: Mapping[str, str] | None) -> Payload:
     declare, UTF-8 by default)."""
     if isinstance(obj, Payload):
         return obj
+    if is_foreign_payload(obj):
+        return ForeignPayload(obj)
     if isinstance(obj, (str, io.StringIO)):
-        declared = CIMultiDict(headers or {}).get("Content-Type", "")
-        match = _CHARSET.search(declared)
+        declared = CIMultiDict(headers or {}).get("Content-Type")
         text = obj if isinstance(obj, str) else obj.read()
-        return StringPayload(text, encoding=match.group(1) if match else "utf-8")
+        return StringPayload(text, encoding=charset_of(declared) or "utf-8")
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return BytesPayload(obj)
     if isinstance(obj, io.IOBase):

@@ -34,6 +34,7 @@ __all__ = [
     "choose_auth",
     "choose_ssl",
     "make_body",
+    "proxy_url",
     "request_timeout",
 ]
 
@@ -104,6 +105,16 @@ def choose_ssl(ssl: Any, verify_ssl: bool | None, fingerprint: bytes | None, con
     return ssl
 
 
+def proxy_url(proxy: str | URL | None, default: URL | None) -> URL | None:
+    """The request's proxy URL (``InvalidUrlClientError`` for one that does not parse)."""
+    if proxy is None:
+        return default
+    try:
+        return URL(proxy)
+    except (ValueError, TypeError) as exc:
+        raise InvalidUrlClientError(proxy, str(exc)) from exc
+
+
 def request_timeout(timeout: ClientTimeout | object, default: ClientTimeout) -> ClientTimeout:
     """The request's ``ClientTimeout``: the session's unless given (a number means total)."""
     if timeout is UNSET or timeout is None:
@@ -120,7 +131,8 @@ def make_body(data: Any, json: Any, dumps: Callable[[Any], str | bytes]) -> Payl
         raise ValueError("data and json parameters can not be used at the same time")
     if json is None and data is None:
         return None
-    from .payload import JsonPayload, payload_from_data
+    from .formdata import payload_from_data
+    from .payload import JsonPayload
 
     if json is not None:
         return JsonPayload(json, dumps=dumps)

@@ -15,6 +15,7 @@ import codecs
 import contextlib
 import json as _json
 import re
+import warnings
 import weakref
 from collections.abc import Callable, Generator, Sequence
 from http.cookies import SimpleCookie
@@ -279,6 +280,30 @@ class ClientResponse:
     @property
     def connection(self) -> Connection | None:
         return self._connection
+
+    @property
+    def output_size(self) -> int:
+        """Bytes of the request written so far (deprecated by aiohttp 3.14.4)."""
+        warnings.warn(
+            "ClientResponse.output_size is deprecated, use aiohttp.UploadTracker instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return 0 if self._request is None else self._request.output_size
+
+    @property
+    def upload_complete(self) -> asyncio.Future[None]:
+        """Set once the request body has stopped going out (deprecated by aiohttp 3.14.4)."""
+        warnings.warn(
+            "ClientResponse.upload_complete is deprecated, use aiohttp.UploadTracker instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if self._request is None:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        return self._request.upload_done()
 
     @property
     def closed(self) -> bool:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import os
+import tarfile
 import tracemalloc
-import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
@@ -21,17 +20,25 @@ from werkzeug.datastructures import MultiDict as WMultiDict
 from werkzeug.formparser import parse_form_data
 
 from client.exceptions import NonReplayableBodyError
+from client.formdata import FormData, payload_from_data
 from client.payload import (
     FILE_CHUNK_SIZE,
     AsyncIterablePayload,
+    BufferedReaderPayload,
+    BytesIOPayload,
     BytesPayload,
     FilePayload,
-    FormData,
+    ForeignPayload,
     JsonPayload,
+    LookupError,
     Payload,
+    StreamWrapperPayload,
+    StringIOPayload,
     StringPayload,
-    compress_payload,
-    payload_from_data,
+    TextIOPayload,
+    get_payload,
+    payload_type,
+    streamer,
 )
 
 pytestmark = pytest.mark.timeout(30)
@@ -85,7 +92,7 @@ async def test_bytes_payload(value: bytes | bytearray | memoryview) -> None:
     assert payload.size == 3
     assert payload.content_type == "application/octet-stream"
     assert payload.replayable
-    assert payload.headers == {}
+    assert dict(payload.headers) == {"Content-Type": "application/octet-stream"}
 
 
 def test_bytes_payload_copies_a_mutable_buffer() -> None:
@@ -508,44 +515,6 @@ async def test_streaming_a_200_mb_file_keeps_memory_small(tmp_path: Path) -> Non
 
 # --- compression -----------------------------------------------------------------------------
 
-DECOMPRESS: dict[str, Callable[[bytes], bytes]] = {
-    "gzip": gzip.decompress,
-    "deflate": zlib.decompress,
-}
-
-
-@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
-async def test_compressing_an_in_memory_body_keeps_a_size(encoding: str) -> None:
-    body = b"compress me " * 1000
-    payload = compress_payload(JsonPayload(body.decode()), encoding)
-    assert payload.headers["Content-Encoding"] == encoding
-    assert payload.content_type == "application/json"
-    data = payload.in_memory()
-    assert data is not None
-    assert payload.size == len(data) < len(body)
-    assert json.loads(DECOMPRESS[encoding](data)) == body.decode()
-    assert await collect(payload) == data
-    assert payload.replayable
-
-
-@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
-async def test_compressing_a_stream_is_chunked(encoding: str, text_file: Path) -> None:
-    payload = compress_payload(FilePayload(text_file), encoding)
-    assert payload.size is None
-    assert payload.in_memory() is None
-    assert payload.replayable
-    assert DECOMPRESS[encoding](await collect(payload)) == text_file.read_bytes()
-    one_shot = compress_payload(AsyncIterablePayload(agen(b"a", b"b")), encoding)
-    assert not one_shot.replayable
-    assert DECOMPRESS[encoding](await collect(one_shot)) == b"ab"
-
-
-def test_compress_rejects_unknown_codings() -> None:
-    with pytest.raises(ValueError, match="lzw"):
-        compress_payload(BytesPayload(b"x"), "lzw")
-    assert compress_payload(BytesPayload(b"x"), " GZIP ").headers["Content-Encoding"] == "gzip"
-
-
 # --- any form round-trips through a real parser ------------------------------------------
 
 field_text = st.text(st.characters(blacklist_categories=["Cs"]), max_size=20)
@@ -587,3 +556,180 @@ def test_any_multipart_form_parses_back(fields: list[tuple[str, bytes, str | Non
     assert {name: (up.filename, up.data) for name, up in files.items()} == {
         name: (filename or name, value) for name, value, filename in fields
     }
+
+
+# --- aiohttp's payload classes and get_payload ----------------------------------------
+
+
+async def test_get_payload_picks_aiohttps_classes(text_file: Path) -> None:
+    assert type(get_payload(b"x")) is BytesPayload
+    assert type(get_payload("x")) is StringPayload
+    text = get_payload(io.StringIO("héllo"))
+    assert type(text) is StringIOPayload
+    assert (text.size, text.content_type) == (6, "text/plain; charset=utf-8")
+    assert type(get_payload(io.BytesIO(b"ab"))) is BytesIOPayload
+    assert type(get_payload(agen(b"a"))) is AsyncIterablePayload
+    with open(text_file, "rb") as fh:
+        binary = get_payload(fh)
+        assert type(binary) is BufferedReaderPayload
+        assert (binary.size, binary.content_type) == (200000, "text/plain")
+        assert binary.headers["Content-Disposition"] == 'attachment; filename="notes.txt"'
+        assert "Content-Disposition" not in get_payload(fh, disposition=None).headers
+    with open(text_file, encoding="utf-8") as fh:
+        assert type(get_payload(fh)) is TextIOPayload
+    with pytest.raises(LookupError):
+        get_payload(object())
+
+
+def test_payload_type_registers_a_factory() -> None:
+    class Point(NamedTuple):
+        x: int
+        y: int
+
+    @payload_type(Point)
+    class PointPayload(BytesPayload):
+        def __init__(self, value: Point, *args: Any, **kwargs: Any) -> None:
+            super().__init__(b"%d,%d" % value, *args, content_type="text/x-point")
+
+    payload = get_payload(Point(1, 2))
+    assert isinstance(payload, PointPayload)
+    assert (payload.in_memory(), payload.content_type) == (b"1,2", "text/x-point")
+    assert payload_from_data(Point(3, 4)).in_memory() == b"3,4"
+
+
+async def test_text_io_payload_encodes_in_its_charset() -> None:
+    koi8 = TextIOPayload(io.StringIO("текст"), encoding="koi8-r")
+    assert koi8.content_type == "text/plain; charset=koi8-r"
+    assert koi8.size is None
+    assert await collect(koi8) == "текст".encode("koi8-r")
+    latin = TextIOPayload(io.StringIO("é"), content_type="text/csv; charset=latin-1")
+    assert await collect(latin) == b"\xe9"
+
+
+async def test_a_file_whose_seekable_raises_is_one_shot() -> None:
+    data = b"a tar member read from a stream"
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        info = tarfile.TarInfo(name="member.txt")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    buf.seek(0)
+    with tarfile.open(fileobj=buf, mode="r|") as stream:
+        member = stream.extractfile(next(iter(stream)))
+        payload = get_payload(member)
+        assert payload.size is None
+        assert not payload.replayable
+        assert await collect(payload) == data
+        assert payload.consumed
+        with pytest.raises(NonReplayableBodyError):
+            await collect(payload)
+
+
+async def test_decode_and_as_bytes() -> None:
+    assert BytesPayload(b"abc").decode() == "abc"
+    assert StringPayload("текст", encoding="koi8-r").decode() == "текст"
+    assert await StringPayload("é").as_bytes() == b"\xc3\xa9"
+    assert BytesIOPayload(io.BytesIO(b"in memory")).decode() == "in memory"
+    stream = AsyncIterablePayload(agen(b"a", b"b"))
+    with pytest.raises(TypeError, match="as_bytes"):
+        stream.decode()
+    assert await stream.as_bytes() == b"ab"  # read once and kept: now replayable
+    assert (stream.decode(), stream.size, stream.replayable) == ("ab", 2, True)
+    assert await collect(stream) == await collect(stream) == b"ab"
+
+
+async def test_closing_a_file_payload_closes_the_file(text_file: Path) -> None:
+    fh = open(text_file, "rb")  # noqa: SIM115 - the payload closes it
+    payload = get_payload(fh)
+    assert not payload.autoclose
+    await payload.close()
+    assert fh.closed
+    assert payload.consumed
+    with pytest.raises(ValueError, match="closed"):
+        await collect(payload)
+    by_path = FilePayload(text_file)
+    await by_path.close()
+    assert len(await collect(by_path)) == 200000  # a path is opened anew for every send
+
+
+class Countdown(Payload):
+    """A payload written the aiohttp way: only ``write(writer)``."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__(None, content_type="text/plain")
+        self.fail = fail
+
+    async def write(self, writer: Any) -> None:
+        for n in (3, 2, 1):
+            await writer.write(b"%d" % n)
+        if self.fail:
+            raise OSError("lift-off failed")
+
+
+async def test_a_payload_that_only_writes_still_streams() -> None:
+    assert await collect(Countdown()) == b"321"
+    assert await Countdown().as_bytes() == b"321"
+    assert await chunk_sizes(Countdown()) == [1, 1, 1]
+    with pytest.raises(OSError, match="lift-off"):
+        await collect(Countdown(fail=True))
+    form = FormData()
+    form.add_field("countdown", Countdown(), filename="c.txt")
+    assert b"\r\n\r\n321\r\n" in await collect(form.payload())
+
+
+async def test_streamer_payloads() -> None:
+    with pytest.warns(DeprecationWarning, match="streamer is deprecated"):
+
+        @streamer
+        async def send(writer: Any, data: bytes) -> None:
+            await writer.write(data)
+
+    payload = get_payload(send(b"abc"))
+    assert isinstance(payload, StreamWrapperPayload)
+    assert await collect(payload) == await collect(payload) == b"abc"  # called anew each time
+    with pytest.raises(TypeError):
+        payload.decode()
+
+
+async def test_an_object_with_aiohttps_payload_interface_is_adapted() -> None:
+    class Alien:
+        size = 3
+        content_type = "x/alien"
+        consumed = False
+
+        def __init__(self) -> None:
+            self.headers = {"Content-Type": "x/alien", "X-From": "space"}
+            self.closed = False
+
+        async def write(self, writer: Any) -> None:
+            await writer.write(b"abc")
+
+        def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+            return "abc"
+
+        async def close(self) -> None:
+            self.closed = True
+
+    alien = Alien()
+    payload = payload_from_data(alien)
+    assert isinstance(payload, ForeignPayload)
+    assert (payload.size, payload.content_type, payload.headers["X-From"]) == (
+        3,
+        "x/alien",
+        "space",
+    )
+    assert await collect(payload) == b"abc"
+    assert payload.decode() == "abc"
+    await payload.close()
+    assert alien.closed
+
+
+def test_a_form_field_is_encoded_in_the_charset_it_declares() -> None:
+    form = FormData()
+    form.add_field("name", "текст", content_type="text/plain; charset=koi8-r")
+    body = form.payload().in_memory() or b""
+    assert b"\r\n\r\n" + "текст".encode("koi8-r") + b"\r\n" in body
+    form = FormData(charset="utf-8")  # the form's own charset wins
+    form.add_field("name", "текст", content_type="text/plain; charset=koi8-r")
+    assert "текст".encode() in (form.payload().in_memory() or b"")
+    assert FormData({"a": "b"})().in_memory() == b"a=b"  # aiohttp calls the form for its body
