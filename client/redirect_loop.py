@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .pool import BaseConnector
     from .proxy import ProxySettings
     from .tracing import Trace
+    from .upload import UploadTracker
 
 __all__ = ["SessionState", "follow"]
 
@@ -90,14 +91,20 @@ async def follow(
     chain: tuple[ClientMiddlewareType, ...],
     traces: list[Trace],
     deadline: float | None,
+    upload_tracker: UploadTracker | None = None,
 ) -> ClientResponse:
-    """Send the request, follow its redirects and return the final response."""
+    """Send the request, follow its redirects and return the final response.
+
+    The request's payload is closed once the chain is over (after its last upload, when
+    that is still going out), whatever the outcome, as aiohttp does.
+    """
     history: list[ClientResponse] = []
     if traces:
         # aiohttp hands on_request_start the request's own headers: a handler may add some.
         base_headers = CIMultiDict(base_headers)
         await _start_traces(traces, method, url, base_headers)
     resp: ClientResponse | None = None
+    req: ClientRequest | None = None
     try:
         while True:
             cookies_sent = ""
@@ -140,6 +147,8 @@ async def follow(
                 original_url=url,
                 skip_auto_headers=skip,
                 version=session._version,
+                session=session,
+                upload_tracker=upload_tracker,
             )
             req.deadline = deadline
             hop_history = tuple(history) if history else ()
@@ -161,6 +170,8 @@ async def follow(
             for trace in traces:
                 await trace.send_request_redirect(method, url, CIMultiDictProxy(hop), resp)
             history.append(resp)
+            if req.writing:
+                await req.stop_writing()  # the payload may be read again by the next hop
             if max_redirects and len(history) >= max_redirects:
                 # aiohttp's count: the max_redirects-th redirect is not followed (0: no limit).
                 resp.close()
@@ -188,6 +199,7 @@ async def follow(
             if cookies and not redirects.same_origin(url, step.url):
                 cookies = None  # per-request cookies stay with the origin (as aiohttp)
             if not step.keeps_body:
+                await req.close()  # dropped by the redirect: closed now
                 body = None
             method, url, base_headers = step.method, step.url, step.headers
             if url.raw_user is not None or url.raw_password is not None:
@@ -199,9 +211,16 @@ async def follow(
     except BaseException as exc:
         if resp is not None:
             resp.close()  # a cookie jar or a trace handler failed: the connection goes too
+        if req is not None:
+            req.terminate()
+            await req.close()
+        elif body is not None:
+            await body.close()
         for trace in traces:
             await trace.send_request_exception(method, url, CIMultiDictProxy(base_headers), exc)
         raise
+    assert req is not None
+    await req.close()
     resp._real_url = url  # with its fragment (resp.url has none)
     if history:
         resp._history = tuple(history)

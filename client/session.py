@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from .cookiejar import AbstractCookieJar
     from .middlewares import ClientMiddlewareType
     from .tracing import Trace, TraceConfig
+    from .upload import UploadTracker
     from .ws import ClientWebSocketResponse
 
 __all__ = ["ClientSession"]
@@ -398,102 +399,114 @@ class ClientSession:
         verify_ssl: bool | None = None,
         fingerprint: bytes | None = None,
         ssl_context: Any = None,
+        upload_tracker: UploadTracker | None = None,
     ) -> ClientResponse:
-        if self.closed:
-            raise RuntimeError("Session is closed")
-        connector = self._connector
-        assert connector is not None
-        ssl = choose_ssl(ssl, verify_ssl, fingerprint, ssl_context)
-        if chunked is not None and chunked is not True and chunked is not False:
-            warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=3)
-        method = method.upper()
-        url = build_url(self._url_cache, self._base_url, str_or_url)
-        if params is not None:
-            url = url.extend_query(params)
-        url, auth = choose_auth(url, auth)
-        if proxy is None and proxy_auth is None and not proxy_headers and no_proxy is None:
-            proxies = self._proxies
-            if proxies is UNSET or proxy_ssl is not None:
-                proxies = self._proxy_settings(None, None, None, None, proxy_ssl)
-                if proxy_ssl is None:
-                    self._proxies = proxies
-        else:
-            proxies = self._proxy_settings(proxy, proxy_auth, proxy_headers, no_proxy, proxy_ssl)
-        if url.scheme in WS_SCHEMES:  # ws_connect: ws:// and wss:// go out as http(s)
-            url = url.with_scheme("https" if url.scheme == "wss" else "http")
-            if proxies is not None:
-                proxies = dataclasses.replace(proxies, websocket=True)
-        timeout = request_timeout(timeout, self._timeout)
-        auto = self._auto_headers
-        with_host = self._with_host
-        skip = self._skip_auto_headers
-        if skip_auto_headers:
-            skip = self._skip_auto_headers | {h.lower() for h in skip_auto_headers}
-            auto = auto_headers(skip, self._accept_encoding)
-            with_host = "host" not in skip
-        base_headers = (
-            merge_headers(self._default_headers, headers) if headers else (self._default_headers)
-        )
-        body = (
-            make_body(data, json, self._json_dumps)
-            if data is not None or json is not None
-            else None
-        )
-        traces: list[Trace] = []
-        if self._trace_configs:
-            from .tracing import make_traces
-
-            traces = make_traces(self, self._trace_configs, trace_request_ctx)
-        if auto_decompress is None:
-            auto_decompress = self._auto_decompress
-        plain = (
-            timeout is self._timeout
-            and auto_decompress is self._auto_decompress
-            and read_until_eof
-            and not (read_bufsize or max_line_size or max_field_size or max_headers)
-        )
-        settings = self._default_settings if plain else None
-        if settings is None:
-            settings = HopSettings(
-                timeout,
-                read_bufsize or self._read_bufsize,
-                auto_decompress,
-                self._max_decompressed_size,
-                self._resolve_charset,
-                max_line_size or self._max_line_size,
-                max_field_size or self._max_field_size,
-                read_until_eof,
-                max_headers or self._max_headers,
-                self._response_class,
+        if upload_tracker is not None:
+            upload_tracker._bind()  # outside the try: a second request must not settle it
+        try:
+            if self.closed:
+                raise RuntimeError("Session is closed")
+            connector = self._connector
+            assert connector is not None
+            ssl = choose_ssl(ssl, verify_ssl, fingerprint, ssl_context)
+            if chunked is not None and chunked is not True and chunked is not False:
+                warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=3)
+            method = method.upper()
+            url = build_url(self._url_cache, self._base_url, str_or_url)
+            if params is not None:
+                url = url.extend_query(params)
+            url, auth = choose_auth(url, auth)
+            if proxy is None and proxy_auth is None and not proxy_headers and no_proxy is None:
+                proxies = self._proxies
+                if proxies is UNSET or proxy_ssl is not None:
+                    proxies = self._proxy_settings(None, None, None, None, proxy_ssl)
+                    if proxy_ssl is None:
+                        self._proxies = proxies
+            else:
+                proxies = self._proxy_settings(
+                    proxy, proxy_auth, proxy_headers, no_proxy, proxy_ssl
+                )
+            if url.scheme in WS_SCHEMES:  # ws_connect: ws:// and wss:// go out as http(s)
+                url = url.with_scheme("https" if url.scheme == "wss" else "http")
+                if proxies is not None:
+                    proxies = dataclasses.replace(proxies, websocket=True)
+            timeout = request_timeout(timeout, self._timeout)
+            auto = self._auto_headers
+            with_host = self._with_host
+            skip = self._skip_auto_headers
+            if skip_auto_headers:
+                skip = self._skip_auto_headers | {h.lower() for h in skip_auto_headers}
+                auto = auto_headers(skip, self._accept_encoding)
+                with_host = "host" not in skip
+            base_headers = (
+                merge_headers(self._default_headers, headers)
+                if headers
+                else (self._default_headers)
             )
-            if plain:
-                self._default_settings = settings  # a request with no overrides: built once
-        return await follow(
-            self,
-            connector,
-            method,
-            url,
-            base_headers,
-            body,
-            auth,
-            auto=auto,
-            with_host=with_host,
-            skip=skip,
-            cookies=cookies,
-            proxies=proxies,
-            ssl=ssl,
-            server_hostname=server_hostname,
-            chunked=chunked,
-            compress=compress,
-            expect100=expect100,
-            allow_redirects=allow_redirects,
-            max_redirects=max_redirects,
-            raise_for_status=raise_for_status,
-            settings=settings,
-            chain=self._middlewares if middlewares is None else tuple(middlewares),
-            traces=traces,
-            deadline=self._loop.time() + timeout.total if timeout.total else None,
-        )
+            body = (
+                make_body(data, json, self._json_dumps)
+                if data is not None or json is not None
+                else None
+            )
+            traces: list[Trace] = []
+            if self._trace_configs:
+                from .tracing import make_traces
+
+                traces = make_traces(self, self._trace_configs, trace_request_ctx)
+            if auto_decompress is None:
+                auto_decompress = self._auto_decompress
+            plain = (
+                timeout is self._timeout
+                and auto_decompress is self._auto_decompress
+                and read_until_eof
+                and not (read_bufsize or max_line_size or max_field_size or max_headers)
+            )
+            settings = self._default_settings if plain else None
+            if settings is None:
+                settings = HopSettings(
+                    timeout,
+                    read_bufsize or self._read_bufsize,
+                    auto_decompress,
+                    self._max_decompressed_size,
+                    self._resolve_charset,
+                    max_line_size or self._max_line_size,
+                    max_field_size or self._max_field_size,
+                    read_until_eof,
+                    max_headers or self._max_headers,
+                    self._response_class,
+                )
+                if plain:
+                    self._default_settings = settings  # a request with no overrides: built once
+            return await follow(
+                self,
+                connector,
+                method,
+                url,
+                base_headers,
+                body,
+                auth,
+                auto=auto,
+                with_host=with_host,
+                skip=skip,
+                cookies=cookies,
+                proxies=proxies,
+                ssl=ssl,
+                server_hostname=server_hostname,
+                chunked=chunked,
+                compress=compress,
+                expect100=expect100,
+                allow_redirects=allow_redirects,
+                max_redirects=max_redirects,
+                raise_for_status=raise_for_status,
+                settings=settings,
+                chain=self._middlewares if middlewares is None else tuple(middlewares),
+                traces=traces,
+                deadline=self._loop.time() + timeout.total if timeout.total else None,
+                upload_tracker=upload_tracker,
+            )
+        finally:
+            if upload_tracker is not None:
+                upload_tracker._finalize()
 
     def _proxy_settings(
         self,
