@@ -119,7 +119,10 @@ def _explicit_proxy(
     proxy: URL | str, proxy_auth: BasicAuth | None
 ) -> tuple[URL, BasicAuth | None]:
     """The proxy URL without userinfo (checked) and the credentials it should get."""
-    url = proxy if isinstance(proxy, URL) else URL(proxy)
+    try:
+        url = proxy if isinstance(proxy, URL) else URL(proxy)
+    except (TypeError, ValueError) as exc:  # "http://[invalid": refused before any hop
+        raise InvalidURL(proxy, str(exc)) from exc
     if url.scheme not in PROXY_SCHEMES or not url.raw_host:
         raise InvalidURL(url, "only http:// and https:// proxies are supported")
     url_auth = BasicAuth.from_url(url)

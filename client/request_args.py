@@ -34,7 +34,6 @@ __all__ = [
     "choose_auth",
     "choose_ssl",
     "make_body",
-    "proxy_url",
     "request_timeout",
 ]
 
@@ -103,16 +102,6 @@ def choose_ssl(ssl: Any, verify_ssl: bool | None, fingerprint: bytes | None, con
             f"ssl should be SSLContext, Fingerprint, Pins or bool, got {ssl!r} instead."
         )
     return ssl
-
-
-def proxy_url(proxy: str | URL | None, default: URL | None) -> URL | None:
-    """The request's proxy URL (``InvalidUrlClientError`` for one that does not parse)."""
-    if proxy is None:
-        return default
-    try:
-        return URL(proxy)
-    except (ValueError, TypeError) as exc:
-        raise InvalidUrlClientError(proxy, str(exc)) from exc
 
 
 def request_timeout(timeout: ClientTimeout | object, default: ClientTimeout) -> ClientTimeout:
