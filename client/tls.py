@@ -18,49 +18,67 @@ from typing import Any
 from .config import Fingerprint
 from .pins import Pins
 
-__all__ = ["SSLValue", "TLSInfo", "context_for", "default_context", "insecure_context", "tls_info"]
+__all__ = [
+    "ALPN_HTTP2",
+    "ALPN_HTTP11",
+    "SSLValue",
+    "TLSInfo",
+    "context_for",
+    "default_context",
+    "insecure_context",
+    "tls_info",
+]
 
 SSLValue = bool | ssl.SSLContext | Fingerprint | Pins | None
 
 
-def default_context() -> ssl.SSLContext:
+# ALPN (RFC 7301): what a connection offers. With HTTP/2 on, ``h2`` first, HTTP/1.1 as the
+# fallback a server without it picks.
+ALPN_HTTP11 = ("http/1.1",)
+ALPN_HTTP2 = ("h2", "http/1.1")
+
+
+def default_context(http2: bool = False) -> ssl.SSLContext:
     """The default trust's context, for the current SSL_CERT_FILE / SSL_CERT_DIR."""
     environ = os.environ
-    return _default_context(environ.get("SSL_CERT_FILE"), environ.get("SSL_CERT_DIR"))
+    return _default_context(environ.get("SSL_CERT_FILE"), environ.get("SSL_CERT_DIR"), http2)
 
 
-@functools.lru_cache(maxsize=4)
-def _default_context(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+@functools.lru_cache(maxsize=8)
+def _default_context(cafile: str | None, capath: str | None, http2: bool) -> ssl.SSLContext:
     # The key is what OpenSSL reads from the environment while the system store loads.
     import certifi
 
     context = ssl.create_default_context()
     context.load_verify_locations(cafile=certifi.where())
-    context.set_alpn_protocols(["http/1.1"])
+    context.set_alpn_protocols(ALPN_HTTP2 if http2 else ALPN_HTTP11)
     return context
 
 
 @functools.cache
-def insecure_context() -> ssl.SSLContext:
+def insecure_context(http2: bool = False) -> ssl.SSLContext:
     """No verification at all: for ``ssl=False``, ``Fingerprint`` and ``Pins(verify=False)``,
     whose pins replace it."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    context.set_alpn_protocols(["http/1.1"])
+    context.set_alpn_protocols(ALPN_HTTP2 if http2 else ALPN_HTTP11)
     return context
 
 
-def context_for(value: SSLValue) -> ssl.SSLContext:
-    if isinstance(value, ssl.SSLContext):
-        return value
+def context_for(value: SSLValue, *, http2: bool = False) -> ssl.SSLContext:
+    """The context a handshake uses. With ``http2``, a caller's own context is made to offer
+    ``h2`` too (``set_alpn_protocols`` on it, as httpcore does): ALPN must be offered on
+    whatever context a request uses, or HTTP/2 could never be negotiated with it."""
     if isinstance(value, Pins):
         value = value.verify  # the pins are checked after the handshake this context makes
-        if isinstance(value, ssl.SSLContext):
-            return value
+    if isinstance(value, ssl.SSLContext):
+        if http2:
+            value.set_alpn_protocols(ALPN_HTTP2)
+        return value
     if value is False or isinstance(value, Fingerprint):
-        return insecure_context()
-    return default_context()
+        return insecure_context(http2)
+    return default_context(http2)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -173,6 +173,7 @@ class TraceTlsHandshakeEndParams:
     version: str | None
     cipher: str | None
     peer_certificate: bytes | None  # DER, as getpeercert(binary_form=True)
+    alpn: str | None = None  # the protocol ALPN settled on ("h2", "http/1.1") or None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

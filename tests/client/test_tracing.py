@@ -56,7 +56,7 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "on_tls_handshake_end": (
         "TraceTlsHandshakeEndParams",
-        ("host", "port", "version", "cipher", "peer_certificate"),
+        ("host", "port", "version", "cipher", "peer_certificate", "alpn"),
     ),
     "on_response_first_byte": ("TraceResponseFirstByteParams", ("method", "url")),
     "on_response_end": ("TraceResponseEndParams", ("method", "url", "body_size")),
@@ -78,6 +78,7 @@ SAMPLE: dict[str, Any] = {
     "version": "TLSv1.3",
     "cipher": "TLS_AES_256_GCM_SHA384",
     "peer_certificate": b"\x30\x82",
+    "alpn": "h2",
     "body_size": 3,
 }
 
