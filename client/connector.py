@@ -16,6 +16,10 @@ Rules:
 - TLS transports are aborted when the connector closes (a silent peer could hold a
   close_notify for 30 s), unless the deprecated ``ssl_shutdown_timeout`` asks for a
   graceful shutdown; that bound is handed to ``start_tls``.
+- ``http2=True`` (off by default, as aiohttp has no HTTP/2) offers ``h2`` by ALPN on every
+  TLS connection to a target and hands connections that agree to ``http2_pool``;
+  ``http2_prior_knowledge=True`` also speaks HTTP/2 (h2c) to http:// origins. Without it
+  a server that picks ``h2`` anyway (a caller's context offering it) is refused.
 """
 
 from __future__ import annotations
@@ -48,9 +52,11 @@ from .pool import BaseConnector
 from .proxy import open_tunnel
 from .resolver import AbstractResolver, DefaultResolver, ResolveResult
 from .tls import SSLValue, context_for, tls_info
+from .tlshold import HandshakeHold
 from .typedefs import AddrInfoType, SocketFactoryType
 
 if TYPE_CHECKING:
+    from .http2_pool import H2Origins
     from .tracing import Trace
 
 __all__ = ["BaseConnector", "NamedPipeConnector", "TCPConnector", "UnixConnector"]
@@ -85,6 +91,19 @@ def interleave_families(addrs: list[ResolveResult], first_count: int) -> list[Re
     return ordered
 
 
+def _h2_origins(connector: TCPConnector, prior_knowledge: bool) -> H2Origins:
+    """The connector's HTTP/2 side; ``h2`` is the optional extra ``zurl[http2]``."""
+    try:
+        from .http2_pool import H2Origins
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] in ("h2", "hpack", "hyperframe"):
+            raise ImportError(
+                "HTTP/2 needs the h2 package: pip install 'zurl[http2]'", name=exc.name
+            ) from exc
+        raise
+    return H2Origins(connector, prior_knowledge=prior_knowledge)
+
+
 class TCPConnector(BaseConnector):
     """TCP (and TLS) connections, with a DNS cache shared by concurrent lookups."""
 
@@ -112,6 +131,8 @@ class TCPConnector(BaseConnector):
         interleave: int | None = None,
         socket_factory: SocketFactory | None = None,
         ssl_shutdown_timeout: float | None = UNSET,
+        http2: bool = False,
+        http2_prior_knowledge: bool = False,
     ) -> None:
         super().__init__(
             keepalive_timeout=keepalive_timeout,
@@ -155,6 +176,8 @@ class TCPConnector(BaseConnector):
         # aiohttp's default 0: TLS transports are aborted on close, asyncio's own bound
         # (30 s) applies to a close_notify otherwise.
         self._ssl_shutdown_timeout: float | None = 0
+        if http2 or http2_prior_knowledge:
+            self._http2 = _h2_origins(self, http2_prior_knowledge)
         if ssl_shutdown_timeout is not UNSET:
             warnings.warn(SSL_SHUTDOWN_TIMEOUT_DEPRECATED, DeprecationWarning, stacklevel=2)
             self._ssl_shutdown_timeout = ssl_shutdown_timeout
@@ -171,6 +194,15 @@ class TCPConnector(BaseConnector):
     def ssl(self) -> SSLValue:
         return self._ssl
 
+    @property
+    def http2(self) -> bool:
+        """Whether HTTP/2 is offered (ALPN ``h2``) to https:// origins."""
+        return self._http2 is not None
+
+    @property
+    def http2_prior_knowledge(self) -> bool:
+        return self._http2 is not None and self._http2.prior_knowledge
+
     def clear_dns_cache(self, host: str | None = None, port: int | None = None) -> None:
         """Forget cached addresses: of one ``host``/``port``, or all."""
         self._dns.clear(host, port)
@@ -183,16 +215,25 @@ class TCPConnector(BaseConnector):
                 transport = protocol.transport
                 if protocol.tls is not None and transport is not None:
                     transport.close()
+        if self._http2 is not None:
+            await self._http2.close()
         await super().close(abort_ssl=abort_ssl)
         if self._resolver_owner:
             await self._resolver.close()
 
     async def _create_connection(
-        self, req: Any, traces: Sequence[Trace], timeout: ClientTimeout
+        self,
+        req: Any,
+        traces: Sequence[Trace],
+        timeout: ClientTimeout,
+        *,
+        hold: HandshakeHold | None = None,
     ) -> ResponseProtocol:
+        """A connection to ``req``'s target. ``hold`` (from ``http2_pool``): offer ``h2``
+        in the target's handshake and keep its first bytes there if the server agrees."""
         key: ConnectionKey = req.connection_key
         if req.proxy is not None:
-            return await self._create_proxy_connection(req, traces, timeout)
+            return await self._create_proxy_connection(req, traces, timeout, hold)
         host: str = req.host
         port: int = req.port
         try:
@@ -202,14 +243,18 @@ class TCPConnector(BaseConnector):
         protocol = await self._connect_tcp(key, host, port, addrs, traces, timeout)
         if req.is_ssl():
             try:
-                await self._start_tls_to(req, protocol, traces, timeout)
+                await self._start_tls_to(req, protocol, traces, timeout, hold)
             except BaseException:
                 protocol.abort()  # a pin or a trace handler refused: drop the transport
                 raise
         return protocol
 
     async def _create_proxy_connection(
-        self, req: Any, traces: Sequence[Trace], timeout: ClientTimeout
+        self,
+        req: Any,
+        traces: Sequence[Trace],
+        timeout: ClientTimeout,
+        hold: HandshakeHold | None = None,
     ) -> ResponseProtocol:
         """To the proxy (TLS to it for https://), then a CONNECT tunnel for TLS targets.
 
@@ -247,7 +292,7 @@ class TCPConnector(BaseConnector):
                 )
             if req.is_ssl():
                 await open_tunnel(protocol, req, timeout)
-                await self._start_tls_to(req, protocol, traces, timeout)
+                await self._start_tls_to(req, protocol, traces, timeout, hold)
         except BaseException:
             protocol.abort()
             raise
@@ -361,7 +406,12 @@ class TCPConnector(BaseConnector):
         return sock
 
     async def _start_tls_to(
-        self, req: Any, protocol: ResponseProtocol, traces: Sequence[Trace], timeout: ClientTimeout
+        self,
+        req: Any,
+        protocol: ResponseProtocol,
+        traces: Sequence[Trace],
+        timeout: ClientTimeout,
+        hold: HandshakeHold | None = None,
     ) -> None:
         """TLS to the request's target, with its ``ssl`` value (else the connector's)."""
         ssl_value = req.ssl if req.ssl is not True else self._ssl
@@ -375,6 +425,7 @@ class TCPConnector(BaseConnector):
             ssl_value,
             traces,
             timeout,
+            hold=hold,
         )
 
     async def _start_tls(
@@ -389,14 +440,18 @@ class TCPConnector(BaseConnector):
         timeout: ClientTimeout,
         *,
         to_proxy: bool = False,
+        hold: HandshakeHold | None = None,
     ) -> None:
         """Upgrade an open transport to TLS, then check the pin before any request byte.
 
         ``to_proxy``: the handshake is an https:// proxy's own; its failures name the proxy
         (``ClientProxyCertificateError``/``ClientProxySSLError``) and it leaves
         ``protocol.tls`` to the target's handshake (none for an http:// target).
+        ``hold``: ALPN offers ``h2``; the hold is the TLS transport's protocol until the
+        result is known, and gives the transport back to ``protocol`` unless it is ``h2``.
         """
-        context = context_for(ssl_value)
+        context = context_for(ssl_value, http2=hold is not None)
+        app_protocol: asyncio.Protocol = hold if hold is not None else protocol
         transport = protocol.transport
         assert transport is not None
         for trace in traces:
@@ -406,14 +461,14 @@ class TCPConnector(BaseConnector):
                 if self._ssl_shutdown_timeout:
                     tls_transport = await self._loop.start_tls(
                         transport,
-                        protocol,
+                        app_protocol,
                         context,
                         server_hostname=server_hostname,
                         ssl_shutdown_timeout=self._ssl_shutdown_timeout,
                     )
                 else:
                     tls_transport = await self._loop.start_tls(
-                        transport, protocol, context, server_hostname=server_hostname
+                        transport, app_protocol, context, server_hostname=server_hostname
                     )
         except ssl.SSLCertVerificationError as exc:
             transport.abort()
@@ -453,11 +508,25 @@ class TCPConnector(BaseConnector):
                 tls_transport.abort()
                 raise
         info = tls_info(ssl_object, server_hostname)
+        if info.alpn == "h2" and hold is None:
+            # The caller's own context offers h2 (it was given to an HTTP/2 session) on a
+            # connection that must be HTTP/1.1: a WebSocket, or a connector without http2.
+            tls_transport.abort()
+            raise ClientConnectorError(
+                key,
+                OSError(
+                    0,
+                    "The server chose HTTP/2 (ALPN h2) for an HTTP/1.1-only connection: "
+                    "this SSLContext offers h2; use another one here",
+                ),
+            )
+        if hold is not None and info.alpn != "h2":
+            hold.hand_over(tls_transport, protocol)
         if not to_proxy:
             protocol.tls = info
         for trace in traces:
             await trace.send_tls_handshake_end(
-                host, port, info.version, info.cipher, info.peer_certificate
+                host, port, info.version, info.cipher, info.peer_certificate, info.alpn
             )
 
 

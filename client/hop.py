@@ -21,21 +21,23 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .deadlines import COARSE_AFTER, CoarseTimers
 from .exceptions import (
     ClientConnectionResetError,
     MalformedResponseError,
     ServerDisconnectedError,
-    ServerTimeoutError,
-    SocketTimeoutError,
 )
+from .headwait import await_head
+from .hop_h2 import exchange_h2, retryable
+from .http2_stream import H2Lease, StreamRefusedError
 from .response import ClientResponse
 
 if TYPE_CHECKING:
     from .client_request import ClientRequest
     from .config import ClientTimeout
     from .connection import Connection, ResponseProtocol
+    from .deadlines import CoarseTimers
     from .http1 import ResponseHead
+    from .http2_pool import H2Origins
     from .pool import BaseConnector
     from .streams import StreamReader
 
@@ -71,12 +73,23 @@ async def send_hop(
     settings: HopSettings,
     history: tuple[ClientResponse, ...],
     session: Any,
+    *,
+    first: Connection | None = None,
 ) -> ClientResponse:
-    """Send ``req`` and return its response as soon as the head has arrived."""
+    """Send ``req`` and return its response as soon as the head has arrived.
+
+    ``first``: an HTTP/1.1 connection already acquired for it (by the HTTP/2 side, for an
+    origin that turned out to speak HTTP/1.1).
+    """
+    h2 = connector._http2
+    if h2 is not None and first is None and h2.applies(req):
+        return await _send_h2(h2, connector, req, settings, history, session)
     retry = False
     while True:
         req.begin_attempt()
         conn = None if req.traces or retry else connector.connect_now(req)
+        if first is not None:
+            conn, first = first, None
         if conn is None:
             conn = await connector.connect(req, req.traces, settings.timeout, fresh=retry)
         if conn.reused and not _may_repeat(req) and _heard_from_peer(conn):
@@ -128,6 +141,67 @@ async def send_hop(
     )
 
 
+# A stream refused again and again (each time by a GOAWAY, say) is sent at most this often.
+H2_ATTEMPTS = 3
+
+
+async def _send_h2(
+    h2: H2Origins,
+    connector: BaseConnector,
+    req: ClientRequest,
+    settings: HopSettings,
+    history: tuple[ClientResponse, ...],
+    session: Any,
+) -> ClientResponse:
+    """``send_hop`` over HTTP/2: a stream on the origin's connection (``hop_h2``)."""
+    attempt = 1
+    while True:
+        conn = await h2.connect(req, req.traces, settings.timeout)
+        if not isinstance(conn, H2Lease):  # the origin speaks HTTP/1.1
+            return await send_hop(connector, req, settings, history, session, first=conn)
+        try:
+            head, stream = await exchange_h2(conn, req, settings, session._coarse_timers)
+        except _STALE as exc:
+            conn.close()
+            if attempt >= H2_ATTEMPTS or not retryable(exc, conn, req, _may_repeat(req)):
+                if isinstance(exc, StreamRefusedError) and exc.sent:
+                    raise StreamRefusedError(
+                        f"{exc} (a {req.method} request is not sent again by itself)"
+                    ) from None
+                raise
+            attempt += 1
+            for trace in req.traces:
+                await trace.send_request_retry(req.method, req.url, exc)
+            continue
+        except MalformedResponseError as exc:
+            conn.close()
+            raise MalformedResponseError(
+                req.request_info, history, status=exc.status, message=exc.message
+            ) from exc.__cause__
+        except BaseException:
+            conn.close()
+            raise
+        break
+    for trace in req.traces:
+        await trace.send_response_first_byte(req.method, req.url)
+    live = conn.connection
+    return settings.response_class(
+        req.method,
+        req.url,
+        head=head,
+        request=req,
+        connection=conn,  # type: ignore[arg-type]  # a stream's lease, Connection's surface
+        content=stream,
+        history=history,
+        session=session,
+        traces=req.traces,
+        charset_resolver=settings.charset_resolver,
+        deadline=req.deadline,
+        peername=live.peername,
+        tls=live.tls,
+    )
+
+
 def _stale_and_safe(
     conn: Connection, protocol: ResponseProtocol | None, req: ClientRequest
 ) -> bool:
@@ -173,76 +247,10 @@ async def _exchange(
         protocol.should_close = True  # we said so: no further request on it (RFC 9112 §9.6)
     if req.traces:
         await req.trace_sent()
-    loop = protocol._loop
-    when = loop.time() + timeout.sock_read if timeout.sock_read else None
-    deadline = req.deadline
-    total_first = deadline is not None and (when is None or deadline <= when)
-    if total_first:
-        when = deadline
-    watch: list[asyncio.TimerHandle] = []
-    coarse: int | None = None
-    if when is not None:
-        if total_first and when - loop.time() >= COARSE_AFTER:
-            # The usual case (the default five-minute total): no loop timer of its own.
-            coarse = timers.add(when, _expire_head, head_fut, req, protocol, timeout, True, watch)
-        else:
-            watch.append(
-                loop.call_at(
-                    when, _expire_head, head_fut, req, protocol, timeout, total_first, watch
-                )
-            )
-    try:
-        head, stream = await head_fut
-    finally:
-        if coarse is not None:
-            timers.remove(coarse)
-        if watch:
-            watch[0].cancel()
+    head, stream = await await_head(head_fut, req, protocol, timeout, timers)
     if continue_event is not None and not continue_event.is_set():
         # A final answer came instead of 100 Continue: the body must not follow, and the
         # server may still expect it, so the connection is not reused.
         req.terminate()
         protocol.should_close = True
     return head, stream
-
-
-def _expire_head(
-    head_fut: asyncio.Future[Any],
-    req: ClientRequest,
-    protocol: ResponseProtocol,
-    timeout: ClientTimeout,
-    total: bool,
-    watch: list[asyncio.TimerHandle],
-) -> None:
-    if head_fut.done():
-        return
-    sock_read = timeout.sock_read
-    if not total and sock_read:
-        # sock_read limits silence, not the whole head: bytes since then push it back.
-        # While the body is still going out no answer is due yet: it counts from there.
-        loop = asyncio.get_running_loop()
-        since = loop.time() if req.writing else max(protocol.last_data, req._body_done_at)
-        resume_at = since + sock_read
-        if resume_at > loop.time():
-            deadline = req.deadline
-            is_total = deadline is not None and deadline <= resume_at
-            when = deadline if deadline is not None and is_total else resume_at
-            watch[0] = loop.call_at(
-                when,
-                _expire_head,
-                head_fut,
-                req,
-                protocol,
-                timeout,
-                is_total,
-                watch,
-            )
-            return
-    host = req.url.host
-    if total:
-        exc: ServerTimeoutError = ServerTimeoutError(
-            f"Total timeout expired waiting for the response from {host}"
-        )
-    else:
-        exc = SocketTimeoutError(f"Timeout on reading the response head from {host}")
-    head_fut.set_exception(exc)

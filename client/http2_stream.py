@@ -208,6 +208,7 @@ class H2Stream:
         if pacer is None:
             content.feed_data(data)
         else:
+            content.count_raw(len(data))
             try:
                 pacer.feed(data)
             except Exception as exc:
@@ -315,21 +316,28 @@ class H2Stream:
 
 
 class H2Lease:
-    """A stream lent for one request, with ``connection.Connection``'s surface."""
+    """One request's share of an HTTP/2 connection, with ``connection.Connection``'s surface.
 
-    __slots__ = ("_key", "_on_done", "_stream", "reused")
+    It holds the connection until the stream is open, then the stream; ``on_done`` runs
+    once, when the exchange is over (the pool's slot is freed there).
+    """
+
+    __slots__ = ("_done", "_key", "_on_done", "body_task", "connection", "reused", "stream")
 
     def __init__(
         self,
         key: Any,
-        stream: H2Stream,
+        connection: StreamOwner,
         *,
         reused: bool,
-        on_done: Callable[[H2Stream], None] | None = None,
+        on_done: Callable[[], None] | None = None,
     ) -> None:
         self._key = key
-        self._stream: H2Stream | None = stream
+        self.connection = connection
+        self.stream: H2Stream | None = None
+        self.body_task: asyncio.Task[None] | None = None
         self._on_done = on_done
+        self._done = False
         self.reused = reused
 
     def __repr__(self) -> str:
@@ -341,28 +349,29 @@ class H2Lease:
 
     @property
     def protocol(self) -> H2Stream | None:
-        return self._stream
-
-    @property
-    def stream(self) -> H2Stream | None:
-        return self._stream
+        """The stream (what ``ClientResponse`` aborts on its total timeout)."""
+        return None if self._done else self.stream
 
     @property
     def closed(self) -> bool:
-        return self._stream is None or self._stream.done
+        return self._done or (self.stream is not None and self.stream.done)
 
     def released_by(self, _stream: Any) -> None:
         self.release()
 
     def release(self) -> None:
         """Done with the exchange: a stream still open is reset (CANCEL)."""
-        stream = self._stream
-        if stream is not None:
-            self._stream = None
-            if not stream.done:
-                stream.owner.reset(stream, CANCEL)
-            if self._on_done is not None:
-                self._on_done(stream)
+        if self._done:
+            return
+        self._done = True
+        stream = self.stream
+        if stream is not None and not stream.done:
+            stream.owner.reset(stream, CANCEL)
+        task = self.body_task
+        if task is not None and not task.done():
+            task.cancel()
+        if self._on_done is not None:
+            self._on_done()
 
     def close(self) -> None:
         """Same as ``release``: closing a stream never closes its connection."""

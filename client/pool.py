@@ -30,6 +30,7 @@ from .connection import Connection, ResponseProtocol
 from .exceptions import ClientConnectionError, ConnectionTimeoutError, ServerTimeoutError
 
 if TYPE_CHECKING:
+    from .http2_pool import H2Origins
     from .tracing import Trace
 
 __all__ = ["DEFAULT_KEEPALIVE", "BaseConnector"]
@@ -45,6 +46,9 @@ DEFAULT_KEEPALIVE = 15.0
 
 class BaseConnector:
     """Pool bookkeeping shared by every connector; subclasses open the transports."""
+
+    # The HTTP/2 side (``http2_pool.H2Origins``) of a connector that speaks it, else None.
+    _http2: H2Origins | None = None
 
     def __init__(
         self,

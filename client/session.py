@@ -111,6 +111,8 @@ class ClientSession:
         ws_response_class: type[ClientWebSocketResponse] | None = None,
         proxy_ssl: bool | ssl.SSLContext = True,
         no_proxy: str | Iterable[str] | None = None,
+        http2: bool = False,
+        http2_prior_knowledge: bool = False,
     ) -> None:
         if loop is None and connector is not None:
             loop = connector._loop
@@ -132,10 +134,17 @@ class ClientSession:
         if ssl_shutdown_timeout is not UNSET:
             warnings.warn(SSL_SHUTDOWN_TIMEOUT_DEPRECATED, DeprecationWarning, stacklevel=2)
         if connector is None:
-            connector = TCPConnector(loop=self._loop)
+            connector = TCPConnector(
+                loop=self._loop, http2=http2, http2_prior_knowledge=http2_prior_knowledge
+            )
             if ssl_shutdown_timeout is not UNSET:
                 # aiohttp hands it to the connector it makes (warned about once, above).
                 connector._ssl_shutdown_timeout = ssl_shutdown_timeout
+        elif (http2 or http2_prior_knowledge) and connector._http2 is None:
+            raise ValueError(
+                "http2=True needs a connector made with http2=True (or no connector: "
+                "the session then makes one)"
+            )
         self._connector: BaseConnector | None = connector
         self._connector_owner = connector_owner
         # The default jar is made when first needed: a run that never sees a cookie never

@@ -15,6 +15,8 @@ HTTP/2 (see tests/servers/h2server.py, hypercorn_server.py):
     h2_server             async factory: ``await h2_server(handler, ssl=, max_concurrent_streams=,
                           initial_window=, max_frame_size=)``, a scripted server on ``h2``
     hypercorn_server      async factory: ``await hypercorn_server(tls=True, alpn=, host=)``
+    nginx_h2              session: Debian's nginx, h2 by ALPN (``.https``), h2c (``.h2c``),
+                          HTTP/1.1 (``.http``); ``/files/100m.bin`` is ``pattern_bytes(BIG)``
 Helpers (import from tests.servers): require_binary(name), has_ipv6_loopback(),
     require_ipv6_loopback(), skip_or_fail(message) (skips; fails under ZURL_REQUIRE_SERVERS=1).
 """
@@ -38,7 +40,8 @@ from tests.servers import tls
 from tests.servers.gunicorn import GunicornServer, start_gunicorn_httpbin
 from tests.servers.h2server import H2Server
 from tests.servers.hypercorn_server import HypercornServer
-from tests.servers.keepalive import KeepAliveServer, KeepAliveServerFactory
+from tests.servers.keepalive import KeepAliveServer, KeepAliveServerFactory, pattern_bytes
+from tests.servers.nginx import NginxServer
 from tests.servers.proxy import ProxyServer, running_proxy
 from tests.servers.raw import RawServer, RawServerFactory, Script
 
@@ -265,3 +268,19 @@ async def hypercorn_server(
     yield factory
     for server in servers:
         await server.close()
+
+
+NGINX_BIG_FILE = 100 * 1000 * 1000
+
+
+@pytest.fixture(scope="session")
+def nginx_h2(tls_cert: trustme.LeafCert) -> Iterator[NginxServer]:
+    directory = Path(tempfile.mkdtemp(prefix="zurl-nginx-", dir="/tmp"))
+    files = directory / "files"
+    files.mkdir()
+    (files / "100m.bin").write_bytes(pattern_bytes(NGINX_BIG_FILE))
+    server = NginxServer(directory, files, tls_cert, streams=128)
+    try:
+        yield server.start()
+    finally:
+        server.stop()

@@ -12,6 +12,7 @@ import hashlib
 import json
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -352,11 +353,13 @@ async def test_releasing_an_unfinished_stream_resets_it(h2_server: H2Factory) ->
     async for protocol in connect(server.url):
         stream = await Client(protocol, "h.test").start("/bytes/10000000")
         await stream.head
-        released: list[H2Stream] = []
-        lease = H2Lease("key", stream, reused=False, on_done=released.append)
+        released: list[bool] = []
+        lease = H2Lease("key", protocol, reused=False, on_done=partial(released.append, True))
+        lease.stream = stream
         assert lease.protocol is stream and not lease.closed
         lease.release()
-        assert released == [stream] and lease.closed
+        lease.release()
+        assert released == [True] and lease.closed and lease.protocol is None
         while not server.resets:
             await asyncio.sleep(0.01)
         assert server.resets == [(stream.stream_id, 8)]  # CANCEL

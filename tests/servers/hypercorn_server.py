@@ -13,6 +13,7 @@ Routes of ``app``:
     /cookies                 JSON: the Cookie header received
     /gzip                    a gzip-encoded text body
     /trailers                a body, then trailers (asked for with ``TE: trailers``)
+    any path, as a WebSocket an echo of each message
     anything else            200 ``ok``
 """
 
@@ -53,7 +54,23 @@ async def _read_body(receive: Any) -> tuple[int, str]:
             return length, digest.hexdigest()
 
 
+async def _websocket_echo(receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.connect":
+            await send({"type": "websocket.accept"})
+        elif message["type"] == "websocket.receive":
+            await send(
+                {"type": "websocket.send", **{k: v for k, v in message.items() if k != "type"}}
+            )
+        else:
+            return
+
+
 async def app(scope: Scope, receive: Any, send: Any) -> None:
+    if scope["type"] == "websocket":
+        await _websocket_echo(receive, send)
+        return
     if scope["type"] != "http":
         return
     path: str = scope["path"]
@@ -89,6 +106,7 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
     elif parts[0] == "cookies":
         cookie = dict(scope["headers"]).get(b"cookie", b"").decode()
         body = json.dumps({"cookie": cookie}).encode()
+        headers.append((b"content-type", b"application/json"))
     elif parts[0] == "gzip":
         body = gzip.compress(GZIP_TEXT)
         headers.append((b"content-encoding", b"gzip"))
