@@ -185,6 +185,22 @@ OPTIONS: list[Decorator] = [
         "--no-proxy", metavar="LIST", help="Hosts reached directly (comma-separated; '*': all)."
     ),
     click.option("--no-env", is_flag=True, help="Ignore HTTP_PROXY, HTTPS_PROXY and NO_PROXY."),
+    click.option(
+        "--proxy-cacert",
+        metavar="FILE",
+        help="Trust only this CA bundle for an https:// proxy's certificate.",
+    ),
+    click.option(
+        "--proxy-insecure",
+        is_flag=True,
+        help="Do not verify an https:// proxy's certificate (-k is for the target only).",
+    ),
+    click.option(
+        "--proxy-cert",
+        metavar="FILE",
+        help="Client certificate for an https:// proxy (PEM; --cert is never shown to it).",
+    ),
+    click.option("--proxy-key", metavar="FILE", help="Private key of --proxy-cert (PEM)."),
     # Many requests at once and connection control (cli/command/connect.py).
     click.option(
         "--urls-from", metavar="FILE", help="Also request each URL in FILE ('-': stdin)."

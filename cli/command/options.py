@@ -57,6 +57,10 @@ class Options:
     proxy_header: tuple[str, ...] = ()
     no_proxy: str | None = None
     no_env: bool = False
+    proxy_cacert: str | None = None
+    proxy_insecure: bool = False
+    proxy_cert: str | None = None
+    proxy_key: str | None = None
     urls_from: str | None = None
     repeat: int | None = None
     limit: int | None = None

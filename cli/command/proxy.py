@@ -80,9 +80,14 @@ def proxy_plan(opts: Options, url: str) -> ProxyPlan | None:
     headers = _proxy_headers(opts.proxy_header)
     auth = _split_auth(opts.proxy_auth, "--proxy-auth") if opts.proxy_auth else None
     use_env = not opts.no_env
+    from cli.command.tls import proxy_ssl
+
+    tls = proxy_ssl(opts)
     if opts.proxy is None and not (use_env and _env_configured()):
         if headers or auth:
             raise UsageError("--proxy-auth and --proxy-header need a proxy (--proxy URL)")
+        if tls is not None:
+            raise UsageError("--proxy-cacert, --proxy-insecure and --proxy-cert need a proxy")
         return None
     if opts.offline:  # nothing is sent: check the flags, never load the engine
         if opts.proxy is not None:
@@ -112,7 +117,8 @@ def proxy_plan(opts: Options, url: str) -> ProxyPlan | None:
     else:
         listed, bypassed = "", False
     if bypassed:
-        return ProxyPlan(headers=headers, source=source, bypass=f"{listed} lists {target.host}")
+        bypass = f"{listed} lists {target.host}"
+        return ProxyPlan(headers=headers, source=source, bypass=bypass, ssl=tls)
     # The environment alone decided: let the engine decide again on each redirect hop.
     engine_env = source != "--proxy" and opts.no_proxy is None and not opts.proxy_auth
-    return ProxyPlan(proxy, auth, headers, engine_env, source)
+    return ProxyPlan(proxy, auth, headers, engine_env, source, ssl=tls)

@@ -17,6 +17,11 @@ from cli.exitcodes import ExitCode, Failure
 
 def _cause(exc: BaseException) -> str:
     os_error = getattr(exc, "os_error", None)
+    tls_error = exc if isinstance(exc, ssl.SSLError) else os_error
+    if isinstance(tls_error, ssl.SSLError) and not isinstance(tls_error, ssl.CertificateError):
+        # OpenSSL's reason (TLSV1_ALERT_PROTOCOL_VERSION): an SSLError's errno is OpenSSL's
+        # error class, not an OS errno.
+        return tls_error.reason or str(tls_error)
     if not isinstance(os_error, OSError) and type(exc) in (OSError, ConnectionRefusedError):
         os_error = exc
     if isinstance(os_error, OSError):
@@ -35,6 +40,9 @@ def describe(exc: BaseException, where: str) -> Failure:
     own = getattr(exc, "zurl_exit_code", None)
     if isinstance(own, ExitCode):  # zurl's own failures (pins, cookie jar) carry their code
         return Failure(own, str(exc))
+    pins = _pin_failure(client, exc, where)
+    if pins is not None:
+        return pins
     found = _engine_failure(client, exc, where)
     if found is not None:
         return found
@@ -61,8 +69,20 @@ def describe(exc: BaseException, where: str) -> Failure:
 def _engine_failure(client: object, exc: BaseException, where: str) -> Failure | None:
     c = client
     cause = _cause(exc)
+    proxy = _proxy_where(exc)
     table: list[tuple[tuple[str, ...], ExitCode, str]] = [
         (("ServerFingerprintMismatch",), ExitCode.PIN_MISMATCH, f"{where}: {cause}"),
+        (
+            ("ClientProxyCertificateError",),
+            ExitCode.PROXY,
+            f"proxy {proxy}: TLS certificate verification failed: {_verify(exc) or cause}"
+            f" (on the way to {where})",
+        ),
+        (
+            ("ClientProxySSLError",),
+            ExitCode.PROXY,
+            f"proxy {proxy}: TLS handshake failed: {cause} (on the way to {where})",
+        ),
         (
             ("ClientProxyConnectionError", "ClientHttpProxyError"),
             ExitCode.PROXY,
@@ -96,6 +116,41 @@ def _engine_failure(client: object, exc: BaseException, where: str) -> Failure |
         if classes and isinstance(exc, classes):
             return Failure(code, message)
     return None
+
+
+def _proxy_where(exc: BaseException) -> str:
+    """``host:port`` of the proxy a proxy TLS error names."""
+    host, port = str(getattr(exc, "host", "") or "?"), getattr(exc, "port", None)
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port else host
+
+
+def _pin_failure(client: object, exc: BaseException, where: str) -> Failure | None:
+    """A ``client.PinMismatch``: both sides' pins, in the forms the flags take."""
+    mismatch = getattr(client, "PinMismatch", None)
+    if mismatch is None or not isinstance(exc, mismatch):
+        return None
+    kind: str = getattr(exc, "kind", "certificate")
+    expected: tuple[bytes, ...] = getattr(exc, "expected_all", ())
+    got: bytes = getattr(exc, "got", b"")
+    if kind == "public key":
+        import base64
+
+        def shown(digest: bytes) -> str:
+            return "sha256//" + base64.b64encode(digest).decode()
+
+        wanted, what = ";".join(shown(d) for d in expected), "public key pin mismatch"
+    else:
+
+        def shown(digest: bytes) -> str:
+            return "sha256:" + digest.hex(":").upper()
+
+        wanted, what = " or ".join(shown(d) for d in expected), "certificate fingerprint mismatch"
+    if not got:
+        return Failure(
+            ExitCode.PIN_MISMATCH, f"{where}: unreadable certificate, no key to pin ({what})"
+        )
+    return Failure(ExitCode.PIN_MISMATCH, f"{where}: {what}: expected {wanted}, got {shown(got)}")
 
 
 def _verify(exc: BaseException) -> str:

@@ -41,16 +41,11 @@ class ConnectPlan:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TLSPlan:
-    """How to verify the server and which pins it must match."""
+    """How to verify the target: the engine's ``ssl=`` value."""
 
-    # True (default verification), False (none), or a context built from the flags.
+    # True (default verification), False (none), a context built from the flags, or a
+    # ``client.Pins`` holding the pins and one of those.
     ssl: Any = True
-    fingerprints: tuple[bytes, ...] = ()
-    pubkey_pins: tuple[bytes, ...] = ()
-
-    @property
-    def has_pins(self) -> bool:
-        return bool(self.fingerprints or self.pubkey_pins)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -63,6 +58,7 @@ class ProxyPlan:
     trust_env: bool = False  # the engine re-reads the environment on every hop
     source: str = ""  # "--proxy", "HTTPS_PROXY", …
     bypass: str | None = None  # why a configured proxy is not used
+    ssl: Any = None  # an https:// proxy's own TLS (proxy_ssl=); None: default trust
 
     @property
     def display(self) -> str | None:

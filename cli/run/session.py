@@ -59,16 +59,12 @@ def _session_options(plan: SessionPlan) -> dict[str, Any]:
 
 
 def _feature_traces(plan: SessionPlan, hop_clock: bool) -> list[Any]:
-    """Trace configs that flags need: hop times for --follow, pin checks for TLS pins."""
+    """Trace configs that flags need: hop times for --follow."""
     configs: list[Any] = []
     if hop_clock:
         from cli.run.tracing import hop_trace_config
 
         configs.append(hop_trace_config())
-    if plan.tls is not None and plan.tls.has_pins:
-        from cli.run.pins import pin_trace_config
-
-        configs.append(pin_trace_config(plan.tls, https_proxy_endpoint(plan.proxy)))
     return configs
 
 
@@ -108,6 +104,8 @@ def _proxy_options(plan: ProxyPlan) -> dict[str, Any]:
     import client
 
     options: dict[str, Any] = {}
+    if plan.ssl is not None:
+        options["proxy_ssl"] = plan.ssl
     if plan.headers:
         options["proxy_headers"] = dict(plan.headers)
     if plan.url is not None and not plan.trust_env:
@@ -115,16 +113,6 @@ def _proxy_options(plan: ProxyPlan) -> dict[str, Any]:
         if plan.auth is not None:
             options["proxy_auth"] = client.BasicAuth(plan.auth[0], plan.auth[1])
     return options
-
-
-def https_proxy_endpoint(plan: ProxyPlan | None) -> tuple[str, int] | None:
-    """(host, port) of an https:// proxy: its own TLS handshake is not the target's."""
-    if plan is None or plan.url is None or not plan.url.startswith("https://"):
-        return None
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(plan.url)
-    return parts.hostname or "", parts.port or 443
 
 
 def overrides(entries: tuple[str, ...]) -> dict[tuple[str, int], list[str]]:

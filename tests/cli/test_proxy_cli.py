@@ -4,8 +4,10 @@ through a real proxy (proxy.py) and scripted servers on loopback."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
+import ssl
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,13 @@ from tests.cli.conftest import Result, zurl
 from tests.servers import tls
 from tests.servers.gunicorn import GunicornServer
 from tests.servers.proxy import ProxyServer
-from tests.servers.raw import RawServerFactory, header_value, parse_head
+from tests.servers.raw import (
+    RawConnection,
+    RawServer,
+    RawServerFactory,
+    header_value,
+    parse_head,
+)
 
 pytestmark = pytest.mark.timeout(40)
 
@@ -134,6 +142,111 @@ async def test_unreachable_proxy_is_the_proxy_exit_code(
     assert result.err.count("\n") == 1
     assert "secret" not in result.err
     assert target.received == []
+
+
+# --- an https:// proxy's own TLS ----------------------------------------------------------------
+
+PROXIED = "http://target.zurl.test:8080/p"
+
+
+async def tls_proxy(raw_server: RawServerFactory, context: ssl.SSLContext) -> RawServer:
+    """A scripted https:// 'proxy' that answers the absolute-form request itself."""
+    return await raw_server(OK, ssl=context)
+
+
+@pytest.mark.parametrize(
+    "target_flags",
+    [
+        ("--fingerprint", "AB" * 32),
+        ("--pin-pubkey", "sha256//" + base64.b64encode(b"\1" * 32).decode()),
+        ("-k",),
+        ("--verify", "no"),
+    ],
+)
+@pytest.mark.parametrize("target", [PROXIED, "https://target.zurl.test/p"])
+async def test_the_targets_tls_flags_never_trust_an_untrusted_proxy(
+    raw_server: RawServerFactory,
+    server_ssl_context: ssl.SSLContext,
+    target_flags: tuple[str, ...],
+    target: str,
+) -> None:
+    """The proxy's certificate is from the test CA, which the default trust lacks: pins and
+    -k are the target's, so the proxy is refused before it sees a byte (curl's rule)."""
+    proxy = await tls_proxy(raw_server, server_ssl_context)
+    auth = ("--proxy-auth", "pu:s3cret")
+    result = await run("--proxy", proxy.url, *auth, *target_flags, "--report", "-", target)
+    assert result.code == ExitCode.PROXY, result.err
+    assert f"proxy 127.0.0.1:{proxy.port}" in result.err  # names the proxy, not the target
+    assert "certificate verification failed" in result.err
+    assert "s3cret" not in result.err
+    await asyncio.sleep(0.05)
+    assert b"".join(proxy.received) == b""  # no Proxy-Authorization, no request
+
+
+@pytest.mark.parametrize("how", ["--proxy-insecure", "--proxy-cacert"])
+async def test_the_proxy_flags_trust_it(
+    raw_server: RawServerFactory,
+    server_ssl_context: ssl.SSLContext,
+    ca_bundle_path: Path,
+    how: str,
+) -> None:
+    proxy = await tls_proxy(raw_server, server_ssl_context)
+    flags = (how,) if how == "--proxy-insecure" else (how, str(ca_bundle_path))
+    result = await run("--proxy", proxy.url, "--proxy-auth", "pu:pp", *flags, PROXIED)
+    assert (result.code, result.stdout) == (0, b"ok"), result.err
+    method, target, headers = parse_head(proxy.received[0])
+    assert (method, target) == ("GET", PROXIED)
+    assert header_value(headers, "Proxy-Authorization") == "Basic cHU6cHA="
+
+
+async def test_a_proxy_gets_a_client_certificate_only_from_proxy_cert(
+    raw_server: RawServerFactory,
+    server_ssl_context: ssl.SSLContext,
+    tls_ca: trustme.CA,
+    ca_bundle_path: Path,
+    tmp_path: Path,
+) -> None:
+    server_ssl_context.verify_mode = ssl.CERT_REQUIRED
+    tls_ca.configure_trust(server_ssl_context)
+    certs: list[object] = []
+
+    async def answer(conn: RawConnection) -> None:
+        certs.append(conn.peer_certificate)
+        await conn.read_request()
+        conn.write(OK[0])
+
+    proxy = await raw_server(answer, ssl=server_ssl_context)
+    client_dir = tmp_path / "client"
+    client_dir.mkdir()
+    cert, key = tls.write_cert_files(tls_ca.issue_cert("client.zurl.test"), client_dir)
+    trust = ("--proxy", proxy.url, "--proxy-cacert", str(ca_bundle_path))
+    # --cert is the target's: the proxy asks for a certificate and gets none.
+    target_only = await run(*trust, "--cert", str(cert), "--cert-key", str(key), PROXIED)
+    assert target_only.code != 0
+    assert certs == [] and b"".join(proxy.received) == b""
+    shown = await run(*trust, "--proxy-cert", str(cert), "--proxy-key", str(key), PROXIED)
+    assert (shown.code, shown.stdout) == (0, b"ok"), shown.err
+    assert len(certs) == 1 and certs[0] is not None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--proxy-key", "k.pem"),
+        ("--proxy-insecure", "--proxy-cacert", "ca.pem"),
+        ("--proxy-cacert", "/nonexistent/ca.pem"),
+        ("--proxy-cert", "/nonexistent/cert.pem"),
+    ],
+)
+def test_bad_proxy_tls_flags_are_usage_errors(args: tuple[str, ...]) -> None:
+    result = zurl("--proxy", "https://127.0.0.1:1", *args, "http://example.org/")
+    assert result.code == ExitCode.USAGE, result.err
+    assert result.err.startswith("zurl: error: ") and result.err.count("\n") == 1
+
+
+def test_proxy_tls_flags_need_a_proxy() -> None:
+    result = zurl("--offline", "--proxy-insecure", "http://example.org/")
+    assert result.code == ExitCode.USAGE, result.err
 
 
 # --- what the proxy is sent -------------------------------------------------------------------

@@ -309,20 +309,3 @@ async def test_report_has_a_tls_object(
 def test_plain_http_report_has_no_tls(httpbin: Any) -> None:
     result = zurl("--report", "-", f"{httpbin.url}/get")
     assert json.loads(result.stdout)["tls"] is None
-
-
-async def test_the_pin_check_skips_only_the_https_proxys_own_handshake() -> None:
-    import client
-    from cli.run.pins import PinMismatch, pin_trace_config
-    from cli.run.plans import TLSPlan
-
-    plan = TLSPlan(False, fingerprints=(b"\1" * 32,))
-    config = pin_trace_config(plan, ("127.0.0.1", 3128))
-    (handler,) = config.on_tls_handshake_end
-
-    def params(port: int) -> client.TraceTlsHandshakeEndParams:
-        return client.TraceTlsHandshakeEndParams("127.0.0.1", port, "TLSv1.3", "X", b"der")
-
-    await handler(None, None, params(3128))  # the proxy's certificate is not the target's
-    with pytest.raises(PinMismatch, match=r"127\.0\.0\.1:443: certificate fingerprint"):
-        await handler(None, None, params(443))
