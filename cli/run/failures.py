@@ -21,7 +21,7 @@ def _cause(exc: BaseException) -> str:
     if isinstance(tls_error, ssl.SSLError) and not isinstance(tls_error, ssl.CertificateError):
         # OpenSSL's reason (TLSV1_ALERT_PROTOCOL_VERSION): an SSLError's errno is OpenSSL's
         # error class, not an OS errno.
-        return tls_error.reason or str(tls_error)
+        return getattr(tls_error, "reason", None) or tls_error.strerror or str(tls_error)
     if not isinstance(os_error, OSError) and type(exc) in (OSError, ConnectionRefusedError):
         os_error = exc
     if isinstance(os_error, OSError):
