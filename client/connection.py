@@ -23,7 +23,7 @@ import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .decoders import DEFAULT_MAX_DECOMPRESSED_SIZE, make_decoder
+from .decoders import DEFAULT_MAX_DECOMPRESSED_SIZE, ExpansionMeter, make_decoder
 from .exceptions import (
     ClientConnectionResetError,
     ClientError,
@@ -51,6 +51,8 @@ _PLAIN_SETTINGS = types.SimpleNamespace(
     timeout=types.SimpleNamespace(sock_read=None),
     auto_decompress=False,
     max_decompressed_size=None,
+    whole_read_ratio=None,
+    stream_ratio=None,
 )
 
 # Compressed bytes expanded per step. The first slice is small (2 KiB: at most ~2 MiB of
@@ -91,6 +93,7 @@ class ResponseProtocol(asyncio.Protocol):
         self._sock_read: float | None = None
         self._decompress = True
         self._max_decompressed: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE
+        self._ratios: tuple[float | None, float | None] = (None, None)  # any read, whole
         self._informational: Callable[[ResponseHead], None] | None = None
         self.stream: StreamReader | None = None
         self.decoder: ContentDecoder | None = None
@@ -203,15 +206,19 @@ class ResponseProtocol(asyncio.Protocol):
         self.should_close = self.should_close or head.should_close
         # The stream exists before this callback returns: body bytes that arrived in the
         # same segment as the head are fed right after it.
+        transfer = head.transfer_coding
+        meter = None
+        if (self._decompress and "Content-Encoding" in head.headers) or transfer:
+            meter = ExpansionMeter(*self._ratios)
         stream = self.stream = StreamReader(
             self._loop,
             limit=self._read_bufsize,
             pause=self.pause_reading,
             resume=self._on_stream_drained,
             sock_read=self._sock_read,
+            on_read_all=meter.reading_whole if meter is not None else None,
         )
-        transfer = head.transfer_coding
-        if (self._decompress and "Content-Encoding" in head.headers) or transfer:
+        if meter is not None:
             # Several Content-Encoding lines are one list (RFC 9110 §5.3). Transfer codings
             # are undone even with auto_decompress off: they are not part of the content.
             encoding = ", ".join(head.headers.getall("Content-Encoding", ()))
@@ -220,6 +227,7 @@ class ResponseProtocol(asyncio.Protocol):
                     encoding if self._decompress else "",
                     max_size=self._max_decompressed,
                     transfer_coding=transfer,
+                    meter=meter,
                 )
             except Exception as exc:
                 self._fail(exc)
@@ -377,6 +385,7 @@ class ResponseProtocol(asyncio.Protocol):
         self._sock_read = settings.timeout.sock_read
         self._decompress = settings.auto_decompress
         self._max_decompressed = settings.max_decompressed_size
+        self._ratios = (settings.stream_ratio, settings.whole_read_ratio)
         self.on_idle = on_idle
         self._got_bytes = False
         waiter = self._head_waiter = self._loop.create_future()

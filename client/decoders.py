@@ -9,6 +9,13 @@ Rules / theory of operation:
   limit of what is left under ``max_size`` (plus one byte, to tell "exactly at the limit"
   from "over it"), so a bomb never allocates more than ``max_size`` before
   ``DecompressionLimitError`` is raised.
+- The expansion *ratio* can be bounded too, through an ``ExpansionMeter`` shared by every
+  stage of a body's decoder: once a stage's output passes ``RATIO_SLACK`` bytes it may not
+  exceed ``ratio`` times the encoded bytes received so far. No real file expands like a
+  bomb (deflate's ceiling is about 1032:1, and bombs sit right at it), so the ratio tells
+  them apart long before the size limit would; the slack lets small bodies of one
+  repeated byte through. The meter's ratio may be switched on mid-body (see
+  ``ExpansionMeter.reading_whole``).
 - Corrupt input, and a compressed stream that stops before its end marker, raise
   ``ClientPayloadError``. An empty body is accepted for any encoding (a server that labels
   an empty body ``gzip`` has sent nothing to decode).
@@ -40,7 +47,11 @@ zstandard = _optional("zstandard")
 __all__ = [
     "ACCEPT_ENCODING",
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
+    "RATIO_SLACK",
+    "WHOLE_READ_RATIO",
     "ContentDecoder",
+    "ExpansionMeter",
+    "decompression_ratios",
     "make_decoder",
 ]
 
@@ -50,6 +61,14 @@ __all__ = [
 # expanded are rare (big archives are served as ``application/gzip``, not encoded), and the
 # limit is per decoder so ``None`` lifts it for the callers that need it.
 DEFAULT_MAX_DECOMPRESSED_SIZE = 1 << 30
+
+# The expansion ratio a compressed body read whole may have (decoded ÷ encoded bytes), and
+# how much it may expand before the ratio counts. Text, JSON, HTML and logs compress 3-30:1,
+# very repetitive data a few times more; a gzip or deflate bomb sits at ~1000:1, a brotli
+# or zstd one far above. With these, a 1 GiB bomb read whole is refused after about
+# 20 MiB, instead of growing the process by up to the size limit.
+WHOLE_READ_RATIO = 200.0
+RATIO_SLACK = 16 << 20
 
 # RFC 9659 §3: zstd in HTTP uses at most an 8 MiB window; refusing larger windows bounds the
 # decoder's own memory, which a hostile frame header could otherwise set to gigabytes.
@@ -75,15 +94,68 @@ class ContentDecoder(Protocol):
         ...
 
 
+class ExpansionMeter:
+    """The encoded bytes one body's decoder has been given, and the ratio its stages'
+    output may reach (``None``: no ratio bound).
+
+    ``whole_ratio`` is the bound switched on by ``reading_whole()``: the caller is about to
+    keep the entire decoded body in memory, where a bomb does its damage.
+    """
+
+    __slots__ = ("encoded", "ratio", "read_whole", "whole_ratio")
+
+    def __init__(self, ratio: float | None = None, whole_ratio: float | None = None) -> None:
+        self.encoded = 0
+        self.ratio = ratio
+        self.whole_ratio = whole_ratio
+        self.read_whole = False
+
+    def reading_whole(self) -> None:
+        if self.ratio is None and self.whole_ratio is not None:
+            self.ratio = self.whole_ratio
+            self.read_whole = True
+
+    def refuse(self, encoding: str, expanded: int) -> DecompressionLimitError:
+        advice = (
+            "read whole: stream it (resp.content.iter_chunked), or raise or lift"
+            if self.read_whole
+            else "raise or lift"
+        )
+        return DecompressionLimitError(
+            f"{encoding} body expands more than {self.ratio:g} times its {self.encoded} "
+            f"encoded bytes ({expanded} bytes so far; a decompression bomb?); {advice} "
+            "max_decompression_ratio to read it"
+        )
+
+
+def decompression_ratios(value: object) -> tuple[float | None, float | None]:
+    """``ClientSession(max_decompression_ratio=)`` as (ratio for whole reads, for any read).
+
+    Not given: ``WHOLE_READ_RATIO`` for bodies read whole, none for streamed reads. A
+    number: that ratio for every read. ``None``: no ratio bound at all.
+    """
+    if value is None:
+        return None, None
+    if not isinstance(value, int | float):
+        return WHOLE_READ_RATIO, None  # not given (the session's sentinel)
+    if not value > 0:
+        raise ValueError(f"max_decompression_ratio must be positive, not {value!r}")
+    return float(value), float(value)
+
+
 class _Budget:
-    """The output one codec may still produce under ``max_size``."""
+    """The output one codec may still produce under ``max_size`` (and the meter's ratio)."""
 
-    __slots__ = ("encoding", "left", "max_size")
+    __slots__ = ("encoding", "left", "max_size", "meter", "spent")
 
-    def __init__(self, max_size: int | None, encoding: str) -> None:
+    def __init__(
+        self, max_size: int | None, encoding: str, meter: ExpansionMeter | None = None
+    ) -> None:
         self.max_size = max_size
         self.left = max_size
         self.encoding = encoding
+        self.meter = meter
+        self.spent = 0
 
     def limit(self) -> int:
         """The output size of the next codec call: a step, or one byte past the budget."""
@@ -92,6 +164,12 @@ class _Budget:
         return min(self.left + 1, _STEP)
 
     def spend(self, size: int) -> None:
+        meter = self.meter
+        if meter is not None:
+            self.spent += size
+            ratio = meter.ratio
+            if ratio is not None and self.spent > ratio * meter.encoded + RATIO_SLACK:
+                raise meter.refuse(self.encoding, self.spent)
         if self.left is None:
             return
         self.left -= size
@@ -121,9 +199,11 @@ class _ZlibDecoder:
 
     __slots__ = ("_budget", "_gzip", "_members", "_obj", "_pending", "_seen", "_trailing")
 
-    def __init__(self, gzip: bool, max_size: int | None) -> None:
+    def __init__(
+        self, gzip: bool, max_size: int | None, meter: ExpansionMeter | None = None
+    ) -> None:
         self._gzip = gzip
-        self._budget = _Budget(max_size, "gzip" if gzip else "deflate")
+        self._budget = _Budget(max_size, "gzip" if gzip else "deflate", meter)
         self._obj: Any = None  # zlib's Decompress type is not importable for annotations
         self._pending = b""  # header bytes held until the format is known
         self._seen = False  # any input at all (an empty body is not "truncated")
@@ -217,9 +297,9 @@ class _BrotliDecoder:
 
     __slots__ = ("_budget", "_obj", "_seen")
 
-    def __init__(self, max_size: int | None) -> None:
+    def __init__(self, max_size: int | None, meter: ExpansionMeter | None = None) -> None:
         self._obj = brotli.Decompressor()
-        self._budget = _Budget(max_size, "br")
+        self._budget = _Budget(max_size, "br", meter)
         self._seen = False
 
     def decompress(self, data: bytes) -> bytes:
@@ -354,8 +434,8 @@ class _ZstdDecoder:
 
     __slots__ = ("_frames", "_sink", "_writer")
 
-    def __init__(self, max_size: int | None) -> None:
-        self._sink = _Sink(_Budget(max_size, "zstd"))
+    def __init__(self, max_size: int | None, meter: ExpansionMeter | None = None) -> None:
+        self._sink = _Sink(_Budget(max_size, "zstd", meter))
         self._frames = _ZstdFrames()
         dctx = zstandard.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW)
         self._writer = dctx.stream_writer(
@@ -401,6 +481,23 @@ class _ChainDecoder:
         return data
 
 
+class _Metered:
+    """Counts the encoded bytes going into a decoder, for its meter's ratio."""
+
+    __slots__ = ("_inner", "_meter")
+
+    def __init__(self, inner: ContentDecoder, meter: ExpansionMeter) -> None:
+        self._inner = inner
+        self._meter = meter
+
+    def decompress(self, data: bytes) -> bytes:
+        self._meter.encoded += len(data)
+        return self._inner.decompress(data)
+
+    def flush(self) -> bytes:
+        return self._inner.flush()
+
+
 def _brotli_bounded() -> bool:
     if brotli is None:
         return False
@@ -413,10 +510,10 @@ def _brotli_bounded() -> bool:
 
 _BROTLI_BOUNDED = _brotli_bounded()
 
-_FACTORIES: dict[str, Callable[[int | None], ContentDecoder]] = {
-    "gzip": lambda limit: _ZlibDecoder(True, limit),
-    "x-gzip": lambda limit: _ZlibDecoder(True, limit),  # RFC 9110 §8.4.1.3
-    "deflate": lambda limit: _ZlibDecoder(False, limit),
+_FACTORIES: dict[str, Callable[[int | None, ExpansionMeter | None], ContentDecoder]] = {
+    "gzip": lambda limit, meter: _ZlibDecoder(True, limit, meter),
+    "x-gzip": lambda limit, meter: _ZlibDecoder(True, limit, meter),  # RFC 9110 §8.4.1.3
+    "deflate": lambda limit, meter: _ZlibDecoder(False, limit, meter),
 }
 if brotli is not None:
     _FACTORIES["br"] = _BrotliDecoder
@@ -434,6 +531,7 @@ def make_decoder(
     *,
     max_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
     transfer_coding: str = "",
+    meter: ExpansionMeter | None = None,
 ) -> ContentDecoder | None:
     """A decoder for a ``Content-Encoding`` value, or ``None`` to pass the body raw.
 
@@ -442,6 +540,7 @@ def make_decoder(
     besides chunked (RFC 9112 §7, already checked by the parser: each one known); they were
     applied last, so they are undone first, whatever becomes of the content coding.
     ``max_size`` bounds the expanded size at every stage of a chain; ``None`` lifts it.
+    ``meter``, if given, counts the encoded bytes and bounds every stage by its ratio.
     """
     names = _coding_names(content_encoding)
     if any(name not in _FACTORIES for name in names):
@@ -449,8 +548,9 @@ def make_decoder(
     names += _coding_names(transfer_coding)
     if not names:
         return None
-    stages = [_FACTORIES[name](max_size) for name in reversed(names)]
-    return stages[0] if len(stages) == 1 else _ChainDecoder(stages)
+    stages = [_FACTORIES[name](max_size, meter) for name in reversed(names)]
+    decoder = stages[0] if len(stages) == 1 else _ChainDecoder(stages)
+    return decoder if meter is None else _Metered(decoder, meter)
 
 
 def _coding_names(codings: str) -> list[str]:

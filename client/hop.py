@@ -21,6 +21,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .decoders import WHOLE_READ_RATIO
 from .exceptions import (
     ClientConnectionResetError,
     MalformedResponseError,
@@ -61,6 +62,10 @@ class HopSettings(NamedTuple):
     read_until_eof: bool
     max_headers: int
     response_class: type[ClientResponse] = ClientResponse  # ClientSession(response_class=)
+    # The expansion ratio bounds of a compressed body (decoders.ExpansionMeter): for a body
+    # read whole, and for any read; None: no bound.
+    whole_read_ratio: float | None = WHOLE_READ_RATIO
+    stream_ratio: float | None = None
 
 
 class _Unsent(Exception):

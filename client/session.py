@@ -35,7 +35,7 @@ from .config import UNSET, BasicAuth, ClientTimeout, session_timeout
 from .connector import SSL_SHUTDOWN_TIMEOUT_DEPRECATED, BaseConnector, TCPConnector
 from .contexts import RequestContextManager
 from .deadlines import CoarseTimers
-from .decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECOMPRESSED_SIZE
+from .decoders import ACCEPT_ENCODING, DEFAULT_MAX_DECOMPRESSED_SIZE, decompression_ratios
 from .headers import auto_headers, merge_headers
 from .hop import HopSettings
 from .http1 import HttpVersion11
@@ -105,6 +105,7 @@ class ClientSession:
         ),
         version: Any = HttpVersion11,
         max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
+        max_decompression_ratio: float | None = UNSET,
         ssl_shutdown_timeout: float | None = UNSET,
         request_class: type[ClientRequest] = ClientRequest,
         response_class: type[ClientResponse] = ClientResponse,
@@ -185,6 +186,9 @@ class ClientSession:
         self._version = version
         # zurl's guard against decompression bombs (aiohttp has none): None lifts it.
         self._max_decompressed_size = max_decompressed_size
+        # And its ratio bound (decoders.ExpansionMeter): by default for bodies read whole
+        # only; a number bounds every read, None none.
+        self._ratios = decompression_ratios(max_decompression_ratio)
         self._request_class = request_class
         self._response_class = response_class
         self._ws_response_class = ws_response_class  # None: ClientWebSocketResponse
@@ -483,6 +487,7 @@ class ClientSession:
                     read_until_eof,
                     max_headers or self._max_headers,
                     self._response_class,
+                    *self._ratios,
                 )
                 if plain:
                     self._default_settings = settings  # a request with no overrides: built once

@@ -7,6 +7,9 @@ Rules:
   transport is paused, and resumed once a reader brings the buffer under ``low_water``:
   a slow consumer never makes us hold an unbounded body, a fast one never pauses.
 - ``sock_read`` is enforced here, per wait, with one timer handle (no task per read).
+- ``read()`` of everything (so ``resp.read()``, ``text()``, ``json()``) calls
+  ``on_read_all`` first: the decoder then bounds the expansion ratio of a body that is about
+  to be held in memory whole (see ``decoders.ExpansionMeter``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class StreamReader:
         "_loop",
         "_low_water",
         "_offset",
+        "_on_read_all",
         "_pause",
         "_paused",
         "_raw",
@@ -51,6 +55,7 @@ class StreamReader:
         pause: Callable[[], None] | None = None,
         resume: Callable[[], None] | None = None,
         sock_read: float | None = None,
+        on_read_all: Callable[[], None] | None = None,
     ) -> None:
         self._loop = loop
         self._buffer: collections.deque[bytes] = collections.deque()
@@ -69,6 +74,7 @@ class StreamReader:
         self._eof_callbacks: list[Callable[[], None]] = []
         self.total_bytes = 0
         self._raw = -1  # bytes as received when the body is decoded; -1: total_bytes
+        self._on_read_all = on_read_all
 
     @property
     def total_raw_bytes(self) -> int:
@@ -205,6 +211,8 @@ class StreamReader:
         if self._exception is not None:
             raise self._exception
         if n < 0:
+            if self._on_read_all is not None:
+                self._on_read_all()
             # Drain as we go: a paused transport resumes once the buffer is taken, so a
             # body larger than the high-water mark still reaches its end.
             parts: list[bytes] = []
@@ -391,6 +399,7 @@ class _EmptyStreamReader(StreamReader):
         self._eof_callbacks = []
         self.total_bytes = 0
         self._raw = -1
+        self._on_read_all = None
 
     async def _wait(self) -> None:  # pragma: no cover - never waits: always at EOF
         return None

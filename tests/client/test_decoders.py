@@ -15,13 +15,19 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from client.config import UNSET
 from client.decoders import (
     ACCEPT_ENCODING,
     DEFAULT_MAX_DECOMPRESSED_SIZE,
+    RATIO_SLACK,
+    WHOLE_READ_RATIO,
     ContentDecoder,
+    ExpansionMeter,
+    decompression_ratios,
     make_decoder,
 )
 from client.exceptions import ClientPayloadError, DecompressionLimitError
+from tests.servers.bomb import gzip_bomb as valid_gzip_bomb
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -261,6 +267,101 @@ def test_bomb_fed_in_small_chunks_stops_too() -> None:
         for i in range(0, len(bomb), 512):
             produced += len(dec.decompress(bomb[i : i + 512]))
     assert produced <= 4 * MiB
+
+
+# -- the expansion ratio (ExpansionMeter) --------------------------------------------------
+
+
+@pytest.mark.parametrize(("encoding", "make_bomb"), list(bombs()), ids=lambda v: str(v)[:7])
+def test_a_ratio_bound_stops_a_bomb_soon_after_the_slack(
+    encoding: str, make_bomb: Callable[[], bytes]
+) -> None:
+    """Every codec stops once its output passes ratio x encoded + slack: for a bomb fed at
+    once that is right after the slack, whatever max_size allows."""
+    bomb = make_bomb()
+    meter = ExpansionMeter(ratio=100)
+    dec = make_decoder(encoding, max_size=None, meter=meter)
+    assert dec is not None
+    tracemalloc.start()
+    try:
+        with pytest.raises(DecompressionLimitError, match="more than 100 times"):
+            for i in range(0, len(bomb), 4096):
+                dec.decompress(bomb[i : i + 4096])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert meter.encoded <= len(bomb)
+    assert peak < RATIO_SLACK + 100 * meter.encoded + 2 * MiB
+
+
+def test_without_a_ratio_the_meter_only_counts() -> None:
+    bomb = valid_gzip_bomb(64 * MiB)
+    meter = ExpansionMeter()
+    dec = make_decoder("gzip", max_size=None, meter=meter)
+    assert dec is not None
+    produced = sum(len(dec.decompress(bomb[i : i + 65536])) for i in range(0, len(bomb), 65536))
+    assert produced + len(dec.flush()) == 64 * MiB
+    assert meter.encoded == len(bomb)
+
+
+def test_reading_whole_switches_the_whole_read_ratio_on_mid_body() -> None:
+    bomb = gzip_bomb()
+    meter = ExpansionMeter(None, whole_ratio=50)
+    dec = make_decoder("gzip", max_size=None, meter=meter)
+    assert dec is not None
+    assert len(dec.decompress(bomb[:20000])) > RATIO_SLACK  # streamed: no ratio yet
+    meter.reading_whole()
+    with pytest.raises(DecompressionLimitError, match="read whole: stream it"):
+        dec.decompress(bomb[20000:40000])
+
+
+def test_an_explicit_ratio_is_not_blamed_on_reading_whole() -> None:
+    meter = ExpansionMeter(10.0, 10.0)
+    meter.reading_whole()
+    dec = make_decoder("gzip", max_size=None, meter=meter)
+    assert dec is not None
+    with pytest.raises(DecompressionLimitError) as caught:
+        dec.decompress(gzip_bomb()[:40000])
+    assert "stream it" not in str(caught.value)
+    assert "raise or lift max_decompression_ratio" in str(caught.value)
+
+
+def test_ordinary_compressed_text_passes_a_ratio_bound() -> None:
+    rows = (b"%d,user%d,2026-12-08T01:%02d:00Z,ok\n" % (i, i % 97, i % 60) for i in range(600_000))
+    text = b"".join(rows)
+    packer = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    packed = packer.compress(text) + packer.flush()
+    assert len(text) > RATIO_SLACK + 4 * MiB and len(text) / len(packed) > 3
+    meter = ExpansionMeter(WHOLE_READ_RATIO, WHOLE_READ_RATIO)
+    dec = make_decoder("gzip", max_size=None, meter=meter)
+    assert dec is not None
+    out = b"".join(dec.decompress(packed[i : i + 65536]) for i in range(0, len(packed), 65536))
+    assert out + dec.flush() == text
+
+
+def test_every_stage_of_a_chain_is_bounded() -> None:
+    """A bomb in the outer coding of ``gzip, gzip`` is stopped at the first stage: its
+    output (garbage to the second) never piles up."""
+    meter = ExpansionMeter(ratio=100)
+    dec = make_decoder("gzip", max_size=None, transfer_coding="gzip", meter=meter)
+    assert dec is not None
+    with pytest.raises(DecompressionLimitError):
+        dec.decompress(gzip_bomb())
+
+
+@pytest.mark.parametrize(
+    ("value", "ratios"),
+    [(UNSET, (WHOLE_READ_RATIO, None)), (None, (None, None)), (50, (50.0, 50.0))],
+    ids=["not-given", "none", "number"],
+)
+def test_session_ratio_setting(value: object, ratios: tuple[float | None, float | None]) -> None:
+    assert decompression_ratios(value) == ratios
+
+
+@pytest.mark.parametrize("value", [0, -1.5])
+def test_a_ratio_must_be_positive(value: float) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        decompression_ratios(value)
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd"])

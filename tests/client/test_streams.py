@@ -389,3 +389,20 @@ async def test_iter_chunks_yields_everything() -> None:
     pieces = [piece async for piece in stream.iter_chunks()]
     await task
     assert b"".join(data for data, _ in pieces) == b"abcd"
+
+
+async def test_reading_everything_announces_itself_once() -> None:
+    """read() with no size (resp.read(), text(), json()) tells the decoder first; pieces
+    read any other way do not."""
+    calls: list[str] = []
+    stream = client.StreamReader(
+        asyncio.get_running_loop(), on_read_all=lambda: calls.append("all")
+    )
+    stream.feed_data(b"abc")
+    assert await stream.read(1) == b"a"
+    assert await stream.readany() == b"bc"
+    assert calls == []
+    stream.feed_data(b"rest")
+    stream.feed_eof()
+    assert await stream.read() == b"rest"
+    assert calls == ["all"]
