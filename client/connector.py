@@ -36,23 +36,18 @@ from .config import UNSET, ClientTimeout, ConnectionKey, Fingerprint
 from .connection import ResponseProtocol
 from .dnscache import DEFAULT_DNS_CACHE_MAX_SIZE, DnsCache
 from .exceptions import (
-    ClientConnectorCertificateError,
     ClientConnectorDNSError,
     ClientConnectorError,
-    ClientConnectorSSLError,
-    ClientProxyCertificateError,
     ClientProxyConnectionError,
-    ClientProxySSLError,
     ConnectionTimeoutError,
-    ServerFingerprintMismatch,
     UnixClientConnectorError,
 )
-from .pins import Pins
 from .pool import BaseConnector
 from .proxy import open_tunnel
 from .resolver import AbstractResolver, DefaultResolver, ResolveResult
-from .tls import SSLValue, context_for, tls_info
+from .tls import SSLValue
 from .tlshold import HandshakeHold
+from .tlsupgrade import start_tls
 from .typedefs import AddrInfoType, SocketFactoryType
 
 if TYPE_CHECKING:
@@ -442,92 +437,21 @@ class TCPConnector(BaseConnector):
         to_proxy: bool = False,
         hold: HandshakeHold | None = None,
     ) -> None:
-        """Upgrade an open transport to TLS, then check the pin before any request byte.
-
-        ``to_proxy``: the handshake is an https:// proxy's own; its failures name the proxy
-        (``ClientProxyCertificateError``/``ClientProxySSLError``) and it leaves
-        ``protocol.tls`` to the target's handshake (none for an http:// target).
-        ``hold``: ALPN offers ``h2``; the hold is the TLS transport's protocol until the
-        result is known, and gives the transport back to ``protocol`` unless it is ``h2``.
-        """
-        context = context_for(ssl_value, http2=hold is not None)
-        app_protocol: asyncio.Protocol = hold if hold is not None else protocol
-        transport = protocol.transport
-        assert transport is not None
-        for trace in traces:
-            await trace.send_tls_handshake_start(host, port, server_hostname)
-        try:
-            async with asyncio.timeout(timeout.sock_connect or None):
-                if self._ssl_shutdown_timeout:
-                    tls_transport = await self._loop.start_tls(
-                        transport,
-                        app_protocol,
-                        context,
-                        server_hostname=server_hostname,
-                        ssl_shutdown_timeout=self._ssl_shutdown_timeout,
-                    )
-                else:
-                    tls_transport = await self._loop.start_tls(
-                        transport, app_protocol, context, server_hostname=server_hostname
-                    )
-        except ssl.SSLCertVerificationError as exc:
-            transport.abort()
-            if to_proxy:
-                raise ClientProxyCertificateError(key, exc) from exc
-            raise ClientConnectorCertificateError(key, exc) from exc
-        except ssl.SSLError as exc:
-            transport.abort()
-            if to_proxy:
-                raise ClientProxySSLError(key, exc) from exc
-            raise ClientConnectorSSLError(key, exc) from exc
-        except TimeoutError as exc:
-            transport.abort()
-            what = "proxy " if to_proxy else ""
-            raise ConnectionTimeoutError(
-                f"TLS handshake timeout with {what}{host}:{port}"
-            ) from exc
-        except OSError as exc:
-            transport.abort()
-            raise ClientConnectorError(key, exc) from exc
-        if tls_transport is None:  # pragma: no cover - start_tls returns None only on close
-            raise ClientConnectorError(key, OSError(0, "Connection closed during TLS handshake"))
-        protocol.transport = tls_transport
-        ssl_object = tls_transport.get_extra_info("ssl_object")
-        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-        if isinstance(ssl_value, Fingerprint):
-            got = ssl_value.digest_of(der or b"")
-            if got != ssl_value.fingerprint:
-                tls_transport.abort()
-                raise ServerFingerprintMismatch(
-                    ssl_value.fingerprint, got, host, port, peer_certificate=der
-                )
-        elif isinstance(ssl_value, Pins):
-            try:
-                ssl_value.check(der or b"", host, port)
-            except BaseException:
-                tls_transport.abort()
-                raise
-        info = tls_info(ssl_object, server_hostname)
-        if info.alpn == "h2" and hold is None:
-            # The caller's own context offers h2 (it was given to an HTTP/2 session) on a
-            # connection that must be HTTP/1.1: a WebSocket, or a connector without http2.
-            tls_transport.abort()
-            raise ClientConnectorError(
-                key,
-                OSError(
-                    0,
-                    "The server chose HTTP/2 (ALPN h2) for an HTTP/1.1-only connection: "
-                    "this SSLContext offers h2; use another one here",
-                ),
-            )
-        if hold is not None and info.alpn != "h2":
-            hold.hand_over(tls_transport, protocol)
-        if not to_proxy:
-            protocol.tls = info
-        for trace in traces:
-            await trace.send_tls_handshake_end(
-                host, port, info.version, info.cipher, info.peer_certificate, info.alpn
-            )
+        """``tlsupgrade.start_tls`` with this connector's loop and TLS shutdown bound."""
+        await start_tls(
+            self._loop,
+            key,
+            protocol,
+            host,
+            port,
+            server_hostname,
+            ssl_value,
+            traces,
+            timeout,
+            shutdown_timeout=self._ssl_shutdown_timeout,
+            to_proxy=to_proxy,
+            hold=hold,
+        )
 
 
 class _PathConnector(BaseConnector):
