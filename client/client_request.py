@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -23,12 +23,13 @@ from yarl import URL
 from .config import BasicAuth, ConnectionKey, RequestInfo
 from .exceptions import ClientConnectionError, ClientError, ClientOSError
 from .http1 import HttpVersion, HttpVersion11, serialize_request_head
-from .upload import BodyWriter, compress_bytes, compressor
+from .upload import BodySink, BodyWriter, compress_bytes, compressor
 
 if TYPE_CHECKING:
     import ssl
 
     from .connection import Connection, ResponseProtocol
+    from .http2_writer import H2Upload
     from .payload import Payload
     from .proxy import ProxyDecision
     from .tls import SSLValue
@@ -323,6 +324,29 @@ class ClientRequest:
                 tracker._attempt_finished(self._upload_gen, sent)
             return
         protocol.write(head)
+        self._start_writer(protocol, continue_event, conn, bool(self.chunked), len(head))
+
+    def start_body(
+        self, sink: H2Upload, continue_event: asyncio.Event | None, conn: Any
+    ) -> asyncio.Task[None]:
+        """HTTP/2: write the body of a request whose head went out as a HEADERS frame.
+
+        The same writer as ``start`` (compression, Content-Length checks, traces, the
+        upload tracker, ``100 Continue``), never chunked: DATA frames delimit the body.
+        ``sink.end_body()`` follows the last byte.
+        """
+        return self._start_writer(sink, continue_event, conn, False, 0, end=sink.end_body)
+
+    def _start_writer(
+        self,
+        protocol: BodySink,
+        continue_event: asyncio.Event | None,
+        conn: Any,
+        chunked: bool,
+        output_size: int,
+        *,
+        end: Callable[[], Awaitable[None]] | None = None,
+    ) -> asyncio.Task[None]:
         protocol.writing_body = True
         length = None
         if not self.chunked and "Content-Length" in self.headers:
@@ -332,19 +356,21 @@ class ClientRequest:
             protocol,
             self.method,
             self.url,
-            chunked=bool(self.chunked),
+            chunked=chunked,
             length=length,
             compress=self._stream_coding,
             traces=self.traces,
-            tracker=tracker,
+            tracker=self._upload_tracker,
             gen=self._upload_gen,
-            output_size=len(head),
+            output_size=output_size,
+            end=end,
         )
         self._continue = continue_event
         self._writer = writer
-        self._body_task = asyncio.get_running_loop().create_task(
+        task = self._body_task = asyncio.get_running_loop().create_task(
             self.write_bytes(writer, conn, length)
         )
+        return task
 
     async def trace_sent(self) -> None:
         """The headers-sent (and in-memory chunk-sent) signals, after ``start``."""
@@ -387,6 +413,7 @@ class ClientRequest:
                 elif body is not None:
                     await body.write(writer)
                 writer.finish()
+                await writer.end()
             except ClientError as exc:
                 protocol.abort(exc)
                 if tracker is not None:

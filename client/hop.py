@@ -161,6 +161,7 @@ async def _send_h2(
     """``send_hop`` over HTTP/2: a stream on the origin's connection (``hop_h2``)."""
     attempt = 1
     while True:
+        req.begin_attempt()
         conn = await h2.connect(req, req.traces, settings.timeout)
         if not isinstance(conn, H2Lease):  # the origin speaks HTTP/1.1
             return await send_hop(connector, req, settings, history, session, first=conn)
@@ -168,6 +169,7 @@ async def _send_h2(
             head, stream = await exchange_h2(conn, req, settings, session._coarse_timers)
         except _STALE as exc:
             conn.close()
+            await req.stop_writing()  # a retry reads the payload again from its start
             if attempt >= H2_ATTEMPTS or not retryable(exc, conn, req, _may_repeat(req)):
                 if isinstance(exc, StreamRefusedError) and exc.sent:
                     raise StreamRefusedError(

@@ -5,8 +5,10 @@ Rules:
   turned into an HTTP/2 field block by ``http2.request_fields``: no connection-specific
   header, ``Host`` as ``:authority``, ``Transfer-Encoding`` dropped (DATA frames frame
   the body).
-- A body is written by a task (``H2Writer.send_body``) while the head is awaited, so an
-  early answer is heard; the lease cancels it when the exchange ends.
+- A body is written by the request's own writer (``ClientRequest.start_body``: the
+  compression, Content-Length checks, upload tracker and ``100 Continue`` of HTTP/1.1)
+  into the stream's ``H2Upload``, as a task while the head is awaited, so an early
+  answer is heard; the lease cancels it when the exchange ends.
 - Which failures may be sent again (``retryable``): a stream the server did not process
   (GOAWAY above its last id, REFUSED_STREAM) when the request is idempotent with a body
   that can be replayed, or always if not one byte of it was sent; and, as over HTTP/1.1,
@@ -28,8 +30,6 @@ from .http2 import request_fields
 from .http2_stream import StreamRefusedError
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from .client_request import ClientRequest
     from .deadlines import CoarseTimers
     from .http1 import ResponseHead
@@ -51,9 +51,7 @@ async def exchange_h2(
     fields = request_fields(
         req.method, url.scheme, host_header(url), url.raw_path_qs or "/", req.headers.items()
     )
-    body = req.body
-    inline = body.in_memory() if body is not None else None
-    end_stream = body is None or (inline == b"" and not req.expect100)
+    end_stream = req.body is None
     traces = req.traces
     queued = bool(traces) and not live.has_room
     if queued:
@@ -75,22 +73,8 @@ async def exchange_h2(
     for trace in traces:
         await trace.send_request_headers_sent(req.method, url, CIMultiDictProxy(req.headers))
     if not end_stream:
-        assert body is not None
-        lease.body_task = live.send_body(
-            stream,
-            inline if inline is not None else body.chunks(),
-            expect_continue=continue_event,
-            on_chunk=_chunk_signal(req) if traces else None,
-        )
+        lease.body_task = req.start_body(live.upload(stream), continue_event, lease)
     return await await_head(stream.head, req, live, settings.timeout, timers)
-
-
-def _chunk_signal(req: ClientRequest) -> Callable[[bytes], Awaitable[None]]:
-    async def sent(chunk: bytes) -> None:
-        for trace in req.traces:
-            await trace.send_request_chunk_sent(req.method, req.url, chunk)
-
-    return sent
 
 
 def retryable(exc: BaseException, lease: H2Lease, req: ClientRequest, may_repeat: bool) -> bool:

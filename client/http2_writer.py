@@ -17,20 +17,17 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterable, Awaitable, Callable
+import collections
+from collections.abc import AsyncIterable
 from typing import Any
 
 import h2.config
 import h2.connection
 
 from .exceptions import ClientConnectionResetError
-from .http2_stream import CANCEL, H2Stream
+from .http2_stream import H2Stream
 
-__all__ = ["EXPECT_CONTINUE_WAIT", "H2Writer"]
-
-# How long to wait for "100 Continue" before sending the body anyway (curl's default).
-EXPECT_CONTINUE_WAIT = 1.0
+__all__ = ["H2Upload", "H2Writer"]
 
 _CS = h2.connection.ConnectionState
 _CI = h2.connection.ConnectionInputs
@@ -94,54 +91,39 @@ class H2Writer(asyncio.Protocol):
             if not waiter.done():
                 waiter.set_result(None)
 
-    def send_body(
-        self,
-        stream: H2Stream,
-        body: bytes | AsyncIterable[bytes],
-        *,
-        expect_continue: asyncio.Event | None = None,
-        on_chunk: Callable[[bytes], Awaitable[None]] | None = None,
-    ) -> asyncio.Task[None]:
-        """Write a request body on ``stream`` as a task; END_STREAM after its last byte."""
-        return self._loop.create_task(self._write_body(stream, body, expect_continue, on_chunk))
+    def upload(self, stream: H2Stream) -> H2Upload:
+        """The sink a request body is written into (``ClientRequest.start_body``)."""
+        return H2Upload(self, stream)
 
-    async def _write_body(
-        self,
-        stream: H2Stream,
-        body: bytes | AsyncIterable[bytes],
-        expect_continue: asyncio.Event | None,
-        on_chunk: Callable[[bytes], Awaitable[None]] | None,
-    ) -> None:
+    def send_body(
+        self, stream: H2Stream, body: bytes | AsyncIterable[bytes]
+    ) -> asyncio.Task[None]:
+        """Write ``body`` on ``stream`` as a task, then END_STREAM (for callers without a
+        ``ClientRequest``; requests go through ``ClientRequest.start_body``)."""
+        return self._loop.create_task(self._write_body(self.upload(stream), body))
+
+    async def _write_body(self, sink: H2Upload, body: bytes | AsyncIterable[bytes]) -> None:
         try:
-            if expect_continue is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(expect_continue.wait(), EXPECT_CONTINUE_WAIT)
-                if stream.remote_closed or stream.exception is not None:
-                    self.reset(stream, CANCEL)  # a final answer came instead of 100
-                    return
-            if isinstance(body, bytes | bytearray | memoryview):
-                await self._send_data(stream, body)
-                if on_chunk is not None and body:
-                    await on_chunk(bytes(body))
+            if isinstance(body, bytes):
+                sink.write(body)
             else:
                 async for chunk in body:
-                    if stream.local_closed:
-                        return
-                    if chunk:
-                        await self._send_data(stream, chunk)
-                        if on_chunk is not None:
-                            await on_chunk(chunk)
-            if not stream.local_closed and self._dead is None:
-                stream.local_closed = True
-                self._h2.end_stream(stream.stream_id)
-                self._schedule_flush()
-                if stream.done:
-                    self._forget(stream)
+                    sink.write(chunk)
+                    await sink.drain()
+            await sink.end_body()
         except asyncio.CancelledError:
-            self.reset(stream, CANCEL)
+            sink.abort()
             raise
         except Exception as exc:
-            stream.abort(exc)
+            sink.abort(exc)
+
+    def _end_stream(self, stream: H2Stream) -> None:
+        if not stream.local_closed and self._dead is None:
+            stream.local_closed = True
+            self._h2.end_stream(stream.stream_id)
+            self._schedule_flush()
+            if stream.done:
+                self._forget(stream)
 
     async def _send_data(self, stream: H2Stream, data: bytes | bytearray | memoryview) -> None:
         h2c = self._h2
@@ -149,7 +131,9 @@ class H2Writer(asyncio.Protocol):
         view = memoryview(data)
         while view:
             if stream.local_closed or self._dead is not None:
-                return
+                raise ClientConnectionResetError(
+                    "The stream was closed while its request body was being sent"
+                )
             window = h2c.local_flow_control_window(stream_id)
             if window <= 0:
                 await self._wait_for_window(stream_id)
@@ -201,3 +185,60 @@ class H2Writer(asyncio.Protocol):
         transport = self.transport
         if data and transport is not None and not transport.is_closing():
             transport.write(data)
+
+
+class H2Upload:
+    """One stream's request body, seen as ``upload.BodyWriter`` sees a connection.
+
+    ``write`` queues bytes; ``drain`` sends them as DATA frames as the windows allow
+    (raising ``ClientConnectionResetError`` once the stream can take no more);
+    ``end_body`` sends what is left, then END_STREAM. ``is_connected`` says whether the
+    stream still wants a body: not once a final response has arrived (``100 Continue``
+    was skipped) or the stream ended.
+    """
+
+    __slots__ = ("_loop", "_owner", "_pending", "_stream", "should_close", "writing_body")
+
+    def __init__(self, owner: H2Writer, stream: H2Stream) -> None:
+        self._owner = owner
+        self._stream = stream
+        self._loop = owner._loop
+        self._pending: collections.deque[bytes] = collections.deque()
+        self.should_close = False
+        self.writing_body = False
+
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        return self._owner.transport
+
+    @property
+    def exception(self) -> BaseException | None:
+        return self._stream.exception
+
+    @property
+    def is_connected(self) -> bool:
+        stream = self._stream
+        return (
+            self._owner._dead is None
+            and not stream.local_closed
+            and not stream.remote_closed
+            and not stream.head.done()
+        )
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self._pending.append(data)
+
+    async def drain(self) -> None:
+        pending = self._pending
+        while pending:
+            await self._owner._send_data(self._stream, pending.popleft())
+
+    async def end_body(self) -> None:
+        await self.drain()
+        self._owner._end_stream(self._stream)
+
+    def abort(self, exc: BaseException | None = None) -> None:
+        """The body cannot be sent: fail the exchange with ``exc`` and reset the stream."""
+        self._pending.clear()
+        self._stream.abort(exc)

@@ -28,18 +28,42 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections import deque
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .exceptions import ClientPayloadError, UploadAbortedError
 
 if TYPE_CHECKING:
     from yarl import URL
 
-    from .connection import ResponseProtocol
     from .tracing import Trace
 
-__all__ = ["BodyWriter", "UploadTracker", "compress_bytes", "compressor"]
+__all__ = ["BodySink", "BodyWriter", "UploadTracker", "compress_bytes", "compressor"]
+
+
+class BodySink(Protocol):
+    """What a body is written onto: an HTTP/1.1 connection (``ResponseProtocol``), or an
+    HTTP/2 stream's upload (``http2_writer.H2Upload``)."""
+
+    _loop: asyncio.AbstractEventLoop
+    should_close: bool
+    writing_body: bool
+
+    @property
+    def transport(self) -> asyncio.Transport | None: ...
+
+    @property
+    def exception(self) -> BaseException | None: ...
+
+    @property
+    def is_connected(self) -> bool: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    async def drain(self) -> None: ...
+
+    def abort(self, exc: BaseException | None = None) -> None: ...
+
 
 # Marks kept before old ones are folded away, when nobody reads bytes_written.
 _MAX_MARKS = 256
@@ -64,6 +88,7 @@ class BodyWriter:
 
     __slots__ = (
         "_codec",
+        "_end",
         "_left",
         "_protocol",
         "_traces",
@@ -77,7 +102,7 @@ class BodyWriter:
 
     def __init__(
         self,
-        protocol: ResponseProtocol,
+        protocol: BodySink,
         method: str,
         url: URL,
         *,
@@ -88,8 +113,10 @@ class BodyWriter:
         tracker: UploadTracker | None = None,
         gen: int = 0,
         output_size: int = 0,
+        end: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._protocol = protocol
+        self._end = end  # what ends the body on the sink after finish(): HTTP/2's END_STREAM
         self.method = method
         self.url = url
         self.chunked = chunked
@@ -162,6 +189,12 @@ class BodyWriter:
             raise ClientPayloadError(
                 f"the request body ended {self._left} bytes short of its Content-Length"
             )
+
+    async def end(self) -> None:
+        """After ``finish``: the sink's own end of the body (HTTP/2 sends the rest of its
+        DATA, then END_STREAM); nothing for HTTP/1.1, where ``finish`` wrote it all."""
+        if self._end is not None:
+            await self._end()
 
 
 class UploadTracker:

@@ -431,3 +431,93 @@ async def test_every_trace_signal_and_the_alpn_result(
     assert second[:2] == ["on_request_start", "on_connection_reuseconn"]
     tls_end = dict(seen)["on_tls_handshake_end"]
     assert tls_end.alpn == "h2"
+
+
+# -- request bodies as over HTTP/1.1, timeouts ---------------------------------------------
+
+
+async def test_compressed_expected_and_tracked_bodies(
+    hypercorn_server: HypercornFactory, client_ssl_context: ssl.SSLContext
+) -> None:
+    server = await hypercorn_server()
+    plain = b"compress me " * 10_000
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for i in range(0, len(plain), 4096):
+            yield plain[i : i + 4096]
+
+    async with client.ClientSession(http2=True) as session:
+        for body in (plain, pieces()):
+            async with session.post(
+                server.url + "/echo", data=body, compress="deflate", ssl=client_ssl_context
+            ) as resp:
+                echo = await resp.json()
+            fields = dict(echo["headers"])
+            assert fields["content-encoding"] == "deflate"
+            assert 0 < echo["length"] < len(plain) // 10
+        tracker = client.UploadTracker()
+        async with session.put(
+            server.url + "/echo",
+            data=plain,
+            expect100=True,
+            upload_tracker=tracker,
+            ssl=client_ssl_context,
+        ) as resp:
+            echo = await resp.json()
+        assert echo["length"] == len(plain)
+        assert dict(echo["headers"])["expect"] == "100-continue"
+        assert tracker.attempts == 1
+        assert tracker.upload_complete.result() is None
+
+
+async def test_a_body_shorter_than_its_content_length_fails(
+    h2_server: H2Factory, server_ssl_context: ssl.SSLContext, client_ssl_context: ssl.SSLContext
+) -> None:
+    server = await h2_server(ssl=server_ssl_context)
+
+    async def short() -> AsyncIterator[bytes]:
+        yield b"12345"
+
+    async with client.ClientSession(http2=True) as session:
+        with pytest.raises(client.ClientPayloadError, match="short of its Content-Length"):
+            await session.post(
+                server.url + "/echo",
+                data=short(),
+                headers={"Content-Length": "10"},
+                ssl=client_ssl_context,
+            )
+        async with session.get(server.url + "/", ssl=client_ssl_context) as resp:
+            assert await resp.read() == b"ok"  # the connection carries on
+    assert len(server.connections) == 1
+
+
+async def test_timeouts_fail_the_stream_not_the_connection(
+    h2_server: H2Factory, server_ssl_context: ssl.SSLContext, client_ssl_context: ssl.SSLContext
+) -> None:
+    async def handler(stream: ServerStream) -> None:
+        if stream.path == "/stall-head":
+            await asyncio.sleep(30)
+        elif stream.path == "/stall-body":
+            stream.send_headers([(b":status", b"200"), (b"content-length", b"100")])
+            await stream.send_data(b"x" * 10)
+            await asyncio.sleep(30)
+        else:
+            await stream.respond(200, b"ok")
+
+    server = await h2_server(handler, ssl=server_ssl_context)
+    async with client.ClientSession(http2=True) as session:
+        with pytest.raises(client.SocketTimeoutError):
+            await session.get(
+                server.url + "/stall-head",
+                ssl=client_ssl_context,
+                timeout=client.ClientTimeout(sock_read=0.2),
+            )
+        async with session.get(
+            server.url + "/stall-body", ssl=client_ssl_context, timeout=client.ClientTimeout(0.5)
+        ) as resp:
+            with pytest.raises(client.ServerTimeoutError):
+                await resp.read()
+        async with session.get(server.url + "/", ssl=client_ssl_context) as resp:
+            assert await resp.read() == b"ok"
+    assert len(server.connections) == 1
+    assert {stream_id for stream_id, code in server.resets if code == 8} == {1, 3}  # CANCEL

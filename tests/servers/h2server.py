@@ -290,7 +290,8 @@ class H2Server:
         except (ConnectionError, asyncio.CancelledError, h2.exceptions.StreamClosedError):
             pass
         except Exception as exc:
-            if not stream.conn.closed:
+            # Answering a stream the client reset is the client's right, not a test bug.
+            if not stream.conn.closed and stream.reset_by_client is None:
                 self.errors.append(exc)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
