@@ -62,6 +62,8 @@ class Environment:
     stderr_isatty: bool = False
     columns: int = 80
     colors: str = "auto"
+    # --show-secrets: error lines keep the passwords and tokens they quote.
+    show_secrets: bool = False
 
     @classmethod
     def from_system(cls) -> Environment:
@@ -78,6 +80,9 @@ class Environment:
         )
 
     def error(self, line: str) -> None:
-        """Write one diagnostic line to stderr."""
+        """Write one diagnostic line to stderr, its secrets masked (cli/masking.py)."""
+        from cli.masking import mask_text
+
+        line = mask_text(line, show=self.show_secrets)
         self.stderr.write(f"zurl: {line}\n".encode("utf-8", "replace"))
         self.stderr.flush()

@@ -6,14 +6,22 @@ Rules:
 - A header whose name says it carries a secret (token, secret, api-key, password,
   session, ...) is masked whole.
 - A URL keeps its user name and loses its password (``http://me:****@host/``).
+- A line of text (an error, a usage error) gets both: every URL in it, and every
+  ``Authorization: …``/``Cookie: …`` it quotes.
 - ``--show-secrets`` turns all of it off: callers pass ``show`` and get the text unchanged.
+
+The channels: stdout's header blocks (``cli/output/formatting.header_pairs``), stderr's
+event log and error lines (``cli/env.Environment.error``), the report
+(``cli/output/report.Report``), the history table and the proxy line.
 
 A leaf: imports nothing of zurl's.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 MASK = "****"
@@ -21,6 +29,12 @@ _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
 _COOKIE_HEADERS = frozenset({"cookie", "set-cookie"})
 # Header names that by convention carry a secret as their whole value.
 _SECRET_WORDS = ("token", "secret", "api-key", "apikey", "password", "session")
+# A URL inside a line of text, up to a blank or a quote.
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+# A quoted credential header inside a line of text: its value runs to the quote or the end.
+_HEADER_IN_TEXT = re.compile(
+    r"(?i)\b(proxy-authorization|authorization|set-cookie|cookie)(\s*[:;=]\s*)([^'\"\n]*)"
+)
 
 
 def mask_header(name: str, value: str) -> str:
@@ -64,3 +78,39 @@ def mask_url(url: str, *, show: bool = False) -> str:
     userinfo, _, hostport = parts.netloc.rpartition("@")
     user = userinfo.partition(":")[0]
     return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{hostport}"))
+
+
+def mask_text(text: str, *, show: bool = False) -> str:
+    """A line of text with the secrets it quotes masked: URL passwords, credential headers."""
+    if show:
+        return text
+    if "://" in text:
+        text = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+    return _HEADER_IN_TEXT.sub(
+        lambda m: m.group(1) + m.group(2) + mask_header(m.group(1), m.group(3)), text
+    )
+
+
+def mask_record(value: Any) -> Any:
+    """A JSON-able report record with its secrets masked: every ``url``, every
+    ``headers`` object (name → value or list of values), every ``error`` line."""
+    if isinstance(value, list):
+        return [mask_record(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "url" and isinstance(item, str):
+            out[key] = mask_url(item)
+        elif key == "error" and isinstance(item, str):
+            out[key] = mask_text(item)
+        elif key == "headers" and isinstance(item, dict):
+            out[key] = {
+                name: [mask_header(name, v) for v in values]
+                if isinstance(values, list)
+                else mask_header(name, values)
+                for name, values in item.items()
+            }
+        else:
+            out[key] = mask_record(item)
+    return out

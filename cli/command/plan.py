@@ -29,6 +29,7 @@ from cli.run.plans import RunPlan, SessionPlan, ShowPlan, TracePlan, WebSocketPl
 
 def execute(env: Environment, opts: Options) -> int:
     """Plan the run and carry it out; the exit code (usage errors included)."""
+    env = dataclasses.replace(env, show_secrets=opts.show_secrets)
     return guarded(env, lambda: run(env, plan_run(env, opts)), traceback=opts.traceback)
 
 
@@ -108,6 +109,7 @@ def _output(env: Environment, opts: Options) -> OutputSpec:
         stdout_isatty=env.stdout_isatty,
         offline=opts.offline,
         colors_allowed=env.colors != "none" or opts.pretty in ("all", "colors"),
+        show_secrets=opts.show_secrets,
     )
     if out.colors:
         from cli.output.styled import check_style

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from cli.masking import mask_headers
 from cli.messages import Headers, RequestMessage, ResponseMessage
 
 BINARY_NOTE = (
@@ -33,18 +34,26 @@ def status_line(msg: ResponseMessage) -> str:
     return f"HTTP/{msg.http_version} {msg.status} {msg.reason}".rstrip()
 
 
-def header_pairs(msg: RequestMessage | ResponseMessage, *, raw: bool, sort: bool) -> Headers:
-    """Headers to show: exactly as received with ``raw``, else optionally sorted by name."""
+def header_pairs(
+    msg: RequestMessage | ResponseMessage, *, raw: bool, sort: bool, show_secrets: bool = False
+) -> Headers:
+    """Headers to show: exactly as received with ``raw``, else optionally sorted by name;
+    credentials and cookie values masked unless ``show_secrets`` (cli/masking.py)."""
     if raw and isinstance(msg, ResponseMessage) and msg.raw_headers:
-        return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in msg.raw_headers)
-    if sort:
-        return tuple(sorted(msg.headers, key=lambda kv: kv[0].lower()))
-    return msg.headers
+        pairs = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in msg.raw_headers)
+    elif sort:
+        pairs = tuple(sorted(msg.headers, key=lambda kv: kv[0].lower()))
+    else:
+        pairs = msg.headers
+    return mask_headers(pairs, show=show_secrets)
 
 
-def head_text(msg: RequestMessage | ResponseMessage, *, raw: bool, sort: bool) -> str:
+def head_text(
+    msg: RequestMessage | ResponseMessage, *, raw: bool, sort: bool, show_secrets: bool = False
+) -> str:
     first = request_line(msg) if isinstance(msg, RequestMessage) else status_line(msg)
-    lines = [first, *(f"{k}: {v}" for k, v in header_pairs(msg, raw=raw, sort=sort))]
+    pairs = header_pairs(msg, raw=raw, sort=sort, show_secrets=show_secrets)
+    lines = [first, *(f"{k}: {v}" for k, v in pairs)]
     return "\n".join(lines) + "\n"
 
 

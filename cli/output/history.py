@@ -17,6 +17,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from cli.masking import mask_text, mask_url
 from cli.messages import RequestMessage, ResponseMessage, header
 from cli.messages import where as where_of
 
@@ -130,8 +131,11 @@ def report_hops(chain: Sequence[Hop], include_last: bool = False) -> list[dict[s
     ]
 
 
-def table(rows: Sequence[HopRow], final_note: str = "") -> RenderableType:
-    """The chain as a rich table; ``final_note`` for a chain that ended in an error."""
+def table(
+    rows: Sequence[HopRow], final_note: str = "", *, show_secrets: bool = False
+) -> RenderableType:
+    """The chain as a rich table; ``final_note`` for a chain that ended in an error.
+    URLs and the note are masked unless ``show_secrets`` (cli/masking.py)."""
     from rich.table import Table
     from rich.text import Text
 
@@ -149,10 +153,10 @@ def table(rows: Sequence[HopRow], final_note: str = "") -> RenderableType:
             str(row.index),
             Text(str(row.status), style),
             row.method,
-            row.url,
+            mask_url(row.url, show=show_secrets),
             f"{row.elapsed * 1000:.1f} ms",
             Text(dropped, "magenta" if row.dropped else "dim"),
         )
     if final_note:
-        grid.caption = final_note
+        grid.caption = mask_text(final_note, show=show_secrets)
     return grid

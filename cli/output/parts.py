@@ -34,6 +34,7 @@ class OutputSpec:
     style: str = "ansi_dark"
     raw_headers: bool = False
     terminal: bool = False
+    show_secrets: bool = False  # header blocks keep credentials and cookie values
 
 
 def choose_output(
@@ -49,6 +50,7 @@ def choose_output(
     stdout_isatty: bool,
     offline: bool,
     colors_allowed: bool = True,
+    show_secrets: bool = False,
 ) -> OutputSpec:
     """Resolve the output flags with httpie's precedence: -p, then -v, then -h/-b."""
     if print_letters is not None:
@@ -81,6 +83,7 @@ def choose_output(
         style=style,
         raw_headers=raw_headers,
         terminal=stdout_isatty,
+        show_secrets=show_secrets,
     )
 
 

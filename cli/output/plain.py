@@ -91,9 +91,11 @@ class PlainRenderer:
 
     def _block_bytes(self, block: Block, msg: Message) -> bytes:
         if block == "head":
-            return head_text(msg, raw=self._out.raw_headers, sort=self._out.format).encode(
-                "utf-8", "replace"
+            out = self._out
+            head = head_text(
+                msg, raw=out.raw_headers, sort=out.format, show_secrets=out.show_secrets
             )
+            return head.encode("utf-8", "replace")
         if block == "meta":
             assert isinstance(msg, ResponseMessage)
             return meta_text(msg).encode()

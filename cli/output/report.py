@@ -10,6 +10,7 @@ import json
 from typing import Any, BinaryIO
 
 from cli.exitcodes import Failure
+from cli.masking import mask_record
 from cli.messages import Headers, RequestMessage, ResponseMessage
 from cli.output.certview import tls_record
 from cli.output.history import report_hops
@@ -65,5 +66,18 @@ def failure_record(method: str, url: str, failure: Failure) -> dict[str, Any]:
 
 
 def write(stream: BinaryIO, obj: dict[str, Any]) -> None:
+    """One JSON line, as it is (see ``Report`` for the masked one)."""
     stream.write(json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n")
     stream.flush()
+
+
+class Report:
+    """The ``--report`` channel: one JSON line per ``write``, secrets masked (every URL,
+    header and error line, by cli/masking.py) unless ``show_secrets``."""
+
+    def __init__(self, stream: BinaryIO, *, show_secrets: bool = False) -> None:
+        self.stream = stream
+        self._show_secrets = show_secrets
+
+    def write(self, obj: dict[str, Any]) -> None:
+        write(self.stream, obj if self._show_secrets else mask_record(obj))

@@ -72,9 +72,9 @@ def first_line(msg: Message) -> Text:
     return line
 
 
-def head(msg: Message, *, raw: bool, sort: bool) -> Text:
+def head(msg: Message, *, raw: bool, sort: bool, show_secrets: bool = False) -> Text:
     text = first_line(msg)
-    for name, value in header_pairs(msg, raw=raw, sort=sort):
+    for name, value in header_pairs(msg, raw=raw, sort=sort, show_secrets=show_secrets):
         text.append("\n")
         text.append(name, HEADER_NAME)
         text.append(": ")
@@ -171,7 +171,8 @@ class RichRenderer:
 
     def _block(self, block: Block, msg: Message) -> Text:
         if block == "head":
-            return head(msg, raw=self._out.raw_headers, sort=self._out.format)
+            out = self._out
+            return head(msg, raw=out.raw_headers, sort=out.format, show_secrets=out.show_secrets)
         if block == "meta":
             assert isinstance(msg, ResponseMessage)
             return meta(msg)

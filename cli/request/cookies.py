@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from cli.exitcodes import UsageError
+from cli.masking import mask_header
 
 # RFC 6265 §4.1.1: a cookie name is an RFC 2616 token; a value has no CTL, space, DQUOTE,
 # comma, semicolon or backslash (it may be wrapped in one pair of DQUOTEs).
@@ -31,8 +32,9 @@ def cookie_header(values: tuple[str, ...]) -> str | None:
             # cookie-value = *cookie-octet / DQUOTE *cookie-octet DQUOTE (§4.1.1)
             quoted = len(text) >= 2 and text[0] == text[-1] == '"'
             if _BAD_VALUE.search(text[1:-1] if quoted else text):
+                shown = mask_header("Cookie", value)  # the value itself may be a secret
                 raise UsageError(
-                    f"--cookie {value!r}: a cookie value cannot hold spaces, quotes, commas, "
+                    f"--cookie {shown!r}: a cookie value cannot hold spaces, quotes, commas, "
                     "semicolons, backslashes or control characters"
                 )
             pairs.append(f"{name}={text}")

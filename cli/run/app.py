@@ -12,11 +12,14 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from cli.env import Environment
 from cli.exitcodes import ExitCode, ExitError, UsageError
 from cli.run.plans import RunPlan
+
+if TYPE_CHECKING:
+    from cli.output.report import Report
 
 
 def guarded(env: Environment, body: Callable[[], int], *, traceback: bool = False) -> int:
@@ -66,7 +69,7 @@ def run(env: Environment, plan: RunPlan) -> int:
         return offline.show(env, plan.requests, plan.show.out)
     import asyncio  # only now: --offline and usage errors never pay for it
 
-    report = _open_report(plan.report, env)
+    report = _open_report(plan.report, env, plan.show.show_secrets)
     try:
         if plan.websocket is not None:
             from cli.run import websocket
@@ -80,16 +83,19 @@ def run(env: Environment, plan: RunPlan) -> int:
 
         return asyncio.run(single.run(env, plan, report))
     finally:
-        if report is not None and report is not env.stdout:
-            report.close()
+        if report is not None and report.stream is not env.stdout:
+            report.stream.close()
 
 
-def _open_report(path: str | None, env: Environment) -> BinaryIO | None:
+def _open_report(path: str | None, env: Environment, show_secrets: bool) -> Report | None:
     if path is None:
         return None
+    from cli.output.report import Report
+
     if path == "-":
-        return env.stdout
+        return Report(env.stdout, show_secrets=show_secrets)
     try:
-        return open(path, "wb")  # closed by run()
+        stream = open(path, "wb")  # noqa: SIM115 (closed by run())
     except OSError as exc:
         raise UsageError(f"--report {path!r}: {exc.strerror or exc}") from None
+    return Report(stream, show_secrets=show_secrets)

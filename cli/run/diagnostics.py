@@ -41,7 +41,7 @@ def report_extras(proxy: ProxyPlan | None, exc: BaseException | None = None) -> 
 
 def after_success(env: Environment, show: ShowPlan, hops: list[Hop]) -> None:
     if show.history and hops:
-        _history(env, hops, "")
+        _history(env, hops, "", show.show_secrets)
     if show.show_cert and hops:
         final = hops[-1][1]
         if final.tls is None or not final.tls.peer_certificate:
@@ -63,16 +63,17 @@ async def after_failure(
 
         chain = hops or failed_chain(exc)
         if chain:
-            _history(env, chain, f"stopped: {failure.message}")
+            _history(env, chain, f"stopped: {failure.message}", show.show_secrets)
     if show.show_cert and failure.code in (ExitCode.TLS, ExitCode.PIN_MISMATCH):
         await _show_failed_cert(env, url, exc)
 
 
-def _history(env: Environment, chain: list[Hop], note: str) -> None:
+def _history(env: Environment, chain: list[Hop], note: str, show_secrets: bool) -> None:
     from cli.output.certview import show
     from cli.output.history import hop_rows, table
 
-    show(env.stderr, table(hop_rows(chain), note), isatty=env.stderr_isatty, columns=env.columns)
+    drawn = table(hop_rows(chain), note, show_secrets=show_secrets)
+    show(env.stderr, drawn, isatty=env.stderr_isatty, columns=env.columns)
 
 
 def _panel(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import Counter
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from cli.env import Environment
 from cli.exitcodes import ExitCode, Failure, status_exit_code
@@ -26,6 +26,7 @@ from cli.run.tracing import Tracing
 
 if TYPE_CHECKING:
     from cli.output.progress import RequestsProgress
+    from cli.output.report import Report
     from cli.output.summary import Outcome
 
 # At most this many requests are handed to the pool at once, so a file of a million URLs
@@ -73,7 +74,7 @@ async def _one(
     return result
 
 
-async def run_all(env: Environment, plan: RunPlan, report: BinaryIO | None) -> int:
+async def run_all(env: Environment, plan: RunPlan, report: Report | None) -> int:
     """Send every request concurrently; render, report and summarise them in order."""
     from cli.output.plain import feed, make_renderer
     from cli.run.session import open_session
@@ -116,7 +117,7 @@ async def run_all(env: Environment, plan: RunPlan, report: BinaryIO | None) -> i
 def _finish(
     env: Environment,
     plan: RunPlan,
-    report: BinaryIO | None,
+    report: Report | None,
     results: list[Result],
     tracing: Tracing,
 ) -> int:
@@ -128,10 +129,8 @@ def _finish(
     if report is not None:
         _write_report(report, results, tracing)
         if plan.show.summary:
-            from cli.output import report as reporting
-
-            reporting.write(report, summary.report_object(rows))
-    if plan.show.summary and report is not env.stdout:
+            report.write(summary.report_object(rows))
+    if plan.show.summary and (report is None or report.stream is not env.stdout):
         summary.show(env.stdout, rows, color=plan.show.out.colors, width=env.columns)
     failures = Counter(r.failure.message for r in results if r.failure is not None)
     for message, count in failures.items():
@@ -156,7 +155,7 @@ def _outcome(result: Result, tracing: Tracing) -> Outcome:
     return Outcome(where(result.spec.url), final.status, None, latency, result.body_size(), reused)
 
 
-def _write_report(report: BinaryIO, results: list[Result], tracing: Tracing) -> None:
+def _write_report(report: Report, results: list[Result], tracing: Tracing) -> None:
     from cli.output import report as reporting
     from cli.run.exchange import certificate_of
 
@@ -166,15 +165,13 @@ def _write_report(report: BinaryIO, results: list[Result], tracing: Tracing) -> 
             failure = result.failure
             if failure is None:
                 continue
-            reporting.write(
-                report, reporting.failure_record(result.spec.method, result.spec.url, failure)
-            )
+            report.write(reporting.failure_record(result.spec.method, result.spec.url, failure))
             continue
         request, response = pairs[-1]
         certificate = certificate_of(response)
         record = reporting.record(request, response, pairs[:-1], result.body_size(), certificate)
         record["timings"] = tracing.timings(result.index)
-        reporting.write(report, record)
+        report.write(record)
 
 
 def _exit_code(env: Environment, check_status: bool, results: list[Result]) -> int:

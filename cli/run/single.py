@@ -11,7 +11,7 @@ Rules:
 from __future__ import annotations
 
 import dataclasses
-from typing import BinaryIO
+from typing import TYPE_CHECKING
 
 from cli.env import Environment
 from cli.exitcodes import ExitCode, Failure, status_exit_code
@@ -22,8 +22,11 @@ from cli.run import diagnostics, exchange
 from cli.run.plans import RunPlan, SessionPlan
 from cli.run.tracing import Tracing
 
+if TYPE_CHECKING:
+    from cli.output.report import Report
 
-async def run(env: Environment, plan: RunPlan, report: BinaryIO | None) -> int:
+
+async def run(env: Environment, plan: RunPlan, report: Report | None) -> int:
     """Send ``plan``'s one request; the exit code."""
     spec, show = plan.requests[0], plan.show
     renderer = renderer_for(env, show.out, plan.body)
@@ -73,7 +76,7 @@ async def run(env: Environment, plan: RunPlan, report: BinaryIO | None) -> int:
         record = reporting.record(request, response, hops[:-1], body_size, certificate)
         record["timings"] = tracing.timings()
         record.update(diagnostics.report_extras(plan.session.proxy))
-        reporting.write(report, record)
+        report.write(record)
     return _status_code(env, plan.check_status, hops[-1][1] if hops else None)
 
 
@@ -107,7 +110,7 @@ def with_limits(failure: Failure, session: SessionPlan) -> Failure:
 
 
 def _report_failure(
-    report: BinaryIO | None, plan: RunPlan, failure: Failure, exc: BaseException | None = None
+    report: Report | None, plan: RunPlan, failure: Failure, exc: BaseException | None = None
 ) -> None:
     if report is None:
         return
@@ -115,7 +118,7 @@ def _report_failure(
 
     spec = plan.requests[0]
     record = reporting.failure_record(spec.method, spec.url, failure)
-    reporting.write(report, {**record, **diagnostics.report_extras(plan.session.proxy, exc)})
+    report.write({**record, **diagnostics.report_extras(plan.session.proxy, exc)})
 
 
 def _status_code(env: Environment, check_status: bool, final: ResponseMessage | None) -> int:

@@ -19,10 +19,11 @@ Rules:
 from __future__ import annotations
 
 import time
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from cli.env import Environment
 from cli.exitcodes import ExitCode
+from cli.masking import mask_url
 from cli.messages import where
 from cli.request.urls import ws_url
 from cli.run.plans import RunPlan, WebSocketPlan
@@ -32,8 +33,11 @@ _BODY_HEADERS = {"content-type", "content-length"}
 # Request options that are ws_connect's own or make no sense for a handshake.
 _NOT_FOR_HANDSHAKE = ("headers", "allow_redirects", "data", "chunked", "compress")
 
+if TYPE_CHECKING:
+    from cli.output.report import Report
 
-def run(env: Environment, plan: RunPlan, ws: WebSocketPlan, report: BinaryIO | None) -> int:
+
+def run(env: Environment, plan: RunPlan, ws: WebSocketPlan, report: Report | None) -> int:
     import asyncio
 
     return asyncio.run(_Session(env, plan, ws, report).run())
@@ -43,7 +47,7 @@ class _Session:
     """The handshake, the conversation, and what --trace and --report say about them."""
 
     def __init__(
-        self, env: Environment, plan: RunPlan, ws: WebSocketPlan, report: BinaryIO | None
+        self, env: Environment, plan: RunPlan, ws: WebSocketPlan, report: Report | None
     ) -> None:
         self.env, self.plan, self.ws, self.report = env, plan, ws, report
         self.spec = plan.requests[0]
@@ -64,7 +68,7 @@ class _Session:
             from cli.run.diagnostics import report_extras
 
             record = reporting.failure_record("GET", self.url, Failure(ExitCode(code), message))
-            reporting.write(self.report, {**record, **report_extras(self.plan.session.proxy)})
+            self.report.write({**record, **report_extras(self.plan.session.proxy)})
         return code
 
     def _trace_config(self) -> Any:
@@ -113,7 +117,8 @@ class _Session:
             tracing.show()
             if verbose:
                 protocol = f" (subprotocol {ws.protocol})" if ws.protocol else ""
-                line = f"* WebSocket open: {self.url}{protocol}\n"
+                shown = mask_url(self.url, show=show.show_secrets)
+                line = f"* WebSocket open: {shown}{protocol}\n"
                 self.env.stderr.write(line.encode("utf-8", "replace"))
             talk = Conversation(self.env, self.ws, show.out, ws, self.where, verbose=verbose)
             try:
@@ -144,4 +149,4 @@ class _Session:
         record["timings"] = tracing.timings()
         record["websocket"] = self.summary
         record.update(report_extras(self.plan.session.proxy))
-        reporting.write(self.report, record)
+        self.report.write(record)

@@ -260,6 +260,8 @@ async def test_kills_at_any_moment_never_leave_a_torn_jar(
 
 def test_headers_are_what_the_server_receives(tmp_path: Path) -> None:
     """--offline shows the Cookie header --cookie builds, merged with a Cookie item."""
-    result = zurl("--offline", "--cookie", "b=2", "example.org", "Cookie:a=1")
+    result = zurl("--offline", "--show-secrets", "--cookie", "b=2", "example.org", "Cookie:a=1")
     head = result.stdout.decode()
     assert "Cookie: a=1; b=2\n" in head
+    masked = zurl("--offline", "--cookie", "b=2", "example.org", "Cookie:a=1")
+    assert "Cookie: a=****; b=****\n" in masked.stdout.decode()

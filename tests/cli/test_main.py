@@ -138,8 +138,10 @@ def test_bearer_auth(httpbin: Any) -> None:
         "authenticated": True,
         "token": "t0ken",
     }
-    planned = zurl("--offline", "-A", "bearer", "-a", "t0ken", "example.org")
+    planned = zurl("--offline", "--show-secrets", "-A", "bearer", "-a", "t0ken", "example.org")
     assert b"Authorization: Bearer t0ken" in planned.stdout
+    masked = zurl("--offline", "-A", "bearer", "-a", "t0ken", "example.org")
+    assert b"Authorization: Bearer ****" in masked.stdout and b"t0ken" not in masked.stdout
     missing = zurl("--offline", "-A", "bearer", "example.org")
     assert missing.code == ExitCode.USAGE and "needs the credentials" in missing.err
 
