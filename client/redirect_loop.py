@@ -73,7 +73,6 @@ async def follow(
     base_headers: CIMultiDict[str],
     body: Payload | None,
     auth: BasicAuth | None,
-    *,
     auto: tuple[tuple[str, str], ...],
     with_host: bool,
     skip: frozenset[str],
@@ -92,11 +91,14 @@ async def follow(
     traces: list[Trace],
     deadline: float | None,
     upload_tracker: UploadTracker | None = None,
+    /,
 ) -> ClientResponse:
     """Send the request, follow its redirects and return the final response.
 
     The request's payload is closed once the chain is over (after its last upload, when
     that is still going out), whatever the outcome, as aiohttp does.
+    Positional only: matching two dozen keyword arguments cost more per request than the
+    rest of the call (measured), and this runs once per request.
     """
     history: list[ClientResponse] = []
     if traces:

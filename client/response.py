@@ -33,7 +33,7 @@ from .exceptions import (
     ServerTimeoutError,
 )
 from .http1 import HttpVersion, ResponseHead, raw_header_pairs
-from .streams import EMPTY_PAYLOAD, StreamReader
+from .streams import StreamReader
 
 if TYPE_CHECKING:
     from .client_request import ClientRequest
@@ -332,6 +332,8 @@ class ClientResponse:
         ``ClientConnectionError("Connection closed")``, even if it had been read before.
         """
         if self._body is None:
+            if self._released:
+                raise ClientConnectionError("Connection closed")
             if self._head.upgraded:
                 # 101 / CONNECT: no HTTP body; the bytes that follow are another protocol's.
                 self._body = b""
@@ -430,9 +432,7 @@ class ClientResponse:
         """
         if not self._released:
             self._released = True
-            content = self.content
-            if content is not EMPTY_PAYLOAD and content.exception() is None:
-                content.set_exception(ClientConnectionError("Connection closed"))
+            self._poison_content()
         self._closed = True
         self._cancel_timer()
         connection = self._connection
@@ -444,13 +444,18 @@ class ClientResponse:
                 connection.close()
         return _RELEASED
 
+    def _poison_content(self) -> None:
+        """Unread body bytes are gone once released: reads raise (a body read to its end
+        has nothing left to refuse, so the usual path allocates nothing here)."""
+        content = self.content
+        if content.exception() is None and not content.at_eof():
+            content.set_exception(ClientConnectionError("Connection closed"))
+
     def close(self) -> None:
         """Drop the connection now, whatever state the body is in."""
         if not self._released:
             self._released = True
-            content = self.content
-            if content is not EMPTY_PAYLOAD and content.exception() is None:
-                content.set_exception(ClientConnectionError("Connection closed"))
+            self._poison_content()
         self._closed = True
         self._cancel_timer()
         connection = self._connection

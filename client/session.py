@@ -491,7 +491,7 @@ class ClientSession:
                 )
                 if plain:
                     self._default_settings = settings  # a request with no overrides: built once
-            return await follow(
+            return await follow(  # positional (see follow): in its parameters' order
                 self,
                 connector,
                 method,
@@ -499,24 +499,24 @@ class ClientSession:
                 base_headers,
                 body,
                 auth,
-                auto=auto,
-                with_host=with_host,
-                skip=skip,
-                cookies=cookies,
-                proxies=proxies,
-                ssl=ssl,
-                server_hostname=server_hostname,
-                chunked=chunked,
-                compress=compress,
-                expect100=expect100,
-                allow_redirects=allow_redirects,
-                max_redirects=max_redirects,
-                raise_for_status=raise_for_status,
-                settings=settings,
-                chain=self._middlewares if middlewares is None else tuple(middlewares),
-                traces=traces,
-                deadline=self._loop.time() + timeout.total if timeout.total else None,
-                upload_tracker=upload_tracker,
+                auto,
+                with_host,
+                skip,
+                cookies,
+                proxies,
+                ssl,
+                server_hostname,
+                chunked,
+                compress,
+                expect100,
+                allow_redirects,
+                max_redirects,
+                raise_for_status,
+                settings,
+                self._middlewares if middlewares is None else tuple(middlewares),
+                traces,
+                self._loop.time() + timeout.total if timeout.total else None,
+                upload_tracker,
             )
         finally:
             if upload_tracker is not None:
