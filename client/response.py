@@ -101,6 +101,11 @@ def default_charset_resolver(response: ClientResponse, body: bytes) -> str:
 class ClientResponse:
     """A response to one request (one hop of a redirect chain)."""
 
+    # Declared on the class as aiohttp's are, so that mock.create_autospec(ClientResponse,
+    # spec_set=True) -- how scripts fake a response in their tests -- accepts them.
+    status: int = 0
+    reason: str = ""
+
     def __init__(
         self,
         method: str,
@@ -124,8 +129,8 @@ class ClientResponse:
         self._real_url = url
         self._head = head
         self.version: HttpVersion = head.version
-        self.status: int = head.status
-        self.reason: str = head.reason
+        self.status = head.status
+        self.reason = head.reason
         self._headers = head.headers
         self._raw_headers: tuple[tuple[bytes, bytes], ...] | None = None
         self._request = request

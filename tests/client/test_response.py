@@ -676,3 +676,13 @@ async def _answer_twice(conn: Any, packed: bytes) -> None:
         if not await conn.read_request():
             return
         conn.write(head.encode() + packed)
+
+
+def test_autospec_accepts_status_and_reason() -> None:
+    # How scripts fake aiohttp's response in their own tests: the fields must be on the class.
+    from unittest import mock
+
+    fake = mock.create_autospec(client.ClientResponse, spec_set=True, instance=True)
+    fake.status = 401
+    fake.reason = "Unauthorized"
+    assert (fake.status, fake.reason) == (401, "Unauthorized")
