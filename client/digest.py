@@ -27,16 +27,16 @@ Rules:
   their ``-sess`` variants, the algorithm echoed as the server spelled it; no ``qop`` is
   the RFC 2069 form (RFC 2617 §3.2.2.1). Username and password are UTF-8 in the hashes
   (RFC 7616 §3.4.4); an unknown algorithm or qop is a ``ClientError``, not a silent 401.
-- ``auth-int`` (hashing the entity body as sent) is chosen when offered and the body is in
-  memory; a streamed body gets ``auth`` when the server offers both, and a ``ClientError``
-  when it offers only ``auth-int``.
+- ``auth-int`` (hashing the entity body as sent) is chosen when offered and the body can
+  be hashed before it goes out: in memory, or a file or ``BytesIO`` that can be read twice
+  (read once more, chunk by chunk). A one-shot stream gets ``auth`` when the server offers
+  both, and a ``ClientError`` when it offers only ``auth-int``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from typing import TYPE_CHECKING, TypedDict, cast
 
 from yarl import URL
@@ -57,22 +57,11 @@ _UNAUTHORIZED = 401
 # The most answers one request gets: the first challenge, then one stale=true renewal.
 _MAX_ANSWERS = 2
 
-Hasher = Callable[[bytes], str]
 Origin = tuple[str, str | None, int | None]
 
 
-def _hasher(name: str) -> Hasher | None:
-    """Hex digest function for a hashlib name, or None if this OpenSSL lacks it."""
-    if name not in hashlib.algorithms_available:
-        return None
-
-    def digest(data: bytes) -> str:
-        return hashlib.new(name, data).hexdigest()
-
-    return digest
-
-
-def _algorithms() -> dict[str, Hasher]:
+def _algorithms() -> dict[str, str]:
+    """Algorithm name (upper case) -> hashlib name, for the hashes this OpenSSL has."""
     # Names as RFC 7616 §6.1 registers them, plus the dashless spellings aiohttp accepts.
     names = {
         "MD5": "md5",
@@ -84,11 +73,10 @@ def _algorithms() -> dict[str, Hasher]:
         "SHA-512-256": "sha512_256",
         "SHA512-256": "sha512_256",
     }
-    table: dict[str, Hasher] = {}
+    table: dict[str, str] = {}
     for name, hashlib_name in names.items():
-        hasher = _hasher(hashlib_name)
-        if hasher is not None:
-            table[name] = table[name + "-SESS"] = hasher
+        if hashlib_name in hashlib.algorithms_available:
+            table[name] = table[name + "-SESS"] = hashlib_name
     return table
 
 
@@ -124,11 +112,30 @@ def _new_cnonce() -> str:
     return hashlib.sha1(secrets.token_bytes(16)).hexdigest()[:32]
 
 
-def _entity(body: Payload | bytes | None) -> bytes | None:
-    """The body as sent, for auth-int: empty without one, None if it is streamed."""
+def _hashable(body: Payload | bytes | None) -> bool:
+    """Whether auth-int can hash ``body`` before it is sent: in memory, or readable twice."""
     if body is None or isinstance(body, bytes | bytearray):
-        return bytes(body or b"")
-    return body.in_memory()
+        return True
+    return body.in_memory() is not None or body.replayable
+
+
+async def _body_hash(body: Payload | bytes | None, hashlib_name: str) -> str:
+    """H(entity-body) for auth-int (RFC 7616 §3.4.3), the body as it will be sent.
+
+    A body not in memory (a file, a ``BytesIO``) is read through once more, chunk by
+    chunk, so hashing a large upload takes no more memory than sending it.
+    """
+    digest = hashlib.new(hashlib_name)
+    if body is None or isinstance(body, bytes | bytearray):
+        digest.update(body or b"")
+        return digest.hexdigest()
+    data = body.in_memory()
+    if data is not None:
+        digest.update(data)
+    else:
+        async for chunk in body.chunks():
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _qop_options(offered: str) -> set[str]:
@@ -210,13 +217,14 @@ class DigestAuthMiddleware:
                 break  # no Digest challenge: the caller's 401
             if answers and self._challenge.get("stale", "").lower() != "true":
                 break  # our answer was refused, not as stale: the caller's 401
+            # A body still going out on the refused request stops first: auth-int may read
+            # the same file to hash it.
+            request.terminate()
             try:
                 authorization = await self._encode(request.method, request.url, request.body)
             except BaseException:
-                request.terminate()
                 response.release()
                 raise
-            request.terminate()  # a streamed body still going out on the refused request
             await discard(response)
             request.headers["Authorization"] = authorization
             answers += 1
@@ -264,10 +272,8 @@ class DigestAuthMiddleware:
         return False
 
     def _answerable(self, body: Payload | bytes | None) -> bool:
-        """False when the challenge takes only auth-int and ``body`` is streamed."""
-        return _qop_options(self._challenge.get("qop", "")) != {"auth-int"} or (
-            _entity(body) is not None
-        )
+        """False when the challenge takes only auth-int and ``body`` cannot be hashed."""
+        return _qop_options(self._challenge.get("qop", "")) != {"auth-int"} or _hashable(body)
 
     # -- the answer (RFC 7616 §3.4) --------------------------------------------------------
 
@@ -281,14 +287,18 @@ class DigestAuthMiddleware:
         realm, nonce = challenge["realm"], challenge["nonce"]
         if not nonce:  # a nonce is what makes an answer unusable for a replay
             raise ClientError("Security issue: Digest auth challenge contains empty 'nonce' value")
-        qop, entity = _choose_qop(challenge.get("qop", ""), body)
+        qop = _choose_qop(challenge.get("qop", ""), body)
         algorithm = challenge.get("algorithm", "MD5")  # echoed as the server spelled it
-        h = ALGORITHMS.get(algorithm.upper())
-        if h is None:
+        hashlib_name = ALGORITHMS.get(algorithm.upper())
+        if hashlib_name is None:
             raise ClientError(
                 f"Digest auth error: Unsupported hash algorithm: {algorithm}. "
                 f"Supported algorithms: {', '.join(sorted(ALGORITHMS))}"
             )
+
+        def h(data: bytes) -> str:
+            return hashlib.new(hashlib_name, data).hexdigest()
+
         nonce_bytes = nonce.encode("utf-8")
         if nonce_bytes == self._last_nonce_bytes:
             self._nonce_count += 1
@@ -308,8 +318,8 @@ class DigestAuthMiddleware:
         # digest-uri: the request-target in origin-form, as the server receives it.
         uri = url.raw_path_qs or "/"
         a2 = f"{method.upper()}:{uri}".encode()
-        if entity is not None:
-            a2 += b":" + h(entity).encode()
+        if qop == "auth-int":
+            a2 += b":" + (await _body_hash(body, hashlib_name)).encode()
         if qop is None:
             response = h(f"{ha1}:{nonce}:{h(a2)}".encode())
         else:
@@ -331,25 +341,24 @@ class DigestAuthMiddleware:
         return "Digest " + ", ".join(fields)
 
 
-def _choose_qop(offered: str, body: Payload | bytes | None) -> tuple[str | None, bytes | None]:
-    """The qop to answer with, and the entity body when it is auth-int."""
+def _choose_qop(offered: str, body: Payload | bytes | None) -> str | None:
+    """The qop to answer with: auth-int when offered and the body can be hashed."""
     options = _qop_options(offered)
     if not options:
-        return None, None  # RFC 2069: no qop, no cnonce, no nc
+        return None  # RFC 2069: no qop, no cnonce, no nc
     if not options & {"auth", "auth-int"}:
         raise ClientError(
             f"Digest auth error: Unsupported Quality of Protection (qop) value(s): {offered}"
         )
     if "auth-int" in options:
-        entity = _entity(body)
-        if entity is not None:
-            return "auth-int", entity
+        if _hashable(body):
+            return "auth-int"
         if "auth" not in options:
             raise ClientError(
                 "Digest auth: the server asks for qop=auth-int, which hashes the body, "
-                "but the request body is streamed, not in memory"
+                "but the request body is a one-shot stream that cannot be read twice"
             )
-    return "auth", None
+    return "auth"
 
 
 def _asked_for(request: ClientRequest, response: ClientResponse) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -452,19 +453,27 @@ async def test_auth_int_post_hashes_the_body(raw_server: RawServerFactory) -> No
     assert fields["response"] == expected_response(fields, "pw", "POST", b"payload bytes")
 
 
-async def test_auth_int_only_with_streamed_body_is_an_error(
-    raw_server: RawServerFactory, tmp_path: Path
+@pytest.mark.parametrize("offer", ["auth-int", "auth,auth-int"])
+@pytest.mark.parametrize("kind", ["file", "bytesio"])
+async def test_auth_int_hashes_a_body_read_twice(
+    raw_server: RawServerFactory, tmp_path: Path, offer: str, kind: str
 ) -> None:
+    # Not in memory but replayable: hashed chunk by chunk, then sent again whole.
     seen: list[Request] = []
-    offer = 'Digest realm="r", nonce="n", qop="auth-int"'
-    server = await raw_server(serve(guarded("pw", offer), seen))
+    server = await raw_server(
+        serve(guarded("pw", f'Digest realm="r", nonce="n", qop="{offer}"'), seen)
+    )
+    content = bytes(range(256)) * 1200  # several chunks
     path = tmp_path / "body.bin"
-    path.write_bytes(b"x" * 1000)
+    path.write_bytes(content)
     async with client.ClientSession(middlewares=(DigestAuthMiddleware("u", "pw"),)) as session:
-        with path.open("rb") as file:
-            with pytest.raises(client.ClientError, match="auth-int"):
-                await session.post(server.url + "/up", data=file)
-    assert len(seen) == 1
+        with path.open("rb") if kind == "file" else io.BytesIO(content) as body:
+            async with session.post(server.url + "/up", data=body) as resp:
+                assert resp.status == 200
+    assert [r.body for r in seen] == [content, content]
+    fields = credentials(seen[1].header("Authorization") or "")
+    assert fields["qop"] == "auth-int"
+    assert fields["response"] == expected_response(fields, "pw", "POST", content)
 
 
 async def test_utf8_credentials(raw_server: RawServerFactory) -> None:
@@ -786,20 +795,27 @@ async def test_empty_opaque_is_returned(raw_server: RawServerFactory) -> None:
     assert 'opaque=""' in (seen[1].header("Authorization") or "")
 
 
-async def test_streamed_body_takes_auth_when_both_are_offered(
-    raw_server: RawServerFactory, tmp_path: Path
+async def test_one_shot_body_takes_auth_when_both_are_offered(
+    raw_server: RawServerFactory,
 ) -> None:
+    # Sent up front (the challenge was accepted before), a one-shot body cannot be hashed
+    # ahead of sending it: auth it is.
     seen: list[Request] = []
     offer = 'Digest realm="r", nonce="n", qop="auth,auth-int"'
     server = await raw_server(serve(guarded("pw", offer), seen))
-    path = tmp_path / "body.bin"
-    path.write_bytes(b"y" * 1000)
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"once "
+        yield b"only"
+
     async with client.ClientSession(middlewares=(DigestAuthMiddleware("u", "pw"),)) as session:
-        with path.open("rb") as file:
-            async with session.post(server.url + "/up", data=file) as resp:
-                assert resp.status == 200
-    assert [r.body for r in seen] == [b"y" * 1000, b"y" * 1000]
-    assert credentials(seen[1].header("Authorization") or "")["qop"] == "auth"
+        async with session.get(server.url + "/") as resp:
+            assert resp.status == 200
+        async with session.post(server.url + "/up", data=stream()) as resp:
+            assert resp.status == 200
+    assert len(seen) == 3  # the upload went once, with the answer up front
+    assert credentials(seen[1].header("Authorization") or "")["qop"] == "auth-int"
+    assert credentials(seen[2].header("Authorization") or "")["qop"] == "auth"
 
 
 async def test_digest_uri_is_origin_form_through_a_proxy(
