@@ -121,8 +121,8 @@ def _explicit_proxy(
     """The proxy URL without userinfo (checked) and the credentials it should get."""
     try:
         url = proxy if isinstance(proxy, URL) else URL(proxy)
-    except (TypeError, ValueError) as exc:  # "http://[invalid": refused before any hop
-        raise InvalidURL(proxy, str(exc)) from exc
+    except ValueError as exc:  # "http://[invalid": refused before any hop
+        raise InvalidURL(proxy, str(exc)) from exc  # (a proxy=42 stays aiohttp's TypeError)
     if url.scheme not in PROXY_SCHEMES or not url.raw_host:
         raise InvalidURL(url, "only http:// and https:// proxies are supported")
     url_auth = BasicAuth.from_url(url)

@@ -374,3 +374,17 @@ async def logged(proxy: ProxyServer, needle: str, wait: float = 5.0) -> bool:
             return False
         await asyncio.sleep(0.05)
     return True
+
+
+@pytest.mark.parametrize(
+    ("proxy", "error"), [(42, TypeError), ("http://[invalid", client.InvalidURL)]
+)
+async def test_a_wrong_proxy_is_refused_before_any_hop(
+    raw_server: RawServerFactory, proxy: object, error: type[Exception]
+) -> None:
+    # A proxy of the wrong type is aiohttp's TypeError; one that does not parse InvalidURL.
+    target = await raw_server([b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"])
+    async with client.ClientSession() as session:
+        with pytest.raises(error):
+            await session.get(target.url + "/", proxy=proxy)  # type: ignore[arg-type]
+    assert target.connections_opened == 0
