@@ -82,6 +82,14 @@ Message = RequestMessage | ResponseMessage
 Event = Message | BodyChunk | ResponseEnd
 
 
+def version_text(version: tuple[int, int] | None) -> str:
+    """``(1, 1)`` → ``"1.1"``; ``(2, 0)`` → ``"2"``: HTTP/2 has no minor version, and curl,
+    httpie and the report write it that way. ``None`` (not known) is ``"1.1"``."""
+    if not version:
+        return "1.1"
+    return str(version[0]) if version[0] >= 2 else f"{version[0]}.{version[1]}"
+
+
 def header(headers: Headers, name: str) -> str | None:
     """The first value of ``name`` (case-insensitive), or None."""
     lowered = name.lower()

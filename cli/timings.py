@@ -20,7 +20,7 @@ import dataclasses
 import time
 from typing import Any
 
-from cli.messages import format_address
+from cli.messages import format_address, version_text
 
 # The phases in the order they happen (keys of ``Hop.phases`` and of the report's timings).
 PHASES = ("queue", "dns", "connect", "tls", "send", "wait", "transfer")
@@ -57,6 +57,8 @@ class Hop:
     tls_end: float | None = None
     tls_version: str | None = None
     tls_cipher: str | None = None
+    alpn: str | None = None  # what ALPN chose ("h2", "http/1.1"), on a new TLS connection
+    http_version: str | None = None  # the response's: "1.1", "2"
     server_hostname: str | None = None
     ready: float | None = None  # the connection is ours (created or reused)
     sent: float | None = None  # headers, then each body chunk, written
@@ -168,6 +170,7 @@ def record(ctx: RequestTrace, name: str, params: Any, now: float) -> None:
         hop.tls_start, hop.server_hostname = now, params.server_hostname
     elif name == "tls_handshake_end":
         hop.tls_end, hop.tls_version, hop.tls_cipher = now, params.version, params.cipher
+        hop.alpn = getattr(params, "alpn", None)
     elif name == "connection_create_end":
         hop.ready = now
     elif name == "request_headers_sent":
@@ -184,6 +187,10 @@ def record(ctx: RequestTrace, name: str, params: Any, now: float) -> None:
         hop.peer = hop.peer or getattr(resp, "peername", None)
         tls = getattr(resp, "tls_info", None)
         hop.tls_version = hop.tls_version or getattr(tls, "version", None)
+        hop.alpn = hop.alpn or getattr(tls, "alpn", None)
+        version = getattr(resp, "version", None)
+        if version is not None:
+            hop.http_version = version_text(version)
     elif name == "response_end":
         hop.end, hop.body_size = now, params.body_size
     elif name == "request_exception":
@@ -208,5 +215,7 @@ def report_timings(trace: RequestTrace | None) -> list[dict[str, Any]]:
         entry["remote_address"] = format_address(hop.peer)
         if hop.tls_version is not None:
             entry["tls_version"] = hop.tls_version
+        if hop.http_version is not None:
+            entry["http_version"] = hop.http_version
         out.append(entry)
     return out

@@ -1,6 +1,8 @@
 """Connection flags → one ``ConnectPlan`` (``--limit``, ``--limit-per-host``,
 ``--unix-socket``, ``--resolve``, ``--dns-server``, ``--dns-ttl``, ``--no-dns-cache``,
-``-4``/``-6``, ``--local-addr``); cli/run/session.py builds the connector from it.
+``-4``/``-6``, ``--local-addr``, ``--http2``, ``--http2-prior-knowledge``, ``--http1.1``);
+cli/run/session.py builds the connector from it. ``--http1.1`` wins over the HTTP/2 flags
+(a default turned on elsewhere can be turned off for one run).
 
 Rules:
 - ``connect_plan`` checks every flag before any connection is made: a bad ``--resolve``
@@ -20,6 +22,7 @@ from cli.exitcodes import UsageError
 from cli.run.plans import ConnectPlan
 
 DNS_EXTRA = 'pip install "zurl[dns]"'
+H2_EXTRA = 'pip install "zurl[http2]"'
 
 
 def connect_plan(opts: Options) -> ConnectPlan | None:
@@ -34,6 +37,8 @@ def connect_plan(opts: Options) -> ConnectPlan | None:
         dns_cache=not opts.no_dns_cache,
         family=_family(opts.ipv4, opts.ipv6),
         local_addr=opts.local_addr,
+        http2=(opts.http2 or opts.http2_prior_knowledge) and not opts.http1_1,
+        http2_prior_knowledge=opts.http2_prior_knowledge and not opts.http1_1,
     )
     if result == ConnectPlan():
         return None
@@ -60,6 +65,7 @@ def check(p: ConnectPlan) -> None:
             ("--dns-server", p.dns_servers),
             ("-4/-6", p.family),
             ("--local-addr", p.local_addr),
+            ("--http2", p.http2),
         ):
             if given:
                 raise UsageError(f"--unix-socket cannot be combined with {flag}")
@@ -75,6 +81,8 @@ def check(p: ConnectPlan) -> None:
                 parse_resolve_option(entry)
             except ValueError as exc:
                 raise UsageError(f"--resolve: {exc}") from None
+    if p.http2:
+        _require_h2_library()
     if p.dns_servers:
         from client.resolver import parse_nameserver
 
@@ -91,6 +99,13 @@ def _require_dns_library() -> None:
         import dns.asyncresolver  # noqa: F401  (only asking whether it is installed)
     except ImportError:
         raise UsageError(f"--dns-server needs the dnspython package: {DNS_EXTRA}") from None
+
+
+def _require_h2_library() -> None:
+    try:
+        import h2  # noqa: F401  (only asking whether it is installed)
+    except ImportError:
+        raise UsageError(f"--http2 needs the h2 package: {H2_EXTRA}") from None
 
 
 def _local_address(text: str) -> str:

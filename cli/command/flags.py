@@ -251,6 +251,22 @@ OPTIONS: list[Decorator] = [
     click.option("--ipv6", "-6", is_flag=True, help="Connect over IPv6 only."),
     click.option("--local-addr", metavar="ADDR", help="Connect from this local address."),
     click.option(
+        "--http2",
+        is_flag=True,
+        help="Offer HTTP/2 to https:// servers (ALPN h2, falling back to HTTP/1.1).",
+    ),
+    click.option(
+        "--http2-prior-knowledge",
+        is_flag=True,
+        help="Speak HTTP/2 to http:// servers without asking (h2c); implies --http2.",
+    ),
+    click.option(
+        "--http1.1",
+        "http1_1",
+        is_flag=True,
+        help="HTTP/1.1 only, even with --http2 (the default).",
+    ),
+    click.option(
         "--trace", is_flag=True, help="Show a timing waterfall on stderr after each response."
     ),
     click.option("--show-secrets", is_flag=True, help="Do not mask credentials in diagnostics."),

@@ -74,6 +74,9 @@ class Options:
     ipv4: bool = False
     ipv6: bool = False
     local_addr: str | None = None
+    http2: bool = False
+    http2_prior_knowledge: bool = False
+    http1_1: bool = False
     trace: bool = False
     show_secrets: bool = False
     # bodies in and out

@@ -124,6 +124,7 @@ def _show(env: Environment, opts: Options, out: OutputSpec) -> ShowPlan:
         event_log=opts.verbose,
         show_secrets=opts.show_secrets,
         colors=env.stderr_isatty and env.colors != "none",
+        h2c=opts.http2_prior_knowledge and not opts.http1_1,
     )
     return ShowPlan(
         out=out,

@@ -11,17 +11,26 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from cli.masking import mask_header, mask_url
-from cli.messages import format_address
+from cli.messages import format_address, version_text
 from cli.timings import RequestTrace, milliseconds
 
 
 class EventLog:
     """A listener of ``cli.run.tracing.Recorder``: one line per event as it happens."""
 
-    def __init__(self, stream: BinaryIO, *, show_secrets: bool = False, numbered: bool = False):
+    def __init__(
+        self,
+        stream: BinaryIO,
+        *,
+        show_secrets: bool = False,
+        numbered: bool = False,
+        h2c: bool = False,
+    ):
         self._stream = stream
         self._show_secrets = show_secrets
         self._numbered = numbered
+        self._h2c = h2c  # --http2-prior-knowledge: http:// requests go as HTTP/2
+        self._alpn: dict[tuple[str, int], str] = {}  # what ALPN chose, per origin
 
     def __call__(self, ctx: RequestTrace, name: str, params: Any) -> None:
         lines = self._lines(ctx, name, params)
@@ -55,7 +64,12 @@ class EventLog:
         if name == "tls_handshake_start":
             return [f"* TLS handshake, server name {params.server_hostname}"]
         if name == "tls_handshake_end":
-            return [f"* TLS established: {params.version} with {params.cipher}"]
+            lines = [f"* TLS established: {params.version} with {params.cipher}"]
+            alpn = getattr(params, "alpn", None)
+            if alpn:
+                self._alpn[(params.host, params.port)] = alpn
+                lines.append(f"* ALPN: the server chose {alpn}")
+            return lines
         if name == "request_headers_sent":
             return self._request_head(params)
         if name == "response_first_byte" and hop.sent is not None:
@@ -77,7 +91,10 @@ class EventLog:
         target = url.path or "/"
         if url.query:
             target += "?" + url.query
-        lines = [f"> {params.method} {target} HTTP/1.1"]
+        port = url.port or (443 if url.scheme == "https" else 80)
+        alpn = self._alpn.get((url.hostname or "", port))
+        h2 = alpn == "h2" or (self._h2c and url.scheme == "http")
+        lines = [f"> {params.method} {target} {'HTTP/2' if h2 else 'HTTP/1.1'}"]
         for key, value in params.headers.items():
             shown = value if self._show_secrets else mask_header(key, value)
             lines.append(f"> {key}: {shown}")
@@ -85,8 +102,7 @@ class EventLog:
 
     def _status(self, name: str, params: Any) -> list[str]:
         resp = params.response
-        version = getattr(resp, "version", None)
-        proto = f"HTTP/{version[0]}.{version[1]}" if version else "HTTP/1.1"
+        proto = f"HTTP/{version_text(getattr(resp, 'version', None))}"
         lines = [f"< {proto} {resp.status} {resp.reason or ''}".rstrip()]
         if name == "request_redirect":
             location = resp.headers.get("Location", "")

@@ -43,6 +43,7 @@ def record(
         "status": response.status,
         "reason": response.reason,
         "http_version": response.http_version,
+        "alpn": None if response.tls is None else response.tls.alpn,
         "headers": headers_object(response.headers),
         "body_size": len(response.body) if body_size is None else body_size,
         "elapsed": round(response.elapsed, 6),

@@ -30,6 +30,7 @@ class Outcome:
     latency: float = 0.0  # seconds (see the module docstring)
     body_size: int = 0
     reused: tuple[bool, ...] = ()  # one per hop: whether its connection was reused
+    http2: int = 0  # hops that were HTTP/2 streams
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class HostStats:
     statuses: dict[str, int]  # "200" → count; failed requests count under "error"
     opened: int
     reused: int
+    http2_streams: int  # hops carried as HTTP/2 streams (on the opened and reused connections)
     latency: dict[str, float]  # "p50", "p90", "p99", "max" in milliseconds
     bytes: int
 
@@ -69,6 +71,7 @@ def _stats(host: str, outcomes: Sequence[Outcome]) -> HostStats:
         statuses=dict(sorted(statuses.items())),
         opened=hops.count(False),
         reused=hops.count(True),
+        http2_streams=sum(o.http2 for o in outcomes),
         latency=_latencies([o.latency for o in outcomes if o.status is not None]),
         bytes=sum(o.body_size for o in outcomes),
     )
@@ -96,6 +99,7 @@ def report_object(rows: Sequence[HostStats]) -> dict[str, Any]:
                     "statuses": row.statuses,
                     "connections_opened": row.opened,
                     "connections_reused": row.reused,
+                    "http2_streams": row.http2_streams,
                     "latency_ms": row.latency,
                     "bytes": row.bytes,
                 }
@@ -137,6 +141,14 @@ def table(rows: Sequence[HostStats]) -> Any:
     for name in (*(f"p{p}" for p in PERCENTILES), "max"):
         out.add_column(f"{name} ms", justify="right")
     out.add_column("bytes", justify="right")
+    notes = [
+        f"{row.host}: {_streams(row.http2_streams)} shared {_connections(row.opened)}"
+        for row in rows
+        if row.http2_streams and row.host != "all"
+    ]
+    if notes:
+        out.caption = "HTTP/2: " + "; ".join(notes)
+        out.caption_justify = "left"
     for row in rows:
         out.add_row(
             row.host,
@@ -149,6 +161,14 @@ def table(rows: Sequence[HostStats]) -> Any:
             style="bold" if row.host == "all" else None,
         )
     return out
+
+
+def _streams(count: int) -> str:
+    return f"{count} stream" if count == 1 else f"{count} streams"
+
+
+def _connections(count: int) -> str:
+    return f"{count} connection" if count == 1 else f"{count} connections"
 
 
 def show(stream: BinaryIO, rows: Sequence[HostStats], *, color: bool, width: int) -> None:

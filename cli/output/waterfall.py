@@ -59,8 +59,12 @@ def heading(hop: Hop, index: int, count: int) -> Text:
     if peer:
         text.append(f"  {peer}", "dim")
     text.append(f"  {connection_state(hop)}", "dim")
+    if hop.http_version:
+        text.append(f"  HTTP/{hop.http_version}", "dim")
     if hop.tls_version:
         text.append(f"  {hop.tls_version}", "dim")
+    if hop.alpn:
+        text.append(f"  ALPN {hop.alpn}", "dim")
     return text
 
 

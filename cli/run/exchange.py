@@ -27,6 +27,7 @@ from cli.messages import (
     ResponseMessage,
     TLSDetails,
     format_address,
+    version_text,
 )
 from cli.output.streaming import is_event_stream
 from cli.request.spec import RequestSpec
@@ -43,14 +44,11 @@ def request_message(resp: client.ClientResponse, body: bytes | None) -> RequestM
     info = resp.request_info
     url = str(info.real_url)
     headers = tuple((str(k), str(v)) for k, v in info.headers.items())
-    return RequestMessage(info.method, url, target_of(url), headers, body)
+    return RequestMessage(info.method, url, target_of(url), headers, body, _version(resp))
 
 
 def _version(resp: Any) -> str:
-    version = getattr(resp, "version", None)
-    if version is None:
-        return "1.1"
-    return f"{version[0]}.{version[1]}"
+    return version_text(getattr(resp, "version", None))
 
 
 def _tls_details(info: Any) -> TLSDetails | None:

@@ -152,7 +152,10 @@ def _outcome(result: Result, tracing: Tracing) -> Outcome:
     final = pairs[-1][1]
     if not hops:  # tracing was off: fall back to the wall-clock time
         latency = final.elapsed
-    return Outcome(where(result.spec.url), final.status, None, latency, result.body_size(), reused)
+    http2 = sum(1 for _request, response in pairs if response.http_version == "2")
+    return Outcome(
+        where(result.spec.url), final.status, None, latency, result.body_size(), reused, http2
+    )
 
 
 def _write_report(report: Report, results: list[Result], tracing: Tracing) -> None:

@@ -37,6 +37,8 @@ class ConnectPlan:
     dns_cache: bool = True
     family: int = 0  # socket.AF_UNSPEC: whatever the name resolves to
     local_addr: str | None = None
+    http2: bool = False  # --http2: ALPN h2 on https://
+    http2_prior_knowledge: bool = False  # --http2-prior-knowledge: h2c on http:// too
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -115,6 +117,7 @@ class TracePlan:
     event_log: bool = False  # -v
     show_secrets: bool = False
     colors: bool = False  # the waterfall's, on stderr
+    h2c: bool = False  # --http2-prior-knowledge: the log shows http:// requests as HTTP/2
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -160,6 +160,9 @@ def connector(p: ConnectPlan, **extra: Any) -> client.BaseConnector:
         options["ttl_dns_cache"] = p.dns_ttl
     if p.local_addr is not None:  # an IP address, checked by cli/command/connect.py
         options["local_addr"] = (p.local_addr, 0)
+    if p.http2:
+        options["http2"] = True
+        options["http2_prior_knowledge"] = p.http2_prior_knowledge
     chosen = resolver(p)
     if chosen is not None:
         options["resolver"] = chosen

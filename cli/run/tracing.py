@@ -83,7 +83,9 @@ class Tracing:
         if plan.event_log and self.recorder is not None:
             from cli.output.eventlog import EventLog
 
-            log = EventLog(env.stderr, show_secrets=plan.show_secrets, numbered=numbered)
+            log = EventLog(
+                env.stderr, show_secrets=plan.show_secrets, numbered=numbered, h2c=plan.h2c
+            )
             self.recorder.listeners.append(log)
 
     def trace(self, label: Any = None) -> RequestTrace | None:

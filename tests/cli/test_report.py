@@ -35,6 +35,7 @@ def test_record_fields() -> None:
         "status": 200,
         "reason": "OK",
         "http_version": "1.1",
+        "alpn": None,
         "headers": {"A": "1"},
         "body_size": 3,
         "elapsed": 0.123457,

@@ -70,6 +70,7 @@ def test_report_object() -> None:
         "statuses": {"200": 2, "503": 1},
         "connections_opened": 1,
         "connections_reused": 2,
+        "http2_streams": 0,
         "latency_ms": {"p50": 20.0, "p90": 30.0, "p99": 30.0, "max": 30.0},
         "bytes": 10,
     }
