@@ -274,9 +274,14 @@ _EXPORTS = {
 }
 
 
+# Submodules scripts reach as attributes: ``aiohttp.hdrs``, ``aiohttp.payload.BytesIOPayload``,
+# ``aiohttp.formdata.FormData``.
+_MODULES = frozenset({"hdrs", "payload", "formdata"})
+
+
 def __getattr__(name: str) -> Any:
-    if name == "hdrs":  # a module, as in aiohttp: ``aiohttp.hdrs.CONTENT_TYPE``
-        value: Any = importlib.import_module(".hdrs", __name__)
+    if name in _MODULES:  # modules, as in aiohttp: ``aiohttp.hdrs.CONTENT_TYPE``
+        value: Any = importlib.import_module(f".{name}", __name__)
         globals()[name] = value
         return value
     module = _EXPORTS.get(name)
@@ -288,7 +293,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS, "hdrs"})
+    return sorted({*globals(), *_EXPORTS, *_MODULES})
 
 
 __version__ = "0.1.0"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 import tarfile
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -733,3 +735,14 @@ def test_a_form_field_is_encoded_in_the_charset_it_declares() -> None:
     form.add_field("name", "текст", content_type="text/plain; charset=koi8-r")
     assert "текст".encode() in (form.payload().in_memory() or b"")
     assert FormData({"a": "b"})().in_memory() == b"a=b"  # aiohttp calls the form for its body
+
+
+def test_payload_and_formdata_are_reachable_as_attributes_of_a_fresh_import() -> None:
+    script = (
+        "import client as aiohttp\n"
+        "assert aiohttp.payload.BytesIOPayload is aiohttp.BytesIOPayload\n"
+        "assert aiohttp.formdata.FormData is aiohttp.FormData\n"
+        "assert 'payload' in dir(aiohttp)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr.decode()
