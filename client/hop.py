@@ -91,7 +91,8 @@ async def send_hop(
         return await _send_h2(h2, connector, req, settings, history, session)
     retry = False
     while True:
-        req.begin_attempt()
+        if first is None:  # a connection handed over by the HTTP/2 side is its attempt
+            req.begin_attempt()
         conn = None if req.traces or retry else connector.connect_now(req)
         if first is not None:
             conn, first = first, None

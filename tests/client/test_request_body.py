@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import ssl
 import tarfile
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -445,3 +447,65 @@ async def test_a_streamed_payload_is_closed_once_its_upload_ends(
             await asyncio.wait_for(closed.wait(), 10)
             assert await resp.read() == b"ok"
     assert closed_while_writing == [False]
+
+
+# --- the same over HTTP/2 ------------------------------------------------------------------
+
+
+async def test_http2_bodies_are_compressed_tracked_and_closed(
+    h2_server: Any, server_ssl_context: ssl.SSLContext, client_ssl_context: ssl.SSLContext
+) -> None:
+    server = await h2_server(ssl=server_ssl_context)
+    text = b"compress me over h2 " * 500
+
+    async def stream() -> AsyncIterator[bytes]:
+        for start in range(0, len(text), 1000):
+            yield text[start : start + 1000]
+
+    async with client.ClientSession(http2=True) as session:
+        tracked = Tracked(text)
+        tracker = client.UploadTracker()
+        async with session.post(
+            server.url + "/echo",
+            data=tracked,
+            compress="deflate",
+            ssl=client_ssl_context,
+            upload_tracker=tracker,
+        ) as resp:
+            assert resp.version == client.HttpVersion(2, 0)
+            echo = await resp.json()
+        wire = zlib.compress(text)  # what compress="deflate" puts on the wire, in memory
+        assert (echo["length"], echo["sha256"]) == (len(wire), sha256(wire))
+        assert ["content-encoding", "deflate"] in echo["fields"]
+        await tracker.upload_complete
+        assert (tracker.attempts, tracker.bytes_written) == (1, len(text))
+        assert tracked.close_calls == 1
+
+        streamed = client.UploadTracker()
+        async with session.post(
+            server.url + "/echo",
+            data=stream(),
+            compress="gzip",
+            ssl=client_ssl_context,
+            upload_tracker=streamed,
+        ) as resp:
+            echo = await resp.json()
+        assert echo["length"] < len(text)
+        assert ["content-encoding", "gzip"] in echo["fields"]
+        await streamed.upload_complete
+        assert streamed.bytes_written == len(text)
+
+
+async def test_an_http2_request_that_falls_back_to_http11_is_one_attempt(
+    hypercorn_server: Any, client_ssl_context: ssl.SSLContext
+) -> None:
+    server = await hypercorn_server(alpn=("http/1.1",))
+    tracker = client.UploadTracker()
+    async with client.ClientSession(http2=True) as session:
+        async with session.post(
+            server.url + "/echo", data=DATA, ssl=client_ssl_context, upload_tracker=tracker
+        ) as resp:
+            assert resp.version == client.HttpVersion11
+            await resp.read()
+    assert (tracker.attempts, tracker.bytes_written) == (1, len(DATA))
+    assert tracker.upload_complete.result() is None
