@@ -67,10 +67,24 @@ def hop_headers(
     auth: BasicAuth | None,
     cookies: str,
 ) -> CIMultiDict[str]:
-    """The headers of one hop, in the order they are sent."""
-    headers = CIMultiDict(base)
-    if with_host and "Host" not in headers:
-        headers["Host"] = host_header(url)
+    """The headers of one hop, in the order they are sent.
+
+    ``Host`` comes first (RFC 9110 §7.2: a user agent SHOULD send it as the first field;
+    RFC 9112 §3.2 makes it mandatory), whether it is ours or one the caller set; then the
+    caller's and the session's headers in their order, the auto headers that are absent,
+    credentials and cookies. The body's framing headers follow (``ClientRequest``).
+    """
+    if "Host" in base:
+        if next(iter(base)).lower() == "host" and len(base.getall("Host")) == 1:
+            headers = CIMultiDict(base)
+        else:  # the caller's Host, moved to the front
+            headers = CIMultiDict((k, v) for k, v in base.items() if k.lower() == "host")
+            headers.extend((k, v) for k, v in base.items() if k.lower() != "host")
+    elif with_host:
+        headers = CIMultiDict(Host=host_header(url))
+        headers.extend(base)
+    else:
+        headers = CIMultiDict(base)
     for name, value in auto:
         if name not in headers:
             headers[name] = value
