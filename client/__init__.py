@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from . import hdrs
     from .certinfo import CertificateInfo, parse_certificate, parse_fingerprint, parse_pins
     from .certprobe import fetch_peer_certificate
-    from .client_request import ClientRequest
+    from .client_request import BuiltRequest, ClientRequest
     from .config import (
         BasicAuth,
         ClientTimeout,
@@ -142,6 +142,7 @@ if TYPE_CHECKING:
 # that makes one plain request never pays for WebSockets, certificates or tracing.
 _EXPORTS = {
     "request": "oneshot",
+    "BuiltRequest": "client_request",
     "ClientRequest": "client_request",
     "AsyncIterablePayload": "payload",
     "BufferedReaderPayload": "payload",
@@ -309,6 +310,7 @@ __all__ = [
     "BaseConnector",
     "BasicAuth",
     "BufferedReaderPayload",
+    "BuiltRequest",
     "BytesIOPayload",
     "BytesPayload",
     "CertificateInfo",

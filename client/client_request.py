@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from .tracing import Trace
     from .upload import UploadTracker
 
-__all__ = ["ClientRequest"]
+__all__ = ["BuiltRequest", "ClientRequest"]
 
 # Methods for which an absent body still means "empty body": send Content-Length: 0.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -59,6 +60,7 @@ class ClientRequest:
         "_key",
         "_output_size",
         "_over",
+        "_sent_head",
         "_session",
         "_set_encoding",
         "_skip",
@@ -138,6 +140,7 @@ class ClientRequest:
         self._body_task: asyncio.Task[None] | None = None
         self._continue: asyncio.Event | None = None
         self._inline: bytes | None = None
+        self._sent_head: bytes | None = None  # the head as last written (request_head)
         self._key: ConnectionKey | None = None  # computed once, on first use
         self._body_done_at = 0.0  # loop time the streamed body finished (for sock_read)
         self._writer: BodyWriter | None = None  # while a streamed body goes out
@@ -189,6 +192,11 @@ class ClientRequest:
         return RequestInfo(
             self.url, self.method, CIMultiDictProxy(self.headers), self.original_url
         )
+
+    @property
+    def sent_head(self) -> bytes | None:
+        """The request line and header block exactly as written; None before ``start``."""
+        return self._sent_head
 
     @property
     def replayable(self) -> bool:
@@ -309,7 +317,7 @@ class ClientRequest:
         by a task (``write_bytes``), so the response can be awaited (and arrive early)
         meanwhile.
         """
-        head = self.head_bytes()
+        head = self._sent_head = self.head_bytes()
         body = self._body
         tracker = self._upload_tracker
         inline = None
@@ -376,7 +384,7 @@ class ClientRequest:
         """The headers-sent (and in-memory chunk-sent) signals, after ``start``."""
         for trace in self.traces:
             await trace.send_request_headers_sent(
-                self.method, self.url, CIMultiDictProxy(self.headers)
+                self.method, self.url, CIMultiDictProxy(self.headers), self._sent_head or b""
             )
         if self._inline:
             for trace in self.traces:
@@ -504,3 +512,56 @@ class ClientRequest:
         if body is not None and not self._body_closed:
             self._body_closed = True
             await body.close()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BuiltRequest:
+    """A request built and not sent (``ClientSession.build_request``), as the wire gets it.
+
+    ``head`` is the request line and header block byte for byte (``Host`` first, the auto
+    headers, credentials, cookies, ``Content-Type``/``Content-Length``); ``headers`` the
+    same fields as pairs in that order and ``target`` the request-target (origin-form, or
+    absolute-form through a plain proxy). ``body`` is the body when it is in memory; a
+    streamed one (a file, an async iterable) is produced while sending: ``body`` is None
+    and ``streamed`` True. ``chunked`` bodies go out in chunked framing
+    (``Transfer-Encoding: chunked`` in ``headers``).
+    """
+
+    method: str
+    url: URL
+    target: str
+    headers: tuple[tuple[str, str], ...]
+    head: bytes
+    body: bytes | None
+    streamed: bool
+    chunked: bool
+    proxy_decision: ProxyDecision | None
+
+    @classmethod
+    def of(cls, req: ClientRequest) -> BuiltRequest:
+        payload = req.body
+        body = req._wire_body  # a compressed in-memory body, as it goes out
+        if body is None and payload is not None and req._stream_coding is None:
+            body = payload.in_memory()
+        return cls(
+            req.method,
+            req.url,
+            req.request_target(),
+            tuple(req.headers.items()),
+            req.head_bytes(),
+            body,
+            payload is not None and body is None,
+            bool(req.chunked),
+            req.proxy_decision,
+        )
+
+    def to_bytes(self) -> bytes:
+        """Head and in-memory body as one message, chunk-framed when ``chunked``
+        (``ValueError`` for a streamed body, which only exists while it is sent)."""
+        if self.streamed:
+            raise ValueError("a streamed body is produced while it is sent")
+        body = self.body or b""
+        if not self.chunked:
+            return self.head + body
+        framed = b"%x\r\n%b\r\n" % (len(body), body) if body else b""
+        return self.head + framed + b"0\r\n\r\n"

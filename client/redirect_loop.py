@@ -22,7 +22,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .tracing import Trace
     from .upload import UploadTracker
 
-__all__ = ["SessionState", "follow"]
+__all__ = ["RequestPlan", "SessionState", "follow", "hop_request"]
 
 
 class SessionState(Protocol):
@@ -65,41 +65,106 @@ class SessionState(Protocol):
     def cookie_jar(self) -> AbstractCookieJar: ...
 
 
-async def follow(
+class RequestPlan(NamedTuple):
+    """A request's canonical arguments (``ClientSession._plan``): what every hop is built
+    from. ``method`` to ``cookies`` start the chain; redirects replace them hop by hop."""
+
+    method: str
+    url: URL
+    base_headers: CIMultiDict[str]
+    body: Payload | None
+    auth: BasicAuth | None
+    cookies: Any
+    auto: tuple[tuple[str, str], ...]
+    with_host: bool
+    skip: frozenset[str]
+    proxies: ProxySettings | None
+    ssl: Any
+    server_hostname: str | None
+    chunked: bool | None
+    compress: str | bool | None
+    expect100: bool
+    allow_redirects: bool
+    max_redirects: int
+    raise_for_status: Any
+    settings: HopSettings
+    chain: tuple[ClientMiddlewareType, ...]
+    traces: list[Trace]
+    deadline: float | None
+    upload_tracker: UploadTracker | None = None
+
+
+def hop_request(
     session: SessionState,
-    connector: BaseConnector,
+    plan: RequestPlan,
     method: str,
     url: URL,
     base_headers: CIMultiDict[str],
     body: Payload | None,
     auth: BasicAuth | None,
-    auto: tuple[tuple[str, str], ...],
-    with_host: bool,
-    skip: frozenset[str],
     cookies: Any,
-    proxies: ProxySettings | None,
-    ssl: Any,
-    server_hostname: str | None,
-    chunked: bool | None,
-    compress: str | bool | None,
-    expect100: bool,
-    allow_redirects: bool,
-    max_redirects: int,
-    raise_for_status: Any,
-    settings: HopSettings,
-    chain: tuple[ClientMiddlewareType, ...],
-    traces: list[Trace],
-    deadline: float | None,
-    upload_tracker: UploadTracker | None = None,
-    /,
+) -> ClientRequest:
+    """The ``ClientRequest`` of one hop, built and not sent: what the wire will get.
+
+    ``ClientSession.build_request`` returns the first hop's without sending it, so a
+    request shown before it is sent is the one sent, byte for byte.
+    """
+    cookies_sent = ""
+    if session._cookie_jar is not None or cookies or "Cookie" in base_headers:
+        cookies_sent = cookie_header(session._cookie_jar, url, cookies, base_headers.get("Cookie"))
+    hop_auth = auth
+    if auth is not None or session._default_auth is not None or session._trust_env:
+        hop_auth = _hop_auth(session, url, auth, base_headers)
+    hop = hop_headers(base_headers, url, plan.auto, plan.with_host, hop_auth, cookies_sent)
+    # The proxy is chosen for each hop from its own URL (``proxy`` rules).
+    proxies = plan.proxies
+    decision, hop_proxy_auth = proxies.decide(url) if proxies is not None else (DIRECT, None)
+    hop_proxy = decision.proxy
+    proxy_headers = proxies.proxy_headers if proxies is not None and hop_proxy else None
+    if hop_proxy is not None and not decision.tunnel:
+        # Absolute-form through the proxy: its headers ride on the request.
+        if proxy_headers:
+            hop.extend(proxy_headers)
+        if hop_proxy_auth is not None:
+            hop["Proxy-Authorization"] = hop_proxy_auth.encode()
+    req = session._request_class(
+        method,
+        url.with_fragment(None) if url.raw_fragment else url,
+        hop,
+        body,
+        chunked=plan.chunked,
+        compress=plan.compress,
+        expect100=plan.expect100,
+        ssl=plan.ssl,
+        server_hostname=plan.server_hostname,
+        proxy=hop_proxy,
+        proxy_auth=hop_proxy_auth,
+        proxy_headers=proxy_headers,
+        proxy_ssl=proxies.proxy_ssl if proxies is not None and hop_proxy else True,
+        proxy_decision=decision,
+        traces=plan.traces,
+        original_url=url,
+        skip_auto_headers=plan.skip,
+        version=session._version,
+        session=session,
+        upload_tracker=plan.upload_tracker,
+    )
+    req.deadline = plan.deadline
+    return req
+
+
+async def follow(
+    session: SessionState, connector: BaseConnector, plan: RequestPlan
 ) -> ClientResponse:
     """Send the request, follow its redirects and return the final response.
 
     The request's payload is closed once the chain is over (after its last upload, when
-    that is still going out), whatever the outcome, as aiohttp does.
-    Positional only: matching two dozen keyword arguments cost more per request than the
-    rest of the call (measured), and this runs once per request.
+    that is still going out), whatever the outcome, as aiohttp does. The arguments come as
+    one ``RequestPlan`` tuple, built positionally: matching two dozen keyword arguments
+    cost more per request than the rest of the call (measured).
     """
+    method, url, base_headers, body, auth, cookies = plan[:6]
+    traces, chain, settings = plan.traces, plan.chain, plan.settings
     history: list[ClientResponse] = []
     if traces:
         # aiohttp hands on_request_start the request's own headers: a handler may add some.
@@ -109,50 +174,7 @@ async def follow(
     req: ClientRequest | None = None
     try:
         while True:
-            cookies_sent = ""
-            if session._cookie_jar is not None or cookies or "Cookie" in base_headers:
-                cookies_sent = cookie_header(
-                    session._cookie_jar, url, cookies, base_headers.get("Cookie")
-                )
-            hop_auth = auth
-            if auth is not None or session._default_auth is not None or session._trust_env:
-                hop_auth = _hop_auth(session, url, auth, base_headers)
-            hop = hop_headers(base_headers, url, auto, with_host, hop_auth, cookies_sent)
-            # The proxy is chosen for each hop from its own URL (``proxy`` rules).
-            decision, hop_proxy_auth = (
-                proxies.decide(url) if proxies is not None else (DIRECT, None)
-            )
-            hop_proxy = decision.proxy
-            proxy_headers = proxies.proxy_headers if proxies is not None and hop_proxy else None
-            if hop_proxy is not None and not decision.tunnel:
-                # Absolute-form through the proxy: its headers ride on the request.
-                if proxy_headers:
-                    hop.extend(proxy_headers)
-                if hop_proxy_auth is not None:
-                    hop["Proxy-Authorization"] = hop_proxy_auth.encode()
-            req = session._request_class(
-                method,
-                url.with_fragment(None) if url.raw_fragment else url,
-                hop,
-                body,
-                chunked=chunked,
-                compress=compress,
-                expect100=expect100,
-                ssl=ssl,
-                server_hostname=server_hostname,
-                proxy=hop_proxy,
-                proxy_auth=hop_proxy_auth,
-                proxy_headers=proxy_headers,
-                proxy_ssl=proxies.proxy_ssl if proxies is not None and hop_proxy else True,
-                proxy_decision=decision,
-                traces=traces,
-                original_url=url,
-                skip_auto_headers=skip,
-                version=session._version,
-                session=session,
-                upload_tracker=upload_tracker,
-            )
-            req.deadline = deadline
+            req = hop_request(session, plan, method, url, base_headers, body, auth, cookies)
             hop_history = tuple(history) if history else ()
             if chain:
                 resp = await _send_through(session, chain, connector, req, settings, hop_history)
@@ -160,7 +182,7 @@ async def follow(
                 resp = await send_hop(connector, req, settings, hop_history, session)
             if "Set-Cookie" in resp.headers:
                 _store_cookies(session, resp)
-            if not allow_redirects or not 300 <= resp.status < 400:
+            if not plan.allow_redirects or not 300 <= resp.status < 400:
                 break
             from . import redirects
 
@@ -170,10 +192,11 @@ async def follow(
             if location is None:
                 break
             for trace in traces:
-                await trace.send_request_redirect(method, url, CIMultiDictProxy(hop), resp)
+                await trace.send_request_redirect(method, url, CIMultiDictProxy(req.headers), resp)
             history.append(resp)
             if req.writing:
                 await req.stop_writing()  # the payload may be read again by the next hop
+            max_redirects = plan.max_redirects
             if max_redirects and len(history) >= max_redirects:
                 # aiohttp's count: the max_redirects-th redirect is not followed (0: no limit).
                 resp.close()
@@ -226,8 +249,8 @@ async def follow(
     resp._real_url = url  # with its fragment (resp.url has none)
     if history:
         resp._history = tuple(history)
-    if raise_for_status is not None or session._raise_for_status:
-        await _check_status(session, resp, raise_for_status)
+    if plan.raise_for_status is not None or session._raise_for_status:
+        await _check_status(session, resp, plan.raise_for_status)
     for trace in traces:
         await trace.send_request_end(method, url, CIMultiDictProxy(base_headers), resp)
     return resp

@@ -214,6 +214,11 @@ class ClientResponse:
         return self._request_info
 
     @property
+    def request_head(self) -> bytes | None:
+        """zurl: this hop's request line and header block exactly as they were written."""
+        return self._request.sent_head if self._request is not None else None
+
+    @property
     def proxy_decision(self) -> ProxyDecision | None:
         """zurl: which proxy this hop used and why (no credentials inside)."""
         return self._request.proxy_decision if self._request is not None else None

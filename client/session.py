@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict
 from yarl import URL
 
-from .client_request import ClientRequest
+from .client_request import BuiltRequest, ClientRequest
 from .config import UNSET, BasicAuth, ClientTimeout, session_timeout
 from .connector import SSL_SHUTDOWN_TIMEOUT_DEPRECATED, BaseConnector, TCPConnector
 from .contexts import RequestContextManager
@@ -40,7 +40,7 @@ from .headers import auto_headers, merge_headers
 from .hop import HopSettings
 from .http1 import HttpVersion11
 from .proxy import ProxySettings, check_proxy_ssl, parse_no_proxy
-from .redirect_loop import follow
+from .redirect_loop import RequestPlan, follow, hop_request
 from .request_args import (
     WS_SCHEMES,
     build_url,
@@ -375,7 +375,30 @@ class ClientSession:
         """The absolute URL a request for ``str_or_url`` goes to (``base_url`` applied)."""
         return build_url(self._url_cache, self._base_url, str_or_url)
 
-    async def _request(
+    async def _request(self, method: str, str_or_url: str | URL, **kwargs: Any) -> ClientResponse:
+        upload_tracker: UploadTracker | None = kwargs.get("upload_tracker")
+        if upload_tracker is not None:
+            upload_tracker._bind()  # outside the try: a second request must not settle it
+        try:
+            plan = self._plan(method, str_or_url, **kwargs)
+            connector = self._connector
+            assert connector is not None
+            return await follow(self, connector, plan)
+        finally:
+            if upload_tracker is not None:
+                upload_tracker._finalize()
+
+    def build_request(self, method: str, str_or_url: str | URL, **kwargs: Any) -> BuiltRequest:
+        """The request ``request(method, url, **kwargs)`` would send first, built and not
+        sent (zurl): its head is the bytes the wire would get (before any middleware).
+
+        Nothing is connected and no trace signal is sent; the cookie jar is only read.
+        """
+        plan = self._plan(method, str_or_url, **kwargs)
+        req = hop_request(self, plan, *plan[:6])
+        return BuiltRequest.of(req)
+
+    def _plan(
         self,
         method: str,
         str_or_url: str | URL,
@@ -413,114 +436,101 @@ class ClientSession:
         fingerprint: bytes | None = None,
         ssl_context: Any = None,
         upload_tracker: UploadTracker | None = None,
-    ) -> ClientResponse:
-        if upload_tracker is not None:
-            upload_tracker._bind()  # outside the try: a second request must not settle it
-        try:
-            if self.closed:
-                raise RuntimeError("Session is closed")
-            connector = self._connector
-            assert connector is not None
-            ssl = choose_ssl(ssl, verify_ssl, fingerprint, ssl_context)
-            if chunked is not None and chunked is not True and chunked is not False:
-                warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=3)
-            method = method.upper()
-            url = build_url(self._url_cache, self._base_url, str_or_url)
-            if params is not None:
-                url = url.extend_query(params)
-            url, auth = choose_auth(url, auth)
-            if proxy is None and proxy_auth is None and not proxy_headers and no_proxy is None:
-                proxies = self._proxies
-                if proxies is UNSET or proxy_ssl is not None:
-                    proxies = self._proxy_settings(None, None, None, None, proxy_ssl)
-                    if proxy_ssl is None:
-                        self._proxies = proxies
-            else:
-                proxies = self._proxy_settings(
-                    proxy, proxy_auth, proxy_headers, no_proxy, proxy_ssl
-                )
-            if url.scheme in WS_SCHEMES:  # ws_connect: ws:// and wss:// go out as http(s)
-                url = url.with_scheme("https" if url.scheme == "wss" else "http")
-                if proxies is not None:
-                    proxies = dataclasses.replace(proxies, websocket=True)
-            timeout = request_timeout(timeout, self._timeout)
-            auto = self._auto_headers
-            with_host = self._with_host
-            skip = self._skip_auto_headers
-            if skip_auto_headers:
-                skip = self._skip_auto_headers | {h.lower() for h in skip_auto_headers}
-                auto = auto_headers(skip, self._accept_encoding)
-                with_host = "host" not in skip
-            base_headers = (
-                merge_headers(self._default_headers, headers)
-                if headers
-                else (self._default_headers)
-            )
-            body = (
-                make_body(data, json, self._json_dumps)
-                if data is not None or json is not None
-                else None
-            )
-            traces: list[Trace] = []
-            if self._trace_configs:
-                from .tracing import make_traces
+    ) -> RequestPlan:
+        """A request's arguments made canonical: what ``follow`` builds every hop from."""
+        if self.closed:
+            raise RuntimeError("Session is closed")
+        ssl = choose_ssl(ssl, verify_ssl, fingerprint, ssl_context)
+        if chunked is not None and chunked is not True and chunked is not False:
+            warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=3)
+        method = method.upper()
+        url = build_url(self._url_cache, self._base_url, str_or_url)
+        if params is not None:
+            url = url.extend_query(params)
+        url, auth = choose_auth(url, auth)
+        if proxy is None and proxy_auth is None and not proxy_headers and no_proxy is None:
+            proxies = self._proxies
+            if proxies is UNSET or proxy_ssl is not None:
+                proxies = self._proxy_settings(None, None, None, None, proxy_ssl)
+                if proxy_ssl is None:
+                    self._proxies = proxies
+        else:
+            proxies = self._proxy_settings(proxy, proxy_auth, proxy_headers, no_proxy, proxy_ssl)
+        if url.scheme in WS_SCHEMES:  # ws_connect: ws:// and wss:// go out as http(s)
+            url = url.with_scheme("https" if url.scheme == "wss" else "http")
+            if proxies is not None:
+                proxies = dataclasses.replace(proxies, websocket=True)
+        timeout = request_timeout(timeout, self._timeout)
+        auto = self._auto_headers
+        with_host = self._with_host
+        skip = self._skip_auto_headers
+        if skip_auto_headers:
+            skip = self._skip_auto_headers | {h.lower() for h in skip_auto_headers}
+            auto = auto_headers(skip, self._accept_encoding)
+            with_host = "host" not in skip
+        base_headers = (
+            merge_headers(self._default_headers, headers) if headers else (self._default_headers)
+        )
+        body = (
+            make_body(data, json, self._json_dumps)
+            if data is not None or json is not None
+            else None
+        )
+        traces: list[Trace] = []
+        if self._trace_configs:
+            from .tracing import make_traces
 
-                traces = make_traces(self, self._trace_configs, trace_request_ctx)
-            if auto_decompress is None:
-                auto_decompress = self._auto_decompress
-            plain = (
-                timeout is self._timeout
-                and auto_decompress is self._auto_decompress
-                and read_until_eof
-                and not (read_bufsize or max_line_size or max_field_size or max_headers)
+            traces = make_traces(self, self._trace_configs, trace_request_ctx)
+        if auto_decompress is None:
+            auto_decompress = self._auto_decompress
+        plain = (
+            timeout is self._timeout
+            and auto_decompress is self._auto_decompress
+            and read_until_eof
+            and not (read_bufsize or max_line_size or max_field_size or max_headers)
+        )
+        settings = self._default_settings if plain else None
+        if settings is None:
+            settings = HopSettings(
+                timeout,
+                read_bufsize or self._read_bufsize,
+                auto_decompress,
+                self._max_decompressed_size,
+                self._resolve_charset,
+                max_line_size or self._max_line_size,
+                max_field_size or self._max_field_size,
+                read_until_eof,
+                max_headers or self._max_headers,
+                self._response_class,
+                *self._ratios,
             )
-            settings = self._default_settings if plain else None
-            if settings is None:
-                settings = HopSettings(
-                    timeout,
-                    read_bufsize or self._read_bufsize,
-                    auto_decompress,
-                    self._max_decompressed_size,
-                    self._resolve_charset,
-                    max_line_size or self._max_line_size,
-                    max_field_size or self._max_field_size,
-                    read_until_eof,
-                    max_headers or self._max_headers,
-                    self._response_class,
-                    *self._ratios,
-                )
-                if plain:
-                    self._default_settings = settings  # a request with no overrides: built once
-            return await follow(  # positional (see follow): in its parameters' order
-                self,
-                connector,
-                method,
-                url,
-                base_headers,
-                body,
-                auth,
-                auto,
-                with_host,
-                skip,
-                cookies,
-                proxies,
-                ssl,
-                server_hostname,
-                chunked,
-                compress,
-                expect100,
-                allow_redirects,
-                max_redirects,
-                raise_for_status,
-                settings,
-                self._middlewares if middlewares is None else tuple(middlewares),
-                traces,
-                self._loop.time() + timeout.total if timeout.total else None,
-                upload_tracker,
-            )
-        finally:
-            if upload_tracker is not None:
-                upload_tracker._finalize()
+            if plain:
+                self._default_settings = settings  # a request with no overrides: built once
+        return RequestPlan(
+            method,
+            url,
+            base_headers,
+            body,
+            auth,
+            cookies,
+            auto,
+            with_host,
+            skip,
+            proxies,
+            ssl,
+            server_hostname,
+            chunked,
+            compress,
+            expect100,
+            allow_redirects,
+            max_redirects,
+            raise_for_status,
+            settings,
+            self._middlewares if middlewares is None else tuple(middlewares),
+            traces,
+            self._loop.time() + timeout.total if timeout.total else None,
+            upload_tracker,
+        )
 
     def _proxy_settings(
         self,

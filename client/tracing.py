@@ -185,7 +185,8 @@ class TraceConnectionCreateEndParams:
 class TraceRequestHeadersSentParams:
     method: str
     url: URL
-    headers: Headers
+    headers: Headers  # the fields as sent, in wire order
+    head: bytes = b""  # zurl: the request line and header block exactly as written
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

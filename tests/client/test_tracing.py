@@ -46,7 +46,10 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "on_dns_resolvehost_end": ("TraceDnsResolveHostEndParams", ("host",)),
     "on_dns_cache_hit": ("TraceDnsCacheHitParams", ("host",)),
     "on_dns_cache_miss": ("TraceDnsCacheMissParams", ("host",)),
-    "on_request_headers_sent": ("TraceRequestHeadersSentParams", ("method", "url", "headers")),
+    "on_request_headers_sent": (
+        "TraceRequestHeadersSentParams",
+        ("method", "url", "headers", "head"),  # head: zurl's, the bytes as written
+    ),
     # zurl's timing signals
     "on_tcp_connect_start": ("TraceTcpConnectStartParams", ("host", "port")),
     "on_tcp_connect_end": ("TraceTcpConnectEndParams", ("host", "port", "peername")),
@@ -80,6 +83,7 @@ SAMPLE: dict[str, Any] = {
     "peer_certificate": b"\x30\x82",
     "alpn": "h2",
     "body_size": 3,
+    "head": b"GET / HTTP/1.1\r\nHost: localhost:8080\r\n\r\n",
 }
 
 
