@@ -173,7 +173,7 @@ async def test_a_proxy_handshake_failure_names_the_proxy_and_the_openssl_reason(
                     proxy=f"https://127.0.0.1:{proxy.port}",
                     proxy_ssl=client_ssl_context,
                 )
-        outcomes = list(proxy.outcomes)
+    outcomes = proxy.outcomes  # complete now: closing the server joined its handlers
     error = info.value
     assert isinstance(error, client.ClientProxyConnectionError)
     assert isinstance(error, client.ClientConnectorSSLError)
