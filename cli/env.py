@@ -23,6 +23,21 @@ def _is_data(stream: object) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
 
 
+def _bytes_waiting(fd: int) -> bool:
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode):
+            return info.st_size > os.lseek(fd, 0, os.SEEK_CUR)
+        import fcntl
+        import struct
+        import termios
+
+        count = fcntl.ioctl(fd, termios.FIONREAD, struct.pack("i", 0))
+        return bool(struct.unpack("i", count)[0])
+    except (ImportError, OSError):
+        return False
+
+
 def _isatty(stream: object) -> bool:
     try:
         return bool(stream.isatty())  # type: ignore[attr-defined]
@@ -78,6 +93,18 @@ class Environment:
             columns=_columns(),
             colors="none" if os.environ.get("NO_COLOR") else "auto",
         )
+
+    def stdin_waiting(self) -> bool:
+        """True when standard input holds bytes that could be read now, without reading
+        them (a pipe's buffered bytes, the rest of a file): nothing waits, nothing is lost."""
+        if not self.stdin_has_data:
+            return False
+        try:
+            fd = self.stdin.fileno()
+        except (AttributeError, OSError, ValueError):
+            getbuffer = getattr(self.stdin, "getbuffer", None)  # io.BytesIO, in tests
+            return getbuffer is not None and self.stdin.tell() < len(getbuffer())
+        return _bytes_waiting(fd)
 
     def error(self, line: str) -> None:
         """Write one diagnostic line to stderr, its secrets masked (cli/masking.py)."""

@@ -26,7 +26,7 @@ Request items (httpie's syntax):
   field@path      file upload (multipart); field@path;type=mime sets its type
   @path           the whole body from a file (@- reads standard input)
   a[b][]=x        nested JSON: {{"a": {{"b": ["x"]}}}}
-  Write \\: \\= \\@ \\; \\[ \\] to use a separator character literally.
+  Write \\: \\= \\@ \\; to use a separator character literally (\\[ \\] in JSON keys).
 
 \b
 Examples:

@@ -18,7 +18,14 @@ from cli.exitcodes import ExitCode
 
 
 class ZurlCommand(click.Command):
-    """A click command whose usage errors are one line and whose exit codes are ours."""
+    """A click command whose usage errors are one line and whose exit codes are ours.
+
+    ``-A=digest`` means ``-A digest``, as with httpie (argparse) and long options; click
+    alone would read the value as ``=digest``.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _short_equals(self.params, args))
 
     def main(
         self,
@@ -40,6 +47,26 @@ class ZurlCommand(click.Command):
         if not standalone_mode:
             return code
         sys.exit(int(code) if isinstance(code, int) else 0)
+
+
+def _short_equals(params: list[click.Parameter], args: list[str]) -> list[str]:
+    """``-X=VALUE`` split into ``-X VALUE`` for the short options that take a value."""
+    short = {
+        name
+        for param in params
+        if isinstance(param, click.Option) and not param.is_flag and not param.count
+        for name in param.opts
+        if len(name) == 2
+    }
+    out: list[str] = []
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return out + args[index:]
+        if arg[:2] in short and arg[2:3] == "=":
+            out += [arg[:2], arg[3:]]
+        else:
+            out.append(arg)
+    return out
 
 
 def _error(env: object, line: str) -> None:

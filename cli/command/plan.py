@@ -57,6 +57,10 @@ def plan_run(env: Environment, opts: Options) -> RunPlan:
             boundary=opts.boundary,
         )
     )
+    if spec.stdin_unread and not websocket and env.stdin_waiting():
+        from cli.request.spec import STDIN_NOTE
+
+        env.error(STDIN_NOTE)
     spec, body = _body(spec, opts)
     spec, session = _session(spec, opts, body.download is not None)
     specs = tuple(expand(spec, found, opts.repeat or 1))

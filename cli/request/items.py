@@ -3,8 +3,11 @@
 Rules:
 - A word splits at its *earliest* unescaped separator; when several separators start
   there, the *longest* wins (``a:=b`` is raw JSON, not a header ``a`` with ``=b``).
-- A backslash before a special character (``: ; = @ [ ] \\``) makes it literal and never a
-  separator; before any other character the backslash is kept (Windows paths survive).
+- A backslash before a separator character (``: ; = @``) makes it literal and never a
+  separator; before any other character, another backslash included, both characters are
+  kept as typed (Windows paths survive), as httpie does. ``\\[``, ``\\]`` and ``\\\\`` are
+  escapes of nested-JSON keys only (cli/request/nested.py), so a query, form or header name
+  ``a\\[b\\]`` keeps its backslashes.
 - This module only parses words: reading files and building bodies belong to ``spec``.
 """
 
@@ -46,7 +49,8 @@ SEPARATORS: dict[str, Kind] = {
     ":=@": Kind.JSON_FILE,
     "@": Kind.FILE,
 }
-SPECIAL = frozenset(":;=@[]\\")
+# The characters of the separators: only these can be escaped here.
+SPECIAL = frozenset("".join(SEPARATORS))
 FILE_TYPE_MARK = ";type="
 
 HEADER_KINDS = frozenset({Kind.HEADER, Kind.HEADER_UNSET, Kind.HEADER_EMPTY, Kind.HEADER_FILE})
@@ -64,13 +68,12 @@ Char = tuple[str, bool]
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Item:
-    """One parsed request item; ``key_chars`` keeps escapes for nested-JSON paths."""
+    """One parsed request item (``key`` still holds the backslashes nested JSON reads)."""
 
     kind: Kind
     key: str
     value: str
     word: str
-    key_chars: tuple[Char, ...] = ()
     mime: str | None = None
 
 
@@ -84,7 +87,7 @@ def tokenize(word: str) -> list[Char]:
             nxt = word[i + 1]
             if nxt in SPECIAL:
                 chars.append((nxt, True))
-            else:
+            else:  # kept as typed; "\\\\" is a pair, so "\\\\=" still splits at "="
                 chars.extend((("\\", False), (nxt, False)))
             i += 2
             continue
@@ -94,8 +97,22 @@ def tokenize(word: str) -> list[Char]:
 
 
 def escape(text: str) -> str:
-    """The word that parses back to ``text`` with no separator in it."""
+    """The word that parses back to ``text`` with no separator in it.
+
+    Not every text has one: a backslash right before a separator character (``a\\=``) or
+    at the end (which would escape the separator after it) cannot always be written; see
+    ``representable``.
+    """
     return "".join("\\" + ch if ch in SPECIAL else ch for ch in text)
+
+
+def representable(text: str) -> bool:
+    """True when ``escape(text)`` followed by a separator parses back to ``text``."""
+    chars = tokenize(escape(text) + "=")
+    if chars[-1] != ("=", False):
+        return False
+    chars.pop()
+    return _text(chars) == text and all(escaped or ch not in SPECIAL for ch, escaped in chars)
 
 
 def _find_separator(chars: list[Char]) -> tuple[int, str] | None:
@@ -132,9 +149,8 @@ def parse_item(word: str) -> Item:
             "(expected Name:Value, name==value, field=value, field:=json or field@file)"
         )
     at, sep = found
-    key_chars = tuple(chars[:at])
     value_chars = chars[at + len(sep) :]
-    key, value = _text(key_chars), _text(value_chars)
+    key, value = _text(chars[:at]), _text(value_chars)
     kind = SEPARATORS[sep]
     mime = None
     if kind in HEADER_KINDS:
@@ -147,7 +163,7 @@ def parse_item(word: str) -> Item:
             raise ItemError(f"{word!r}: no file name after '@'")
     elif kind in (Kind.DATA_FILE, Kind.JSON_FILE, Kind.QUERY_FILE) and not value:
         raise ItemError(f"{word!r}: no file name after '@'")
-    return Item(kind, key, value, word, key_chars, mime)
+    return Item(kind, key, value, word, mime)
 
 
 def _header_kind(word: str, kind: Kind, name: str, value: str) -> Kind:

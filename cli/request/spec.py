@@ -2,37 +2,36 @@
 
 Rules:
 - Everything the user typed is checked here; a mistake is a ``UsageError`` (exit 2)
-  before any connection is made.
-- Files named by items and standard input are read here, so the spec holds final bytes.
-- Standard input is read only when asked: an ``@-`` item, or data piped in with an
-  explicit body-carrying method and no body items (never for an implicit GET).
+  before any connection is made. Header values (typed or read from a file) hold no CR,
+  LF or NUL; leading and trailing whitespace is dropped, as httpie does.
+- Files named by items and standard input are read here, so the spec holds final bytes;
+  which body is sent is cli/request/content.py's rule.
+- Credentials come from ``-a``, else from the URL's ``user:password@`` (percent-decoded);
+  the URL never carries them further, and they replace an ``Authorization`` item, as
+  httpie's do. Basic credentials are UTF-8.
+- ``Content-Length`` is the body's: a user one is replaced by the real length, and on a
+  request without a body anything but ``0`` is refused (it would leave the server waiting
+  for bytes, or read the next request as this one's body).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import mimetypes
-import os
 from collections.abc import Callable
-from typing import Any
 
 from cli import __version__
 from cli.exitcodes import UsageError
-from cli.request.bodies import (
-    FORM_TYPE,
-    JSON_TYPE,
-    Upload,
-    encode_form,
-    encode_json,
-    encode_multipart,
-)
-from cli.request.items import DATA_KINDS, Item, ItemError, Kind, parse_items
-from cli.request.nested import insert, parse_path
-from cli.request.urls import BODY_METHODS, normalize_url, split_args, with_query
+from cli.request.content import Content, Mode, content, read_file, read_text
+from cli.request.items import HEADER_KINDS, Item, ItemError, Kind, parse_items
+from cli.request.urls import normalize_url, split_args, split_userinfo, with_query
 
 USER_AGENT = f"zurl/{__version__}"
 JSON_ACCEPT = "application/json, */*;q=0.5"
+STDIN_NOTE = (
+    "note: standard input was not read: it is the body only with @-, or with an explicit "
+    "POST, PUT or PATCH and no body items (--ignore-stdin silences this)"
+)
+_BAD_VALUE = frozenset("\r\n\x00")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -52,6 +51,8 @@ class RequestSpec:
     # --follow, --max-redirects: redirects are followed only when asked (as httpie does).
     follow: bool = False
     max_redirects: int = 30
+    # Data was piped in and left unread (the command layer may say so: STDIN_NOTE).
+    stdin_unread: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -71,29 +72,6 @@ class Inputs:
     boundary: str | None = None  # --boundary: the multipart boundary
 
 
-def read_file(path: str, word: str) -> bytes:
-    try:
-        with open(os.path.expanduser(path), "rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise UsageError(f"{word!r}: cannot read {path!r}: {exc.strerror or exc}") from None
-
-
-def _read_text(path: str, word: str) -> str:
-    data = read_file(path, word)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{word!r}: {path!r} is not UTF-8 text") from None
-
-
-def _json_value(text: str, word: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"{word!r}: invalid JSON: {exc}") from None
-
-
 def build_spec(inputs: Inputs) -> RequestSpec:
     """Check and combine the command line into a ``RequestSpec``."""
     method, url, words = split_args(inputs.args)
@@ -101,24 +79,63 @@ def build_spec(inputs: Inputs) -> RequestSpec:
         items = parse_items(words)
     except ItemError as exc:
         raise UsageError(str(exc)) from None
-    full_url = with_query(normalize_url(url), _params(items))
-    body, content_type = _body(items, inputs, method)
+    # Checked with its credentials (a usage error quotes the URL as typed, masked by the
+    # output layer), then sent without them.
+    full_url, url_auth = _credentials(with_query(normalize_url(url), _params(items)))
+    mode = Mode(
+        form=inputs.form,
+        multipart=inputs.multipart,
+        json=inputs.json,
+        raw=inputs.raw,
+        boundary=inputs.boundary,
+        ignore_stdin=inputs.ignore_stdin,
+        stdin_has_data=inputs.stdin_has_data,
+        read_stdin=inputs.read_stdin,
+        user_type=_last_header(items, "content-type"),
+    )
+    body = content(items, mode, method)
     if method is None:
-        method = "POST" if body is not None else "GET"
-    accept = JSON_ACCEPT if inputs.json or content_type == JSON_TYPE else "*/*"
-    defaults = [("User-Agent", USER_AGENT), ("Accept", accept)]
-    if content_type:
-        defaults.append(("Content-Type", content_type))
-    headers, skip = _headers(items, defaults)
+        method = "POST" if body.body is not None else "GET"
+    auth = inputs.auth if inputs.auth is not None else url_auth
+    headers, skip = _headers(items, _defaults(body), drop_authorization=auth is not None)
+    if body.completes_user_type:  # the user's multipart type, with the body's boundary
+        headers = tuple(
+            (k, body.content_type if k.lower() == "content-type" else v) for k, v in headers
+        )
+    if body.body is not None and not any(k.lower() == "content-type" for k, _ in headers):
+        skip = (*skip, "Content-Type")  # no type is no type: the engine adds none either
     return RequestSpec(
         method=method,
         url=full_url,
-        headers=headers,
+        headers=_content_length(headers, body.body),
         skip_auto_headers=skip,
-        body=body,
-        auth=inputs.auth,
-        auth_type=inputs.auth_type,
+        body=body.body,
+        auth=auth,
+        auth_type=inputs.auth_type if inputs.auth is not None else "basic",
+        stdin_unread=body.stdin_unread,
     )
+
+
+def _credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    try:
+        return split_userinfo(url)
+    except UnicodeDecodeError:
+        raise UsageError("the URL's user:password@ is not UTF-8 once percent-decoded") from None
+
+
+def _defaults(body: Content) -> list[tuple[str, str]]:
+    defaults = [("User-Agent", USER_AGENT), ("Accept", JSON_ACCEPT if body.json else "*/*")]
+    if body.content_type:
+        defaults.append(("Content-Type", body.content_type))
+    return defaults
+
+
+def _last_header(items: list[Item], name: str) -> str | None:
+    found = None
+    for item in items:
+        if item.kind in HEADER_KINDS and item.key.lower() == name:
+            found = _header_value(item) if item.kind is not Kind.HEADER_UNSET else None
+    return found
 
 
 def _params(items: list[Item]) -> list[tuple[str, str]]:
@@ -127,117 +144,66 @@ def _params(items: list[Item]) -> list[tuple[str, str]]:
         if item.kind is Kind.QUERY:
             params.append((item.key, item.value))
         elif item.kind is Kind.QUERY_FILE:
-            params.append((item.key, _read_text(item.value, item.word).rstrip("\r\n")))
+            params.append((item.key, read_text(item.value, item.word).rstrip("\r\n")))
     return params
 
 
+def _header_value(item: Item) -> str:
+    """An item's header value, checked: no line breaks or NUL, no outer whitespace."""
+    value = item.value
+    if item.kind is Kind.HEADER_FILE:
+        value = read_text(item.value, item.word).rstrip("\r\n")
+    elif item.kind is not Kind.HEADER:
+        return ""
+    if not _BAD_VALUE.isdisjoint(value):
+        raise UsageError(f"{item.word!r}: a header value cannot hold CR, LF or NUL")
+    return value.strip()
+
+
 def _headers(
-    items: list[Item], defaults: list[tuple[str, str]]
+    items: list[Item], defaults: list[tuple[str, str]], *, drop_authorization: bool = False
 ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
     """Defaults the user did not mention, then the user's headers in order."""
-    mentioned = {item.key.lower() for item in items if item.kind.name.startswith("HEADER")}
+    mentioned = {item.key.lower() for item in items if item.kind in HEADER_KINDS}
     headers = [(k, v) for k, v in defaults if k.lower() not in mentioned]
     skip: list[str] = []
     for item in items:
+        if item.kind not in HEADER_KINDS:
+            continue
+        if drop_authorization and item.key.lower() == "authorization":
+            continue  # -a (or the URL's credentials) win, as with httpie
         if item.kind is Kind.HEADER_UNSET:
             headers = [(k, v) for k, v in headers if k.lower() != item.key.lower()]
             skip.append(item.key)
-        elif item.kind is Kind.HEADER:
-            headers.append((item.key, item.value))
-        elif item.kind is Kind.HEADER_EMPTY:
-            headers.append((item.key, ""))
-        elif item.kind is Kind.HEADER_FILE:
-            headers.append((item.key, _read_text(item.value, item.word).rstrip("\r\n")))
+        else:
+            headers.append((item.key, _header_value(item)))
     return tuple(headers), tuple(skip)
 
 
-def _body(items: list[Item], inputs: Inputs, method: str | None) -> tuple[bytes | None, str]:
-    """The body bytes (None for no body) and the Content-Type they need ('' for none)."""
-    data = [i for i in items if i.kind in DATA_KINDS]
-    files = [i for i in items if i.kind is Kind.FILE]
-    whole = [i for i in items if i.kind is Kind.BODY_FILE]
-    if len(whole) > 1:
-        raise UsageError("only one @file body can be given")
-    if whole and (data or files):
-        raise UsageError(f"{whole[0].word!r}: a whole-body @file cannot be mixed with fields")
-    if inputs.json and (inputs.form or inputs.multipart):
-        raise UsageError("--json cannot be combined with --form or --multipart")
-    if inputs.raw is not None:
-        if whole or data or files:
-            raise UsageError("--raw is the whole body: it cannot be mixed with body items")
-        return inputs.raw.encode("utf-8"), _raw_type(inputs, "")
-    if whole:
-        return _whole_body(whole[0], inputs)
-    if files and inputs.json:
-        raise UsageError(f"{files[0].word!r}: file uploads need --form or --multipart")
-    if files or inputs.multipart:
-        if not (data or files):
-            return None, ""
-        return _multipart(data, files, inputs.boundary)
-    if inputs.form:
-        return (encode_form(_form_fields(data)), FORM_TYPE) if data else (None, "")
-    if data:
-        return encode_json(_json_body(data)), JSON_TYPE
-    if method in BODY_METHODS and inputs.stdin_has_data and not inputs.ignore_stdin:
-        return inputs.read_stdin(), _raw_type(inputs, "")
-    return None, ""
+def _content_length(
+    headers: tuple[tuple[str, str], ...], body: bytes | None
+) -> tuple[tuple[str, str], ...]:
+    """The headers with a user Content-Length checked against the body (see the rules)."""
+    given = [v for k, v in headers if k.lower() == "content-length"]
+    if not given:
+        return headers
+    if body is None:
+        wrong = [v for v in given if v != "0"]
+        if wrong:
+            raise UsageError(
+                f"Content-Length: {wrong[0]} on a request without a body "
+                "(the server would wait for bytes that never come)"
+            )
+        return headers
+    return tuple((k, v) for k, v in headers if k.lower() != "content-length")
 
 
-def _raw_type(inputs: Inputs, guessed: str) -> str:
-    if inputs.json:
-        return JSON_TYPE
-    if inputs.form:
-        return FORM_TYPE
-    return guessed
-
-
-def _whole_body(item: Item, inputs: Inputs) -> tuple[bytes, str]:
-    if item.value == "-":
-        if inputs.ignore_stdin:
-            raise UsageError("'@-' reads standard input, but --ignore-stdin was given")
-        return inputs.read_stdin(), _raw_type(inputs, item.mime or "")
-    guessed = item.mime or mimetypes.guess_type(item.value)[0] or ""
-    return read_file(item.value, item.word), _raw_type(inputs, guessed)
-
-
-def _field_text(item: Item) -> str:
-    if item.kind is Kind.DATA_FILE:
-        return _read_text(item.value, item.word)
-    if item.kind in (Kind.JSON, Kind.JSON_FILE):
-        raise UsageError(f"{item.word!r}: raw JSON fields (:=) cannot be sent in a form")
-    return item.value
-
-
-def _form_fields(data: list[Item]) -> list[tuple[str, str]]:
-    return [(item.key, _field_text(item)) for item in data]
-
-
-def _multipart(
-    data: list[Item], files: list[Item], boundary: str | None = None
-) -> tuple[bytes, str]:
-    uploads = []
-    for item in files:
-        path = item.value
-        mime = item.mime or mimetypes.guess_type(path)[0] or "application/octet-stream"
-        content = read_file(path, item.word)
-        uploads.append(Upload(item.key, os.path.basename(path), content, mime))
-    return encode_multipart(_form_fields(data), uploads, boundary)
-
-
-def _json_body(data: list[Item]) -> dict[str, Any] | list[Any]:
-    root: dict[str, Any] | list[Any] | None = None
-    for item in data:
-        if item.kind is Kind.DATA:
-            value: Any = item.value
-        elif item.kind is Kind.DATA_FILE:
-            value = _read_text(item.value, item.word)
-        elif item.kind is Kind.JSON:
-            value = _json_value(item.value, item.word)
-        else:
-            value = _json_value(_read_text(item.value, item.word), item.word)
-        try:
-            root = insert(root, parse_path(item.key_chars, item.word), value, item.word)
-        except ItemError as exc:
-            raise UsageError(str(exc)) from None
-    assert root is not None
-    return root
+__all__ = [
+    "JSON_ACCEPT",
+    "STDIN_NOTE",
+    "USER_AGENT",
+    "Inputs",
+    "RequestSpec",
+    "build_spec",
+    "read_file",
+]

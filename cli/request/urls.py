@@ -2,8 +2,14 @@
 
 Rules:
 - ``:8080/x`` means ``http://localhost:8080/x``; a URL without a scheme gets ``http://``;
-  only http:// and https:// are requests: a ws:// or wss:// URL is its handshake's
-  http(s):// URL (``as_http``) until the conversation starts (``ws_url``).
+  a pasted ``://host/x`` is ``host/x``; only http:// and https:// are requests: a ws:// or
+  wss:// URL is its handshake's http(s):// URL (``as_http``) until the conversation starts
+  (``ws_url``).
+- The path and query go out as typed: a percent-escape stays as it is (``%2F`` is not
+  ``/``), and only what cannot appear in a request target is escaped (a space is ``%20``,
+  other characters their UTF-8 bytes). ``name==value`` items are added form-encoded
+  (``a b`` is ``a+b``), after the URL's own query. The fragment is not sent. The engine
+  gets the result as an already-encoded URL (``engine_url``), so nothing re-encodes it.
 - The first word is a method when it is letters only and either a known method, all
   capitals, or followed by something that can only be the URL.
 """
@@ -11,10 +17,14 @@ Rules:
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlencode, urlsplit
 
 from cli.exitcodes import UsageError
 from cli.request.items import looks_like_item
+
+if TYPE_CHECKING:
+    from yarl import URL
 
 KNOWN_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
@@ -51,6 +61,8 @@ def _looks_like_url(word: str) -> bool:
 
 def normalize_url(url: str) -> str:
     """Add http:// when no scheme is given; ``:8080/x`` means localhost."""
+    if url.startswith("://"):  # pasted after "http": zurl ://example.org
+        url = url[3:]
     if SCHEME.match(url):
         scheme = url.split("://", 1)[0].lower()
         if scheme not in ("http", "https"):
@@ -66,18 +78,63 @@ def normalize_url(url: str) -> str:
     return "http://" + url
 
 
+# What a request target may hold as it is (RFC 3986 unreserved, sub-delims, ":@/?" and
+# the brackets httpie and curl pass through); "%" only as the start of an escape.
+_TARGET_SAFE = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?[]"
+)
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _requote(text: str) -> str:
+    """``text`` with what a request target cannot hold percent-encoded; escapes kept."""
+    out: list[str] = []
+    for index, ch in enumerate(text):
+        if ch in _TARGET_SAFE or (ch == "%" and _ESCAPE.match(text, index)):
+            out.append(ch)
+        else:
+            out.extend(f"%{byte:02X}" for byte in ch.encode("utf-8", "surrogatepass"))
+    return "".join(out)
+
+
 def with_query(url: str, params: list[tuple[str, str]]) -> str:
+    """The URL to send: its origin checked, its path and query as typed (see the rules),
+    then the ``name==value`` items."""
     from yarl import URL
 
+    scheme, _, rest = url.partition("://")
+    authority = re.match(r"[^/?#]*", rest).group()  # type: ignore[union-attr]
+    target = rest[len(authority) :].partition("#")[0]
+    path, _, query = target.partition("?")
     try:
-        parsed = URL(url)
+        origin = URL(f"{scheme}://{authority}")
     except ValueError as exc:
         raise UsageError(f"invalid URL {url!r}: {exc}") from None
-    if not parsed.host:
+    if not origin.raw_host:
         raise UsageError(f"invalid URL {url!r}: no host")
+    query = _requote(query)
     if params:
-        parsed = parsed.extend_query(params)
-    return str(parsed)
+        query = f"{query}&{urlencode(params)}" if query else urlencode(params)
+    return f"{str(origin).rstrip('/')}{_requote(path) or '/'}{'?' + query if query else ''}"
+
+
+def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``url`` without ``user:password@`` and the credentials, percent-decoded."""
+    scheme, sep, rest = url.partition("://")
+    authority = re.match(r"[^/?#]*", rest).group()  # type: ignore[union-attr]
+    userinfo, at, hostport = authority.rpartition("@")
+    if not at:
+        return url, None
+    user, _, password = userinfo.partition(":")
+    bare = f"{scheme}{sep}{hostport}{rest[len(authority) :]}"
+    return bare, (unquote(user, errors="strict"), unquote(password, errors="strict"))
+
+
+def engine_url(url: str) -> URL:
+    """``url`` (from ``with_query``) as the engine takes it: already encoded."""
+    from yarl import URL
+
+    return URL(url, encoded=True)
 
 
 def target_of(url: str) -> str:

@@ -31,7 +31,7 @@ from cli.messages import (
 )
 from cli.output.streaming import is_event_stream
 from cli.request.spec import RequestSpec
-from cli.request.urls import target_of
+from cli.request.urls import engine_url, target_of
 from cli.run.plans import SessionPlan
 from cli.run.session import open_session, request_options
 
@@ -145,7 +145,7 @@ async def run(
     async with owned as session, saving_jar(session, plan.cookie_jar):
         started = time.perf_counter()
         options = {**request_options(spec, plan), "trace_request_ctx": trace_request_ctx}
-        async with session.request(spec.method, spec.url, **options) as resp:
+        async with session.request(spec.method, engine_url(spec.url), **options) as resp:
             for hop in resp.history:
                 for message in hop_messages(hop, await hop.read()):
                     yield message

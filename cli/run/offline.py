@@ -20,7 +20,7 @@ def planned_request(spec: RequestSpec) -> RequestMessage:
     if spec.auth is not None and spec.auth_type == "basic":
         import base64
 
-        creds = base64.b64encode(f"{spec.auth[0]}:{spec.auth[1]}".encode("latin-1")).decode()
+        creds = base64.b64encode(f"{spec.auth[0]}:{spec.auth[1]}".encode()).decode()
         headers.append(("Authorization", f"Basic {creds}"))
     elif spec.auth is not None and spec.auth_type == "bearer":
         headers.append(("Authorization", f"Bearer {spec.auth[0]}"))

@@ -93,7 +93,7 @@ def request_options(spec: RequestSpec, plan: SessionPlan) -> dict[str, Any]:
     if spec.chunked:
         options["chunked"] = True
     if spec.auth is not None and spec.auth_type == "basic":
-        options["auth"] = client.BasicAuth(spec.auth[0], spec.auth[1])
+        options["auth"] = client.BasicAuth(spec.auth[0], spec.auth[1], encoding="utf-8")
     elif spec.auth is not None and spec.auth_type == "bearer":
         options["headers"].setdefault("Authorization", f"Bearer {spec.auth[0]}")
     return options
@@ -111,7 +111,7 @@ def _proxy_options(plan: ProxyPlan) -> dict[str, Any]:
     if plan.url is not None and not plan.trust_env:
         options["proxy"] = plan.url
         if plan.auth is not None:
-            options["proxy_auth"] = client.BasicAuth(plan.auth[0], plan.auth[1])
+            options["proxy_auth"] = client.BasicAuth(plan.auth[0], plan.auth[1], encoding="utf-8")
     return options
 
 

@@ -153,9 +153,20 @@ def test_invalid_json_value() -> None:
         spec("example.org", "a:={oops")
 
 
-def test_raw_json_not_allowed_in_forms() -> None:
-    with pytest.raises(UsageError, match="cannot be sent in a form"):
-        spec("example.org", "a:=1", form=True)
+def test_raw_json_scalars_are_form_fields() -> None:
+    s = spec("example.org", "a:=1", "b:=true", 'c:="x y"', "d:=1.50", "e=2", form=True)
+    assert s.body == b"a=1&b=true&c=x+y&d=1.50&e=2"
+    for bad in ("a:=[1]", "a:={}", "a:=null"):
+        with pytest.raises(UsageError, match="only strings, numbers and booleans"):
+            spec("example.org", bad, form=True)
+
+
+def test_raw_json_scalars_are_multipart_fields(tmp_path: Path) -> None:
+    s = spec("example.org", "n:=2", "t=x", multipart=True, boundary="B")
+    assert s.body == (
+        b'--B\r\nContent-Disposition: form-data; name="n"\r\n\r\n2\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="t"\r\n\r\nx\r\n--B--\r\n'
+    )
 
 
 def _stdin(data: bytes) -> object:
@@ -184,6 +195,16 @@ def test_stdin_only_when_asked() -> None:
         spec("example.org", "@-", ignore_stdin=True, **kwargs)
 
 
+def test_unread_stdin_is_flagged() -> None:
+    kwargs = {"stdin_has_data": True, "read_stdin": _stdin(b"piped")}
+    assert spec("example.org", **kwargs).stdin_unread
+    assert spec("POST", "example.org", "a=1", **kwargs).stdin_unread
+    assert not spec("POST", "example.org", **kwargs).stdin_unread
+    assert not spec("example.org", "@-", **kwargs).stdin_unread
+    assert not spec("example.org", ignore_stdin=True, **kwargs).stdin_unread
+    assert not spec("example.org").stdin_unread
+
+
 def test_stdin_not_read_when_not_data() -> None:
     reader = _stdin(b"")
     assert spec("POST", "example.org", read_stdin=reader).body is None
@@ -193,3 +214,126 @@ def test_stdin_not_read_when_not_data() -> None:
 def test_conflicting_modes() -> None:
     with pytest.raises(UsageError, match="--json cannot be combined"):
         spec("example.org", json=True, form=True)
+
+
+# --- httpie's request for the same command line (tests/cli/test_httpie_fidelity.py checks
+# them on the wire; these pin each rule down) ---------------------------------------------
+
+
+def test_whole_bodies_go_as_json_unless_typed(tmp_path: Path) -> None:
+    (tmp_path / "noext").write_bytes(b"x")
+    (tmp_path / "a.txt").write_bytes(b"x")
+    (tmp_path / "empty").write_bytes(b"")
+    stdin = {"stdin_has_data": True, "read_stdin": _stdin(b'{"x": 1}')}
+    for s in (
+        spec("example.org", raw="hello"),
+        spec("POST", "example.org", **stdin),
+        spec("example.org", "@-", **stdin),
+        spec("example.org", f"@{tmp_path / 'noext'}"),
+    ):
+        assert headers(s)["Content-Type"] == "application/json"
+        assert headers(s)["Accept"] == JSON_ACCEPT
+    typed = spec("example.org", f"@{tmp_path / 'a.txt'}")
+    assert headers(typed)["Content-Type"] == "text/plain"
+    assert headers(typed)["Accept"] == JSON_ACCEPT
+    assert headers(spec("example.org", "Content-Type:x/y", raw="1"))["Content-Type"] == "x/y"
+    marked = spec("example.org", f"@{tmp_path / 'noext'};type=image/png")
+    assert headers(marked)["Content-Type"] == "image/png"
+    form = spec("example.org", raw="a=1", form=True)
+    assert headers(form)["Content-Type"].startswith("application/x-www-form-urlencoded")
+    assert headers(form)["Accept"] == "*/*"
+
+
+def test_an_empty_body_has_no_type() -> None:
+    for s in (spec("example.org", raw=""), spec("PUT", "example.org", stdin_has_data=True)):
+        assert s.body == b""
+        assert "Content-Type" not in headers(s)
+        assert headers(s)["Accept"] == "*/*"
+        assert "Content-Type" in s.skip_auto_headers  # the engine adds none either
+    assert spec("example.org", raw="").method == "POST"
+    assert headers(spec("example.org", raw="", json=True))["Content-Type"] == "application/json"
+
+
+def test_form_sends_piped_data() -> None:
+    s = spec("POST", "example.org", form=True, stdin_has_data=True, read_stdin=_stdin(b"a=1"))
+    assert s.body == b"a=1"
+    assert headers(s)["Content-Type"].startswith("application/x-www-form-urlencoded")
+
+
+def test_multipart_parts_in_argument_order(tmp_path: Path) -> None:
+    (tmp_path / "f.txt").write_bytes(b"F")
+    s = spec("example.org", "a=1", f"f@{tmp_path / 'f.txt'}", "b=2", form=True, boundary="B")
+    assert s.body is not None
+    assert s.body.index(b'name="a"') < s.body.index(b'name="f"') < s.body.index(b'name="b"')
+
+
+def test_user_multipart_type_gets_the_boundary(tmp_path: Path) -> None:
+    s = spec("example.org", "Content-Type:multipart/mixed", "a=1", multipart=True, boundary="B")
+    assert headers(s)["Content-Type"] == "multipart/mixed; boundary=B"
+    own = spec(
+        "example.org",
+        "Content-Type:multipart/form-data; boundary=XY",
+        "a=1",
+        form=True,
+        multipart=True,
+    )
+    assert headers(own)["Content-Type"] == "multipart/form-data; boundary=XY"
+    assert own.body is not None and own.body.startswith(b"--XY\r\n")
+    with pytest.raises(UsageError, match="differs from the Content-Type"):
+        spec(
+            "example.org",
+            "Content-Type:multipart/x; boundary=XY",
+            "a=1",
+            multipart=True,
+            boundary="B",
+        )
+
+
+def test_part_type_cannot_inject_a_header(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"F")
+    with pytest.raises(UsageError, match="line break"):
+        spec("example.org", f"f@{tmp_path / 'f'};type=text/plain\r\nX-Injected: 1", form=True)
+
+
+@pytest.mark.parametrize("value", ["a\r\nX-Injected: 1", "a\nb", "a\rb", "a\x00b"])
+def test_header_values_cannot_break_the_head(value: str, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="CR, LF or NUL"):
+        spec("example.org", f"X-A:{value}")
+    (tmp_path / "v").write_text(value + "\n")
+    with pytest.raises(UsageError, match="CR, LF or NUL"):
+        spec("example.org", f"X-A:@{tmp_path / 'v'}")
+
+
+def test_header_values_are_stripped() -> None:
+    assert headers(spec("example.org", "X-A:  a b  ", "X-B:   "))["X-A"] == "a b"
+    assert headers(spec("example.org", "X-B:   "))["X-B"] == ""
+
+
+def test_content_length_is_the_body_s() -> None:
+    s = spec("example.org", "Content-Length:5", "a=1")
+    assert "content-length" not in {k.lower() for k, _ in s.headers}  # the engine counts
+    assert headers(spec("POST", "example.org", "Content-Length:0"))["Content-Length"] == "0"
+    for word in ("Content-Length:5", "content-length:x"):
+        with pytest.raises(UsageError, match="without a body"):
+            spec("example.org", word)
+
+
+def test_credentials_from_the_url_or_auth() -> None:
+    s = spec("http://u%40x:p%C3%A4ss@example.org/x")
+    assert (s.url, s.auth) == ("http://example.org/x", ("u@x", "päss"))
+    s = spec("http://x:y@example.org/", "Authorization:Bearer t", auth=("u", "p"))
+    assert (s.url, s.auth) == ("http://example.org/", ("u", "p"))
+    assert "Authorization" not in headers(s)  # -a wins, as with httpie
+    assert headers(spec("example.org", "Authorization:Bearer t"))["Authorization"] == "Bearer t"
+    with pytest.raises(UsageError, match="not UTF-8"):
+        spec("http://u:%FF@example.org/")
+
+
+def test_urls_keep_what_was_typed() -> None:
+    assert spec("example.org/a%2Fb?x=b c&y=%2F&z=+#frag", "q==b c").url == (
+        "http://example.org/a%2Fb?x=b%20c&y=%2F&z=+&q=b+c"
+    )
+    assert spec("example.org/ü?ä=1&bad=%zz").url == "http://example.org/%C3%BC?%C3%A4=1&bad=%25zz"
+    assert spec("://example.org/x").url == "http://example.org/x"
+    assert spec("http://example.org").url == "http://example.org/"
+    assert spec("http://example.org/p?").url == "http://example.org/p"
