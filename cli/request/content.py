@@ -7,7 +7,7 @@ Rules (httpie's, except where the README's "differences from httpie" says otherw
   without body items (or ``@-``); otherwise the body says it was left unread.
 - Without ``--form``/``--multipart`` a whole body goes as JSON (``application/json``, and
   the JSON ``Accept``) unless the user names its type, an ``@file``'s name gives one (or
-  ``;type=``), or it is empty (then it has no type at all).
+  ``;type=``). An empty body is no JSON request: only a file name or ``;type=`` types it.
 - ``--form``: data items urlencoded in argument order; a whole body is sent as it is,
   with the form type.
 - Multipart (``--multipart``, or any ``field@file``): the parts in argument order; a
@@ -133,8 +133,8 @@ def _whole(body: bytes, mode: Mode, guessed: str | None, stdin_unread: bool = Fa
         raise UsageError("--multipart builds the body from fields: it cannot send a whole body")
     if mode.form:
         return Content(body, FORM_TYPE, stdin_unread=stdin_unread)
-    if not body and not mode.json:
-        return Content(body, "", stdin_unread=stdin_unread)
+    if not body and not mode.json:  # empty is no JSON: typed only by a name or ;type=
+        return Content(body, guessed or "", stdin_unread=stdin_unread)
     return Content(body, guessed or JSON_TYPE, json=True, stdin_unread=stdin_unread)
 
 

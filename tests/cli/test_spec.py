@@ -337,3 +337,13 @@ def test_urls_keep_what_was_typed() -> None:
     assert spec("://example.org/x").url == "http://example.org/x"
     assert spec("http://example.org").url == "http://example.org/"
     assert spec("http://example.org/p?").url == "http://example.org/p"
+
+
+def test_an_empty_file_is_typed_by_its_name_only(tmp_path: Path) -> None:
+    (tmp_path / "e.txt").write_bytes(b"")
+    (tmp_path / "e").write_bytes(b"")
+    assert headers(spec("example.org", f"@{tmp_path / 'e.txt'}"))["Content-Type"] == "text/plain"
+    assert headers(spec("example.org", f"@{tmp_path / 'e.txt'}"))["Accept"] == "*/*"
+    assert "Content-Type" not in headers(spec("example.org", f"@{tmp_path / 'e'}"))
+    typed = spec("example.org", f"@{tmp_path / 'e'};type=x/y")
+    assert headers(typed)["Content-Type"] == "x/y"
