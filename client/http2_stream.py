@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .decodepacer import DecodePacer
-from .decoders import make_decoder
+from .decoders import ExpansionMeter, make_decoder
 from .exceptions import (
     ClientPayloadError,
     MalformedResponseError,
@@ -180,17 +180,24 @@ class H2Stream:
             self.fail(MalformedResponseError(None, status=400, message=str(exc)))
             self.owner.reset(self, PROTOCOL_ERROR)
             return
+        meter = None
+        if settings.auto_decompress and "Content-Encoding" in head.headers:
+            # The expansion-ratio bounds, as on HTTP/1.1 (decoders.ExpansionMeter).
+            meter = ExpansionMeter(settings.stream_ratio, settings.whole_read_ratio)
         content = self.content = StreamReader(
             self.owner.loop,
             limit=settings.read_bufsize,
             pause=self._pause,
             resume=self._drained,
             sock_read=settings.timeout.sock_read,
+            on_read_all=meter.reading_whole if meter is not None else None,
         )
-        if settings.auto_decompress and "Content-Encoding" in head.headers:
+        if meter is not None:
             encoding = ", ".join(head.headers.getall("Content-Encoding"))
             try:
-                decoder = make_decoder(encoding, max_size=settings.max_decompressed_size)
+                decoder = make_decoder(
+                    encoding, max_size=settings.max_decompressed_size, meter=meter
+                )
             except Exception as exc:
                 self.abort(exc)
                 return

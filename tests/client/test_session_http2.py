@@ -521,3 +521,27 @@ async def test_timeouts_fail_the_stream_not_the_connection(
             assert await resp.read() == b"ok"
     assert len(server.connections) == 1
     assert {stream_id for stream_id, code in server.resets if code == 8} == {1, 3}  # CANCEL
+
+
+async def test_a_bomb_read_whole_over_http2_is_refused_by_its_ratio(
+    h2_server: H2Factory, server_ssl_context: ssl.SSLContext, client_ssl_context: ssl.SSLContext
+) -> None:
+    """The same expansion-ratio bound as over HTTP/1.1: a body read whole is refused soon
+    after 16 MiB; streamed, the same body reads to its end."""
+    from tests.servers.bomb import gzip_bomb
+
+    bomb = gzip_bomb(48 << 20)
+
+    async def handler(stream: ServerStream) -> None:
+        stream.send_headers([(b":status", b"200"), (b"content-encoding", b"gzip")])
+        await stream.send_data(bomb, end=True)
+
+    server = await h2_server(handler, ssl=server_ssl_context)
+    async with client.ClientSession(http2=True) as session:
+        async with session.get(server.url + "/", ssl=client_ssl_context) as resp:
+            assert resp.version == H2
+            with pytest.raises(client.DecompressionLimitError, match="read whole"):
+                await resp.read()
+        async with session.get(server.url + "/", ssl=client_ssl_context) as resp:
+            total = sum([len(piece) async for piece in resp.content.iter_chunked(1 << 16)])
+            assert total == 48 << 20
