@@ -24,7 +24,9 @@ def main() -> int:
         print(f"server writes: {[piece[:300] for piece in case.writes]}")
         report = run(args.seed, 1, start=args.case, workers=1)
     else:
-        report = run(args.seed, args.cases, start=args.start, workers=args.workers)
+        report = run(
+            args.seed, args.cases, start=args.start, workers=args.workers, progress=10_000
+        )
     print(report.summary())
     return 1 if report.failed else 0
 

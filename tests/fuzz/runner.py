@@ -23,6 +23,7 @@ import dataclasses
 import faulthandler
 import socket
 import struct
+import sys
 import time
 import traceback
 
@@ -180,7 +181,7 @@ async def _one(url: str, case: Case, report: Report) -> None:
 
 
 async def _run(
-    seed: int, indexes: list[int], workers: int, report: Report, watchdog: bool
+    seed: int, indexes: list[int], workers: int, report: Report, watchdog: bool, progress: int
 ) -> None:
     cases: dict[int, Case] = {}
     loop = asyncio.get_running_loop()
@@ -198,6 +199,8 @@ async def _run(
                 report.failures.append((index, "hang", f"    mutations {case.mutations}"))
             del cases[index]
             report.cases += 1
+            if progress and report.cases % progress == 0:
+                print(f"{report.cases} cases, {report.failed} failed", file=sys.stderr)
 
     async def heartbeat() -> None:
         while True:  # the loop still turns: push the watchdog back
@@ -215,15 +218,22 @@ async def _run(
 
 
 def run(
-    seed: int, count: int, *, start: int = 0, workers: int = 32, watchdog: bool = True
+    seed: int,
+    count: int,
+    *,
+    start: int = 0,
+    workers: int = 32,
+    watchdog: bool = True,
+    progress: int = 0,
 ) -> Report:
     """Run cases ``start`` .. ``start + count - 1`` of ``seed``; return what happened.
 
-    ``watchdog=False`` under pytest, whose per-test timeout already ends a stuck run.
+    ``watchdog=False`` under pytest, whose per-test timeout already ends a stuck run;
+    ``progress=N`` prints a line on stderr every N cases.
     """
     report = Report(seed)
     began = time.monotonic()
     indexes = list(range(start, start + count))
-    asyncio.run(_run(seed, indexes, workers, report, watchdog))
+    asyncio.run(_run(seed, indexes, workers, report, watchdog, progress))
     report.seconds = time.monotonic() - began
     return report
