@@ -78,6 +78,7 @@ class H2Protocol(H2Writer):
         self._openers: collections.deque[asyncio.Future[None]] = collections.deque()
         self._granted = 0  # openers woken whose stream is not open yet
         self._settings_seen = False
+        self._acks: dict[int, int] | None = None  # while data_received runs
         self.goaway: tuple[int, int] | None = None  # (error code, last stream id)
         self.closed: asyncio.Future[None] = loop.create_future()
         self.peername: Any = None
@@ -123,6 +124,7 @@ class H2Protocol(H2Writer):
             self._flush()  # h2 has queued a GOAWAY saying why
             self._connection_error(f"HTTP/2 protocol error from the server: {exc}")
             return
+        acks = self._acks = {}  # what readers took in this batch, acknowledged once each
         streams = self._streams
         event: Any
         for event in events:
@@ -143,6 +145,11 @@ class H2Protocol(H2Writer):
                 handler = _HANDLERS.get(kind)
                 if handler is not None:
                     handler(self, event)
+        self._acks = None
+        if acks and self._dead is None:
+            acknowledge = self._h2.acknowledge_received_data
+            for stream_id, size in acks.items():
+                acknowledge(size, stream_id)
         self._flush()
 
     def eof_received(self) -> bool | None:
@@ -248,10 +255,16 @@ class H2Protocol(H2Writer):
     # -- what streams call ---------------------------------------------------------
 
     def acknowledge(self, stream_id: int, size: int) -> None:
-        """Bytes handed to a reader: let the server send as much again (h2 batches it)."""
-        if self._dead is None and size:
-            self._h2.acknowledge_received_data(size, stream_id)
-            self._schedule_flush()
+        """Bytes handed to a reader: let the server send as much again (h2 sends a
+        WINDOW_UPDATE once enough is owed; within one read, once per stream)."""
+        if self._dead is not None or not size:
+            return
+        acks = self._acks
+        if acks is not None:
+            acks[stream_id] = acks.get(stream_id, 0) + size
+            return
+        self._h2.acknowledge_received_data(size, stream_id)
+        self._schedule_flush()
 
     def reset(self, stream: H2Stream, code: int) -> None:
         """End a stream from our side (RST_STREAM) unless it has ended already."""

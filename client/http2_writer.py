@@ -25,6 +25,8 @@ import h2.config
 import h2.connection
 
 from .exceptions import ClientConnectionResetError
+from .http2_frames import install as install_frame_reader
+from .http2_hpack import install as install_hpack
 from .http2_stream import H2Stream
 
 __all__ = ["H2Upload", "H2Writer"]
@@ -68,6 +70,8 @@ class H2Writer(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self._h2 = h2.connection.H2Connection(config=_CONFIG)
         self._h2.state_machine = _GracefulStateMachine()
+        install_frame_reader(self._h2)
+        install_hpack(self._h2)
         self._window_waiters: dict[int, asyncio.Future[None]] = {}
         self._drain_waiter: asyncio.Future[None] | None = None
         self._paused_writing = False
