@@ -76,6 +76,7 @@ H2_LISTENERS = """\
         ssl_certificate {dir}/cert.pem;
         ssl_certificate_key {dir}/key.pem;
         http2_max_concurrent_streams 128;
+        http2_chunk_size {chunk};
 """
 
 
@@ -114,9 +115,14 @@ def nginx_server(files_dir: Path | None = None) -> Iterator[str]:
 
 
 @contextmanager
-def nginx_h2_servers(files_dir: Path | None = None) -> Iterator[dict[str, str]]:
-    """nginx with HTTP/2 listeners too; yields {"http": ..., "https": ..., "h2c": ...}."""
-    with _nginx(files_dir, http2=True) as urls:
+def nginx_h2_servers(
+    files_dir: Path | None = None, *, chunk: str = "8k"
+) -> Iterator[dict[str, str]]:
+    """nginx with HTTP/2 listeners too; yields {"http": ..., "https": ..., "h2c": ...}.
+
+    ``chunk`` is nginx's ``http2_chunk_size`` (its default 8k): the most body it puts in
+    one DATA frame (never more than the client's SETTINGS_MAX_FRAME_SIZE allows)."""
+    with _nginx(files_dir, http2=True, h2_chunk=chunk) as urls:
         yield urls
 
 
@@ -132,7 +138,9 @@ def _self_signed(directory: str) -> None:
 
 
 @contextmanager
-def _nginx(files_dir: Path | None, *, http2: bool) -> Iterator[dict[str, str]]:
+def _nginx(
+    files_dir: Path | None, *, http2: bool, h2_chunk: str = "8k"
+) -> Iterator[dict[str, str]]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     with tempfile.TemporaryDirectory(prefix="zurl-bench-nginx-") as tmp:
         files = files_dir or Path(tmp) / "files"
@@ -141,7 +149,9 @@ def _nginx(files_dir: Path | None, *, http2: bool) -> Iterator[dict[str, str]]:
             _self_signed(tmp)
         for attempt in range(3):  # the free port can be taken between bind and listen
             port, tls_port, h2c_port = free_port(), free_port(), free_port()
-            extra = H2_LISTENERS.format(dir=tmp, tls_port=tls_port, h2c_port=h2c_port)
+            extra = H2_LISTENERS.format(
+                dir=tmp, tls_port=tls_port, h2c_port=h2c_port, chunk=h2_chunk
+            )
             conf = Path(tmp) / "nginx.conf"
             body = SMALL_BODY.replace("\n", "\\n")
             conf.write_text(
