@@ -14,7 +14,8 @@ Rules:
   no limit), carrying the first request's ``request_info`` and every redirect seen.
 - Credentials per hop: the request's own (``auth=`` / URL userinfo, kept only on the same
   origin, replaced by userinfo in a Location), else the session's ``auth`` (to every
-  origin, or to ``base_url``'s origin only), else with ``trust_env`` netrc for that host.
+  origin, or to ``base_url``'s origin only), else netrc for that host (``netrc=``, by
+  default ``trust_env``).
 - With no trace configs nothing here builds a trace object; with no middlewares no
   handler chain is built.
 """
@@ -55,6 +56,7 @@ class SessionState(Protocol):
     _default_auth: BasicAuth | None
     _base_origin: URL | None
     _trust_env: bool
+    _netrc: bool
     _requote_redirect_url: bool
     _version: Any
     _request_class: type[ClientRequest]
@@ -113,7 +115,7 @@ def hop_request(
     if session._cookie_jar is not None or cookies or "Cookie" in base_headers:
         cookies_sent = cookie_header(session._cookie_jar, url, cookies, base_headers.get("Cookie"))
     hop_auth = auth
-    if auth is not None or session._default_auth is not None or session._trust_env:
+    if auth is not None or session._default_auth is not None or session._netrc:
         hop_auth = _hop_auth(session, url, auth, base_headers)
     hop = hop_headers(base_headers, url, plan.auto, plan.with_host, hop_auth, cookies_sent)
     # The proxy is chosen for each hop from its own URL (``proxy`` rules).
@@ -277,7 +279,8 @@ def _hop_auth(
 ) -> BasicAuth | None:
     """The hop's credentials: the request's own, else the session's ``auth`` (sent to
     every origin, or only to ``base_url``'s when there is one, as aiohttp does), else with
-    ``trust_env`` the netrc entry for this hop's host. An ``Authorization`` header beside
+    ``netrc`` (``trust_env`` unless the session says otherwise) the netrc entry for this
+    hop's host. An ``Authorization`` header beside
     ``auth=`` or the session's auth is a ``ValueError`` (aiohttp's rule)."""
     if auth is None:
         default = session._default_auth
@@ -285,7 +288,7 @@ def _hop_auth(
             session._base_origin is None or session._base_origin == url.origin()
         ):
             auth = default
-        elif session._trust_env and url.raw_host and "Authorization" not in base_headers:
+        elif session._netrc and url.raw_host and "Authorization" not in base_headers:
             from .environ import netrc_auth
 
             return netrc_auth(url.host or url.raw_host)  # a fallback: never a conflict

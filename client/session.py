@@ -114,6 +114,7 @@ class ClientSession:
         no_proxy: str | Iterable[str] | None = None,
         http2: bool = False,
         http2_prior_knowledge: bool = False,
+        netrc: bool | None = None,
     ) -> None:
         if loop is None and connector is not None:
             loop = connector._loop
@@ -173,6 +174,8 @@ class ClientSession:
         self._raise_for_status = raise_for_status
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
+        # zurl: the server's credentials from netrc per hop; None follows trust_env (aiohttp).
+        self._netrc = trust_env if netrc is None else bool(netrc)
         self._requote_redirect_url = requote_redirect_url
         self._trace_configs = list(trace_configs or ())
         for trace_config in self._trace_configs:

@@ -344,6 +344,33 @@ async def test_netrc_credentials_with_trust_env(
         assert sent == client.BasicAuth("user", "pass").encode()
 
 
+async def test_netrc_switch_is_independent_of_trust_env(
+    keepalive_server: KeepAliveServerFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``netrc=True`` reads netrc without the proxy variables; ``netrc=False`` keeps the
+    proxy variables and never reads netrc."""
+    server = await keepalive_server()
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login user password pass\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    # A proxy variable that trust_env would follow: netrc=True alone must not.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "")
+    async with client.ClientSession(netrc=True) as session:
+        assert not session.trust_env
+        async with session.get(server.url + "/echo") as resp:
+            assert (await resp.json())["headers"]["Authorization"] == (
+                client.BasicAuth("user", "pass").encode()
+            )
+        built = session.build_request("GET", server.url + "/x")
+        assert ("Authorization", client.BasicAuth("user", "pass").encode()) in built.headers
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    async with client.ClientSession(trust_env=True, netrc=False) as session:
+        async with session.get(server.url + "/echo") as resp:
+            assert "Authorization" not in (await resp.json())["headers"]
+            assert resp.proxy_decision.no_proxy == "127.0.0.1"  # the environment is read
+
+
 @pytest.mark.parametrize(("requote", "path"), [(True, "/caf%C3%A9"), (False, "/caf%c3%a9")])
 async def test_requote_redirect_url(
     raw_server: RawServerFactory, requote: bool, path: str
