@@ -70,6 +70,11 @@ OPTIONS: list[Decorator] = [
         "challenge) or a Bearer token.",
     ),
     click.option(
+        "--ignore-netrc",
+        is_flag=True,
+        help="Do not take the server's credentials from ~/.netrc (or $NETRC).",
+    ),
+    click.option(
         "--timeout",
         type=click.FloatRange(min=0, min_open=True),
         metavar="SECONDS",

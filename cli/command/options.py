@@ -19,6 +19,7 @@ class Options:
     multipart: bool = False
     auth: str | None = None
     auth_type: str = "basic"
+    ignore_netrc: bool = False
     timeout: float | None = None
     connect_timeout: float | None = None
     check_status: bool = False

@@ -200,6 +200,7 @@ def _session(spec: RequestSpec, opts: Options, download: bool) -> tuple[RequestS
         cookie_jar=jar,
         digest=spec.auth if spec.auth_type == "digest" else None,
         unbounded_bodies=download,
+        netrc=not opts.ignore_netrc and spec.auth is None,
     )
     return spec, session
 

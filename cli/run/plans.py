@@ -107,6 +107,9 @@ class SessionPlan:
     digest: tuple[str, str] | None = None
     # A download: a file may be legitimately larger than the in-memory bomb limit.
     unbounded_bodies: bool = False
+    # The server's credentials from ~/.netrc ($NETRC), looked up per hop for that hop's
+    # host by the engine: on unless --ignore-netrc or the command line gave credentials.
+    netrc: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -51,6 +51,8 @@ def _session_options(plan: SessionPlan) -> dict[str, Any]:
         options["cookie_jar"] = load_jar(plan.cookie_jar)
     if plan.proxy is not None and plan.proxy.trust_env:  # the environment picks, per hop
         options["trust_env"] = True
+    # netrc is its own switch: trust_env alone would tie it to the proxy variables.
+    options["netrc"] = plan.netrc
     if plan.digest is not None:
         from client.digest import DigestAuthMiddleware
 

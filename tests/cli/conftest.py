@@ -89,6 +89,18 @@ def _no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.upper(), raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_user_files(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The user's ~/.netrc and zurl config (default options, sessions) stay out of the
+    tests: NETRC names a file that does not exist, ZURL_CONFIG_DIR an empty folder (tests
+    that want either set it themselves)."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("NETRC", str(home / "no-netrc"))
+    monkeypatch.setenv("ZURL_CONFIG_DIR", str(home / "config"))
+
+
 @pytest.fixture
 def closed_port() -> int:
     """A loopback port that was just bound and closed: connecting is refused."""
