@@ -356,6 +356,7 @@ class ClientResponse:
             for trace in self._traces:
                 await trace.send_response_chunk_received(self.method, self._url, self._body)
             await self._send_end_traces()
+            await self._end_upload()
         elif self._released and not self._kept:
             raise ClientConnectionError("Connection closed")
         return self._body
@@ -475,6 +476,15 @@ class ClientResponse:
 
     async def wait_for_close(self) -> None:
         self.release()
+        await self._end_upload()
+
+    async def _end_upload(self) -> None:
+        """A request body still going out once its response is over is stopped, and its
+        writer waited for (aiohttp's rule): no upload task outlives the exchange, say a
+        streamed body still waiting for its source's last read when the server answered."""
+        request = self._request
+        if request is not None and request.writing:
+            await request.stop_writing()
 
     async def __aenter__(self) -> ClientResponse:
         self._in_context = True
@@ -484,6 +494,7 @@ class ClientResponse:
         self._in_context = False
         await self._send_end_traces()
         self.release()
+        await self._end_upload()
 
     async def _send_end_traces(self) -> None:
         """``on_response_end`` once the body is in, however it was consumed."""

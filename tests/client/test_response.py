@@ -686,3 +686,43 @@ def test_autospec_accepts_status_and_reason() -> None:
     fake.status = 401
     fake.reason = "Unauthorized"
     assert (fake.status, fake.reason) == (401, "Unauthorized")
+
+
+async def _upload_after_the_answer(
+    raw_server: RawServerFactory, read_body: bool
+) -> tuple[asyncio.Event, bytes]:
+    """POST a body whose source is still busy after its last byte (a read that has not come
+    back yet) to a server that answers as soon as it has the Content-Length."""
+
+    async def script(conn: Any) -> None:
+        await conn.read_request()
+        conn.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    server = await raw_server(script)
+    ended = asyncio.Event()
+
+    async def source() -> Any:
+        try:
+            yield b"12345"
+            await asyncio.sleep(30)
+        finally:
+            ended.set()
+
+    body = b""
+    async with client.ClientSession() as session:
+        headers = {"Content-Length": "5"}
+        async with session.post(server.url + "/", data=source(), headers=headers) as resp:
+            assert resp.status == 200
+            if read_body:
+                body = await resp.read()
+                assert ended.is_set()  # read() waits for the upload, as aiohttp's does
+    return ended, body
+
+
+@pytest.mark.parametrize("read_body", [False, True])
+async def test_no_upload_outlives_its_response(
+    raw_server: RawServerFactory, read_body: bool
+) -> None:
+    ended, body = await _upload_after_the_answer(raw_server, read_body)
+    assert ended.is_set()  # leaving ``async with`` stopped the writer and waited for it
+    assert body == (b"ok" if read_body else b"")
