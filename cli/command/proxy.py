@@ -58,7 +58,10 @@ def _explicit(value: str) -> tuple[str, tuple[str, str] | None]:
     from urllib.parse import unquote, urlsplit
 
     text = value if "://" in value else f"http://{value}"
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # an unclosed [IPv6 address; quoted with its scheme, masked
+        raise UsageError(f"--proxy {text!r}: {exc}") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise UsageError(f"--proxy {value!r}: only http:// and https:// proxies are supported")
     try:

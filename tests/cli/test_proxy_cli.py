@@ -376,6 +376,8 @@ async def test_failure_report_names_the_proxy(
         ("--proxy", "http://h:1", "--proxy-auth", "nocolon"),
         ("--proxy", "http://h:1", "--proxy-header", "no colon here"),
         ("--proxy-auth", "u:p"),
+        ("--proxy", "http://u:pw-secret@[::1"),
+        ("--proxy", "u:pw-secret@[::1"),
     ],
 )
 def test_bad_proxy_flags_are_usage_errors(args: tuple[str, ...]) -> None:
@@ -383,3 +385,4 @@ def test_bad_proxy_flags_are_usage_errors(args: tuple[str, ...]) -> None:
     assert result.code == ExitCode.USAGE, result.err
     assert result.err.startswith("zurl: error: ")
     assert result.err.count("\n") == 1
+    assert "pw-secret" not in result.err
