@@ -6,10 +6,12 @@ Rules:
   wss:// URL is its handshake's http(s):// URL (``as_http``) until the conversation starts
   (``ws_url``).
 - The path and query go out as typed: a percent-escape stays as it is (``%2F`` is not
-  ``/``), and only what cannot appear in a request target is escaped (a space is ``%20``,
-  other characters their UTF-8 bytes). ``name==value`` items are added form-encoded
-  (``a b`` is ``a+b``), after the URL's own query. The fragment is not sent. The engine
-  gets the result as an already-encoded URL (``engine_url``), so nothing re-encodes it.
+  ``/``), and only what RFC 3986 does not allow there is escaped (a space is ``%20``,
+  ``[x]`` is ``%5Bx%5D``, other characters their UTF-8 bytes). ``.`` and ``..`` segments
+  are resolved (RFC 3986 §5.2.4), as curl and httpie do. ``name==value`` items are added
+  form-encoded (``a b`` is ``a+b``), after the URL's own query. The fragment is not sent.
+  The engine gets the result as an already-encoded URL (``engine_url``), so nothing
+  re-encodes it.
 - The first word is a method when it is letters only and either a known method, all
   capitals, or followed by something that can only be the URL.
 """
@@ -78,10 +80,10 @@ def normalize_url(url: str) -> str:
     return "http://" + url
 
 
-# What a request target may hold as it is (RFC 3986 unreserved, sub-delims, ":@/?" and
-# the brackets httpie and curl pass through); "%" only as the start of an escape.
+# What a path or query may hold as it is (RFC 3986 §3.3-3.4: unreserved, sub-delims and
+# ":@/?"); "%" only as the start of an escape.
 _TARGET_SAFE = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?[]"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?"
 )
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
@@ -95,6 +97,27 @@ def _requote(text: str) -> str:
         else:
             out.extend(f"%{byte:02X}" for byte in ch.encode("utf-8", "surrogatepass"))
     return "".join(out)
+
+
+def _without_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4: ``/a/b/../c/./d`` is ``/a/c/d``."""
+    if "." not in path:
+        return path
+    out: list[str] = []
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "..":
+            if len(out) > 1:
+                out.pop()
+            if last:
+                out.append("")
+        elif segment == ".":
+            if last:
+                out.append("")
+        else:
+            out.append(segment)
+    return "/".join(out) if out != [""] else "/"
 
 
 def with_query(url: str, params: list[tuple[str, str]]) -> str:
@@ -115,7 +138,8 @@ def with_query(url: str, params: list[tuple[str, str]]) -> str:
     query = _requote(query)
     if params:
         query = f"{query}&{urlencode(params)}" if query else urlencode(params)
-    return f"{str(origin).rstrip('/')}{_requote(path) or '/'}{'?' + query if query else ''}"
+    path = _without_dot_segments(_requote(path)) or "/"
+    return f"{str(origin).rstrip('/')}{path}{'?' + query if query else ''}"
 
 
 def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:

@@ -347,3 +347,13 @@ def test_an_empty_file_is_typed_by_its_name_only(tmp_path: Path) -> None:
     assert "Content-Type" not in headers(spec("example.org", f"@{tmp_path / 'e'}"))
     typed = spec("example.org", f"@{tmp_path / 'e'};type=x/y")
     assert headers(typed)["Content-Type"] == "x/y"
+
+
+def test_dot_segments_resolve_and_brackets_are_escaped() -> None:
+    # As curl and httpie (urllib3) send them; RFC 3986 §5.2.4 and §3.3.
+    assert spec("example.org/a/b/../c/./d").url == "http://example.org/a/c/d"
+    assert spec("example.org/a/..").url == "http://example.org/"
+    assert spec("example.org/../x").url == "http://example.org/x"
+    assert spec("example.org/a/./").url == "http://example.org/a/"
+    assert spec("example.org/.well-known/x..y").url == "http://example.org/.well-known/x..y"
+    assert spec("example.org/[x]?a=[1]").url == "http://example.org/%5Bx%5D?a=%5B1%5D"
