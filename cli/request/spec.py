@@ -53,6 +53,8 @@ class RequestSpec:
     max_redirects: int = 30
     # Data was piped in and left unread (the command layer may say so: STDIN_NOTE).
     stdin_unread: bool = False
+    # ``auth`` came from this URL's user:password@ (so it is this URL's alone).
+    auth_from_url: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -81,7 +83,7 @@ def build_spec(inputs: Inputs) -> RequestSpec:
         raise UsageError(str(exc)) from None
     # Checked with its credentials (a usage error quotes the URL as typed, masked by the
     # output layer), then sent without them.
-    full_url, url_auth = _credentials(with_query(normalize_url(url), _params(items)))
+    full_url, url_auth = url_credentials(with_query(normalize_url(url), _params(items)))
     mode = Mode(
         form=inputs.form,
         multipart=inputs.multipart,
@@ -113,10 +115,12 @@ def build_spec(inputs: Inputs) -> RequestSpec:
         auth=auth,
         auth_type=inputs.auth_type if inputs.auth is not None else "basic",
         stdin_unread=body.stdin_unread,
+        auth_from_url=inputs.auth is None and url_auth is not None,
     )
 
 
-def _credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+def url_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``url`` without its ``user:password@``, and those credentials (percent-decoded)."""
     try:
         return split_userinfo(url)
     except UnicodeDecodeError:
@@ -206,4 +210,5 @@ __all__ = [
     "RequestSpec",
     "build_spec",
     "read_file",
+    "url_credentials",
 ]

@@ -6,6 +6,8 @@ Rules:
   shorthand, or is not a request item at all (``example.org/x``) — is another URL, up to
   the first item. ``host:8080`` reads as a header item there: write ``http://host:8080``.
 - The method and the items apply to every URL; ``--urls-from`` URLs come after them.
+  ``-a`` applies to every URL too; credentials in a URL (``http://u:p@host/``) are that
+  URL's alone.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from collections.abc import Callable
 
 from cli.exitcodes import UsageError
 from cli.request.items import ItemError, Kind, looks_like_item, parse_items
-from cli.request.spec import RequestSpec, read_file
-from cli.request.urls import KNOWN_METHODS, SCHEME, normalize_url, split_args
+from cli.request.spec import RequestSpec, read_file, url_credentials
+from cli.request.urls import KNOWN_METHODS, SCHEME, normalize_url, split_args, with_query
 
 _BARE_URL = re.compile(
     r"^(\[[0-9a-fA-F:.]+\]|localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\.?)(:\d+)?([/?#]\S*)?$"
@@ -109,16 +111,14 @@ def _query(words: tuple[str, ...]) -> list[tuple[str, str]]:
     return params
 
 
-def _url(word: str, params: list[tuple[str, str]]) -> str:
-    from yarl import URL
-
-    try:
-        url = URL(normalize_url(word))
-    except ValueError as exc:
-        raise UsageError(f"invalid URL {word!r}: {exc}") from None
-    if not url.host:
-        raise UsageError(f"invalid URL {word!r}: no host")
-    return str(url.extend_query(params) if params else url)
+def _for_url(spec: RequestSpec, word: str, params: list[tuple[str, str]]) -> RequestSpec:
+    """``spec`` sent to another URL (its query items added, as to the first one)."""
+    url, own = url_credentials(with_query(normalize_url(word), params))
+    if spec.auth is not None and not spec.auth_from_url:  # -a: every URL
+        return dataclasses.replace(spec, url=url)
+    return dataclasses.replace(
+        spec, url=url, auth=own, auth_type="basic", auth_from_url=own is not None
+    )
 
 
 def expand(spec: RequestSpec, found: Targets, repeat: int = 1) -> list[RequestSpec]:
@@ -126,5 +126,5 @@ def expand(spec: RequestSpec, found: Targets, repeat: int = 1) -> list[RequestSp
     specs = [spec]
     if found.more:
         params = _query(found.items)
-        specs += [dataclasses.replace(spec, url=_url(word, params)) for word in found.more]
+        specs += [_for_url(spec, word, params) for word in found.more]
     return [each for each in specs for _ in range(repeat)]

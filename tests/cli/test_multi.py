@@ -207,3 +207,20 @@ def test_new_flags_complete() -> None:
     env = {"_ZURL_COMPLETE": "bash_complete", "COMP_WORDS": "zurl --limit-p", "COMP_CWORD": "1"}
     result = CliRunner().invoke(command, [], prog_name="zurl", env=env)
     assert "--limit-per-host" in result.output
+
+
+def test_url_credentials_stay_with_their_url(tmp_path: Path) -> None:
+    """``-a`` goes to every URL; a URL's own user:password@ only to that URL."""
+    from tests.cli.wire import parse
+    from tests.servers.capture import CaptureServer
+
+    with CaptureServer() as server:
+        base = f"127.0.0.1:{server.port}"
+        own = zurl(f"http://me:pw@{base}/a", f"http://{base}/b", f"http://x:y@{base}/c")
+        assert own.code == 0, own.err
+        sent = {parse(r).line.split()[1]: parse(r).header("authorization") for r in server.take()}
+        assert sent == {b"/a": [b"Basic bWU6cHc="], b"/b": [], b"/c": [b"Basic eDp5"]}
+        given = zurl("-a", "u:p", f"http://me:pw@{base}/a", f"http://{base}/b")
+        assert given.code == 0, given.err
+        sent = {parse(r).line.split()[1]: parse(r).header("authorization") for r in server.take()}
+        assert sent == {b"/a": [b"Basic dTpw"], b"/b": [b"Basic dTpw"]}
