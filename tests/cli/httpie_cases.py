@@ -332,6 +332,9 @@ POST URL/post <<< b'\x00\x01\xff'
 'http://u:@127.0.0.1:PORT/get'
 -a ':p' URL/get
 -a 'ü:ö' URL/get
+-a 'u:€' URL/get
+[userinfo-decoded] 'http://u:%E2%82%AC@127.0.0.1:PORT/get' || -a 'u:€' URL/get
+'http://u:p@127.0.0.1:PORT/get' 'Authorization:Bearer x'
 -a u:p -A basic URL/get X-A:1
 -A bearer -a 'a.b.c' URL/get
 -A bearer -a tok URL/get Authorization:Basic\ x
