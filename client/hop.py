@@ -18,7 +18,9 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .decoders import WHOLE_READ_RATIO
@@ -29,7 +31,7 @@ from .exceptions import (
 )
 from .headwait import await_head
 from .hop_h2 import exchange_h2, retryable
-from .http2_stream import H2Lease, StreamRefusedError
+from .http2_stream import H2Lease, H2Stream, StreamRefusedError
 from .response import ClientResponse
 
 if TYPE_CHECKING:
@@ -193,7 +195,7 @@ async def _send_h2(
     for trace in req.traces:
         await trace.send_response_first_byte(req.method, req.url)
     live = conn.connection
-    return settings.response_class(
+    resp = settings.response_class(
         req.method,
         req.url,
         head=head,
@@ -208,6 +210,18 @@ async def _send_h2(
         peername=live.peername,
         tls=live.tls,
     )
+    h2_stream = conn.stream
+    if h2_stream is not None and not stream.is_eof():
+        stream.on_eof(partial(_keep_trailers, weakref.ref(resp), h2_stream))
+    elif h2_stream is not None:
+        resp.trailers = h2_stream.trailers
+    return resp
+
+
+def _keep_trailers(ref: weakref.ref[ClientResponse], stream: H2Stream) -> None:
+    resp = ref()
+    if resp is not None:
+        resp.trailers = stream.trailers
 
 
 def _stale_and_safe(

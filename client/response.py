@@ -105,6 +105,8 @@ class ClientResponse:
     # spec_set=True) -- how scripts fake a response in their tests -- accepts them.
     status: int = 0
     reason: str = ""
+    # HTTP/2 trailer fields (RFC 9110 §6.5), set once the body is complete; None without.
+    trailers: CIMultiDictProxy[str] | None = None
 
     def __init__(
         self,

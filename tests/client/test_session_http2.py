@@ -545,3 +545,20 @@ async def test_a_bomb_read_whole_over_http2_is_refused_by_its_ratio(
         async with session.get(server.url + "/", ssl=client_ssl_context) as resp:
             total = sum([len(piece) async for piece in resp.content.iter_chunked(1 << 16)])
             assert total == 48 << 20
+
+
+async def test_trailers_arrive_with_the_end_of_the_body(
+    hypercorn_server: HypercornFactory, client_ssl_context: ssl.SSLContext
+) -> None:
+    server = await hypercorn_server()
+    async with client.ClientSession(http2=True) as session:
+        async with session.get(
+            server.url + "/trailers", headers={"TE": "trailers"}, ssl=client_ssl_context
+        ) as resp:
+            assert resp.trailers is None  # not before the body is in
+            assert await resp.read() == b"body before trailers"
+            assert resp.trailers is not None
+            assert resp.trailers["X-Checksum"] == "abc123"
+        async with session.get(server.url + "/small", ssl=client_ssl_context) as resp:
+            await resp.read()
+            assert resp.trailers is None
