@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .config import ClientTimeout
     from .deadlines import CoarseTimers
 
-__all__ = ["await_head"]
+__all__ = ["Watch", "await_head", "unwatch", "watch_head"]
 
 _T = TypeVar("_T")
 
@@ -33,15 +33,24 @@ class _Heard(Protocol):
     last_data: float
 
 
-async def await_head(
-    head_fut: asyncio.Future[_T],
+# What ``watch_head`` armed: a coarse-timer id, or the one loop timer (in a list, so a
+# sock_read timer that finds fresh bytes can put its successor there).
+Watch = tuple[int | None, list[asyncio.TimerHandle]]
+
+
+def watch_head(
+    head_fut: asyncio.Future[Any],
     req: ClientRequest,
     protocol: _Heard,
     timeout: ClientTimeout,
     timers: CoarseTimers,
-) -> _T:
-    """The result of ``head_fut``, or a timeout error once one of the limits has passed."""
-    loop = asyncio.get_running_loop()
+    loop: asyncio.AbstractEventLoop,
+) -> Watch:
+    """Arm the timer that fails ``head_fut`` when a limit passes; ``unwatch`` it after.
+
+    Two plain calls around the caller's own ``await``: no coroutine of its own on the
+    HTTP/1.1 hot path.
+    """
     when = loop.time() + timeout.sock_read if timeout.sock_read else None
     deadline = req.deadline
     total_first = deadline is not None and (when is None or deadline <= when)
@@ -59,13 +68,30 @@ async def await_head(
                     when, _expire_head, head_fut, req, protocol, timeout, total_first, watch
                 )
             )
+    return coarse, watch
+
+
+def unwatch(timers: CoarseTimers, armed: Watch) -> None:
+    coarse, watch = armed
+    if coarse is not None:
+        timers.remove(coarse)
+    if watch:
+        watch[0].cancel()
+
+
+async def await_head(
+    head_fut: asyncio.Future[_T],
+    req: ClientRequest,
+    protocol: _Heard,
+    timeout: ClientTimeout,
+    timers: CoarseTimers,
+) -> _T:
+    """The result of ``head_fut``, or a timeout error once one of the limits has passed."""
+    armed = watch_head(head_fut, req, protocol, timeout, timers, asyncio.get_running_loop())
     try:
         return await head_fut
     finally:
-        if coarse is not None:
-            timers.remove(coarse)
-        if watch:
-            watch[0].cancel()
+        unwatch(timers, armed)
 
 
 def _expire_head(

@@ -29,7 +29,7 @@ from .exceptions import (
     MalformedResponseError,
     ServerDisconnectedError,
 )
-from .headwait import await_head
+from .headwait import unwatch, watch_head
 from .hop_h2 import exchange_h2, retryable
 from .http2_stream import H2Lease, H2Stream, StreamRefusedError
 from .response import ClientResponse
@@ -269,7 +269,11 @@ async def _exchange(
         protocol.should_close = True  # we said so: no further request on it (RFC 9112 §9.6)
     if req.traces:
         await req.trace_sent()
-    head, stream = await await_head(head_fut, req, protocol, timeout, timers)
+    armed = watch_head(head_fut, req, protocol, timeout, timers, protocol._loop)
+    try:
+        head, stream = await head_fut
+    finally:
+        unwatch(timers, armed)
     if continue_event is not None and not continue_event.is_set():
         # A final answer came instead of 100 Continue: the body must not follow, and the
         # server may still expect it, so the connection is not reused.
