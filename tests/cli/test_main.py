@@ -111,8 +111,29 @@ def test_stdin_body(httpbin: Any) -> None:
 
 
 def test_implicit_get_ignores_piped_stdin(httpbin: Any) -> None:
-    got = echoed(zurl(f"{httpbin.url}/anything", stdin=b"never", stdin_has_data=True))
-    assert (got["method"], got["data"]) == ("GET", "")
+    result = zurl(f"{httpbin.url}/anything", stdin=b"never", stdin_has_data=True)
+    assert (echoed(result)["method"], echoed(result)["data"]) == ("GET", "")
+    # Data was waiting and left unread: one line says so (and how to send it).
+    assert result.err.count("\n") == 1
+    assert "standard input was not read" in result.err and "@-" in result.err
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin"),
+    [
+        (("--ignore-stdin",), b"x"),  # asked not to read
+        (("POST",), b"x"),  # read: it is the body
+        ((), b""),  # a pipe with nothing waiting (sleep 60 | zurl URL)
+    ],
+)
+def test_no_stdin_note_unless_data_is_left(
+    httpbin: Any, args: tuple[str, ...], stdin: bytes
+) -> None:
+    method = [a for a in args if a.isupper()]
+    flags = [a for a in args if not a.isupper()]
+    result = zurl(*flags, *method, f"{httpbin.url}/anything", stdin=stdin, stdin_has_data=True)
+    assert result.code == 0, result.err
+    assert result.err == ""
 
 
 def test_basic_auth(httpbin: Any) -> None:

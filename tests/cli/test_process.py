@@ -49,6 +49,25 @@ def test_an_open_stdin_pipe_is_not_waited_for(httpbin: Any) -> None:
         os.close(write_end)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["url"].endswith("/get")
+    assert proc.stderr == b""  # nothing was waiting: nothing to say
+
+
+def test_unread_piped_data_is_noted_and_left_in_the_pipe(httpbin: Any) -> None:
+    """``echo x | zurl URL``: GET, a one-line note, and the pipe's bytes untouched."""
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b"left alone")
+        proc = run_process([f"{httpbin.url}/get"], stdin=read_end, timeout=30)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.count(b"\n") == 1
+        assert b"standard input was not read" in proc.stderr
+        os.close(write_end)
+        write_end = -1
+        assert os.read(read_end, 100) == b"left alone"
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
 
 
 def test_a_closed_stdin_pipe_gives_an_empty_body(httpbin: Any) -> None:

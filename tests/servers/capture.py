@@ -27,7 +27,7 @@ ANSWER = (
 )
 
 
-READ_LIMIT = 1.0
+READ_LIMIT = 2.0
 
 
 async def _answer(conn: RawConnection) -> None:
