@@ -361,3 +361,11 @@ def test_chunked_stream_piped_byte_for_byte(gunicorn_httpbin: Any) -> None:
     assert result.code == 0, result.err
     assert len(result.stdout) == 70000
     assert result.stdout == fetch(url)
+
+
+def test_short_option_with_equals_takes_the_value() -> None:
+    """``-A=bearer`` is ``-A bearer`` (argparse and httpie read it so; click alone would
+    read ``=bearer``). After ``--`` words stay as they are (test_double_dash_ends_options)."""
+    result = zurl("--offline", "--show-secrets", "-A=bearer", "-a=tok", "-p=H", "example.org")
+    assert result.code == 0, result.err
+    assert "Authorization: Bearer tok\n" in result.stdout.decode()
