@@ -36,6 +36,12 @@ GET URL/get a=1
 get URL/get a=1
 Post URL/post a=1
 HEAD URL/head X-A:1
+HEAD URL/head a=1
+GET URL/get @data.json
+--raw x DELETE URL/delete
+[flag-conflict] --json --form URL/post a=1
+--form URL/post a=1
+--json URL/post a=1
 PATCH URL/patch a:=1
 OPTIONS URL/options
 POST URL/post
@@ -355,6 +361,7 @@ POST URL/post <<< b'\x00\x01\xff'
 URL/post Content-Length:5 a=1
 [user-chunked] URL/post Transfer-Encoding:chunked a=1
 [flag-conflict] -j -f URL/post a=1
+[flag-conflict] --multipart -j URL/post a=1
 # --- output and other flags that do not change the request ----------------------------
 -v URL/get
 -h URL/get
