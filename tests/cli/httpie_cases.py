@@ -99,6 +99,11 @@ URL/get 'X-A:a=b'
 URL/get 'X\:A:1'
 URL/get 'X-U:grüße'
 [header-token] URL/get 'Bad Header:1'
+URL/get ':x'
+URL/get plain
+URL/post 'f@'
+URL/post 'a=@'
+-f URL/post a=1 Content-Type:application/json
 # --- query ----------------------------------------------------------------------------
 URL/get 'q==a&b' 'r==a=b' 's==#' 't==?' 'u==+'
 URL/get 'q==a\=b' 'r==a\:b'
