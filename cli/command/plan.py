@@ -167,7 +167,8 @@ def _body(spec: RequestSpec, opts: Options) -> tuple[RequestSpec, BodyPlan]:
             quiet=opts.quiet,
         )
         if download is not None:
-            spec = body_options.for_download(spec, preflight(download))
+            download = preflight(download)
+            spec = body_options.for_download(spec, download.offset)
     return spec, BodyPlan(download, opts.stream, opts.response_mime, opts.response_charset)
 
 

@@ -5,8 +5,12 @@ Rules:
   target, and renamed to ``NAME`` only once the body ended cleanly: a ``NAME`` on disk is
   always a complete download. An interrupted one leaves its ``.part`` for ``--continue``.
 - ``--continue`` asks for ``Range: bytes=N-`` (N = the ``.part`` size) and appends only
-  when the server honoured it: status 206 and a ``Content-Range`` starting at N. Anything
-  else leaves the ``.part`` untouched and exits ``RESUME_REFUSED``.
+  when the server honoured it: status 206 and a ``Content-Range`` ``bytes N-END/TOTAL``
+  that fits (END not before N, before TOTAL when one is given, and a Content-Length of
+  END-N+1 when one is sent); then exactly END-N+1 bytes are appended. Anything else
+  leaves the ``.part`` untouched and exits ``RESUME_REFUSED``.
+- A ``.part`` that is a symbolic link (or no regular file) is refused before any request:
+  its size would tell the server the size of whatever it points to.
 - Downloads ask for ``Accept-Encoding: identity`` (as httpie does): byte ranges then count
   the file's own bytes, and the size shown is the size saved. Should a server compress
   anyway, the decoded size is not capped (the engine's bomb limit is for bodies held in
@@ -34,6 +38,8 @@ if TYPE_CHECKING:
     from cli.output.progress import ProgressBar
 
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)\s*$", re.IGNORECASE)
+# The digits of a Content-Range value are the server's: a few more than any file needs.
+_MAX_DIGITS = 20
 
 
 class DownloadError(ExitError):
@@ -46,6 +52,7 @@ class DownloadPlan:
     resume: bool = False
     overwrite: bool = False
     quiet: bool = False
+    offset: int = 0  # --continue: the .part's size when the request was planned (preflight)
 
     @property
     def direct(self) -> bool:
@@ -85,37 +92,61 @@ def make_plan(
     return DownloadPlan(output, resume, overwrite, quiet)
 
 
-def _size(path: str) -> int:
+def _part_size(path: str) -> int:
+    """The size of the ``.part`` at ``path`` (0 when there is none), never read through a
+    symbolic link: a link's target is not ours to resume, nor its size the server's to know."""
     try:
-        return os.stat(path).st_size
+        info = os.lstat(path)
     except FileNotFoundError:
         return 0
+    if stat.S_ISLNK(info.st_mode):
+        raise DownloadError(
+            ExitCode.FILE, f"cannot write {path!r}: it is a symbolic link (never followed)"
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise DownloadError(ExitCode.FILE, f"cannot write {path!r}: it is not a regular file")
+    return info.st_size
 
 
-def preflight(plan: DownloadPlan) -> int:
-    """Before any connection: refuse to replace a file; the byte to resume from (0: none)."""
+def preflight(plan: DownloadPlan) -> DownloadPlan:
+    """Before any connection: refuse to replace a file or to write through a link; the plan
+    with ``offset``, the byte to resume from (0: none)."""
     if plan.output in (None, "-"):
-        return 0
+        return plan
     assert plan.output is not None
-    offset = _size(plan.part) if plan.resume and plan.part is not None else 0
+    size = _part_size(plan.part) if plan.part is not None else 0
     if os.path.lexists(plan.output) and not plan.overwrite and not plan.direct:
         hint = "it is complete; " if plan.resume else ""
         raise DownloadError(
             ExitCode.FILE, f"{plan.output!r} exists ({hint}--overwrite replaces it)"
         )
-    return offset
+    return dataclasses.replace(plan, offset=size if plan.resume else 0)
 
 
-def content_range(value: str | None) -> tuple[int | None, int | None] | None:
-    """``bytes 100-199/1000`` → (100, 1000); ``bytes */1000`` → (None, 1000); else None."""
+def content_range(value: str | None) -> tuple[int | None, int | None, int | None] | None:
+    """``bytes 100-199/1000`` → (100, 199, 1000); ``bytes */1000`` → (None, None, 1000);
+    ``bytes 0-9/*`` → (0, 9, None); None when it does not parse."""
     if value is None:
         return None
     found = _CONTENT_RANGE.match(value)
-    if found is None:
+    if found is None or any(len(g or "") > _MAX_DIGITS for g in found.groups()):
         return None
-    start = int(found.group(1)) if found.group(1) is not None else None
-    total = None if found.group(3) == "*" else int(found.group(3))
-    return start, total
+    start, end, total = (None if g in (None, "*") else int(g) for g in found.groups())
+    return start, end, total
+
+
+def _range_problem(got: tuple[int | None, int | None, int | None], offset: int) -> str | None:
+    """Why a 206's Content-Range cannot be appended to a ``.part`` of ``offset`` bytes."""
+    start, end, total = got
+    if start is None or end is None:
+        return "no byte range"
+    if start != offset:
+        return f"it starts at byte {start}"
+    if end < start:
+        return "it ends before it starts"
+    if total is not None and end >= total:
+        return f"it ends past the total of {total} bytes"
+    return None
 
 
 class DownloadSink:
@@ -144,6 +175,15 @@ class DownloadSink:
     def chunk(self, data: bytes) -> None:
         if self._file is None:
             return
+        if self._expected is not None and self._written + len(data) > self._expected:
+            self._file.write(data[: self._expected - self._written])
+            self._written = self._expected
+            self._close_file()
+            raise DownloadError(
+                ExitCode.MALFORMED,
+                f"the body runs past the {self._expected} bytes announced; "
+                f"{self._part()} kept with the {self._offset + self._written} bytes expected",
+            )
         self._file.write(data)
         self._written += len(data)
         if self._progress is not None:
@@ -174,7 +214,7 @@ class DownloadSink:
 
     def _start(self, msg: ResponseMessage) -> None:
         plan = self._plan
-        resuming = plan.resume and plan.part is not None and _size(plan.part) > 0
+        resuming = plan.offset > 0
         if resuming and self._already_complete(msg):
             return
         if not 200 <= msg.status < 300:
@@ -187,9 +227,8 @@ class DownloadSink:
         encoded = header(msg.headers, "Content-Encoding") not in (None, "identity")
         self._expected = int(length) if length and length.isdigit() and not encoded else None
         if resuming:
-            assert plan.part is not None
-            self._offset = _size(plan.part)
-            self._check_resumed(msg)
+            self._offset = plan.offset
+            self._expected = self._check_resumed(msg)
         if plan.output == "-":
             self._file = self._env.stdout
         else:
@@ -213,15 +252,27 @@ class DownloadSink:
             label = "stdout" if plan.output == "-" else self._name
             self._progress = ProgressBar(self._env, label, total, self._offset)
 
-    def _check_resumed(self, msg: ResponseMessage) -> None:
-        got = content_range(header(msg.headers, "Content-Range"))
-        if msg.status == 206 and got is not None and got[0] == self._offset:
-            return
-        why = (
-            f"HTTP {msg.status} without a Content-Range"
-            if got is None
-            else f"HTTP {msg.status}, Content-Range {header(msg.headers, 'Content-Range')}"
-        )
+    def _check_resumed(self, msg: ResponseMessage) -> int:
+        """The number of bytes the 206 appends to the ``.part``, or DownloadError."""
+        value = header(msg.headers, "Content-Range")
+        got = content_range(value)
+        problem = None if got is None else _range_problem(got, self._offset)
+        if got is not None and problem is None and got[0] is not None and got[1] is not None:
+            count = got[1] - got[0] + 1
+            encoding = header(msg.headers, "Content-Encoding")
+            if encoding not in (None, "identity"):
+                problem = f"the range is of its {encoding} form, not of the file"
+            elif self._expected is not None and self._expected != count:
+                problem = f"its {count} bytes are not the Content-Length of {self._expected}"
+            elif _part_size(self._part()) != self._offset:
+                problem = f"{self._part()} changed meanwhile"
+            elif msg.status == 206:
+                return count
+        if value is None:
+            why = f"HTTP {msg.status} without a Content-Range"
+        else:
+            problem = "not understood" if got is None else problem
+            why = f"HTTP {msg.status}, Content-Range {value}" + (f": {problem}" if problem else "")
         raise DownloadError(
             ExitCode.RESUME_REFUSED,
             f"--continue: the server did not resume at byte {self._offset} ({why}); "
@@ -231,11 +282,11 @@ class DownloadSink:
     def _already_complete(self, msg: ResponseMessage) -> bool:
         """416 with ``bytes */N`` where N is the .part's size: nothing was missing."""
         got = content_range(header(msg.headers, "Content-Range"))
-        if msg.status != 416 or got is None or got[0] is not None:
+        if msg.status != 416 or got is None or got[0] is not None or got[2] is None:
             return False
-        if got[1] != _size(self._part()):
+        if got[2] != self._plan.offset or _part_size(self._part()) != self._plan.offset:
             return False
-        self._offset = got[1]
+        self._offset = got[2]
         self._rename()
         self._report()
         return True

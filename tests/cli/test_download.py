@@ -244,6 +244,71 @@ async def test_a_symlink_planted_at_the_part_file_is_not_followed(
     assert result.code == ExitCode.FILE
     assert result.err.count("\n") == 1 and "cannot write 'f.bin.part'" in result.err
     assert victim.read_bytes() == b"precious"
+    assert server.received == []  # refused before connecting
+
+
+async def test_continue_refuses_a_symlinked_part_before_any_request(
+    raw_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its size would tell the server how big the linked file is: nothing is sent."""
+    monkeypatch.chdir(tmp_path)
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"x" * 1234)
+    (tmp_path / "f.bin.part").symlink_to(secret)
+    server = await raw_server([response(BODY)])
+    for args in (("-c", "-o", "f.bin"), ("-o", "f.bin")):
+        result = await in_thread(*args, f"{server.url}/f.bin")
+        assert result.code == ExitCode.FILE, result.err
+        assert result.err == (
+            "zurl: error: cannot write 'f.bin.part': it is a symbolic link (never followed)\n"
+        )
+    assert server.received == []  # not even a connection
+    assert secret.read_bytes() == b"x" * 1234
+
+
+@pytest.mark.parametrize(
+    ("content_range", "why"),
+    [
+        ("bytes 5-99999999/5", "it ends past the total of 5 bytes"),
+        ("bytes 5-4/10", "it ends before it starts"),
+        ("bytes 0-9/10", "it starts at byte 0"),
+        ("bytes */10", "no byte range"),
+        ("bytes 5-9/10", "its 5 bytes are not the Content-Length of 3"),
+        ("bytes 5-" + "9" * 30 + "/*", "not understood"),  # no file is that big
+    ],
+)
+async def test_continue_checks_the_content_range_against_the_part_and_the_total(
+    raw_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    content_range: str,
+    why: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f.bin.part").write_bytes(b"01234")
+    server = await raw_server(
+        [response(b"abc", f"Content-Range: {content_range}", status="206 Partial Content")]
+    )
+    result = await in_thread("-c", "-o", "f.bin", f"{server.url}/f.bin")
+    assert result.code == ExitCode.RESUME_REFUSED, result.err
+    assert result.err.count("\n") == 1 and why in result.err, result.err
+    assert (tmp_path / "f.bin.part").read_bytes() == b"01234"
+    assert files_under(tmp_path) == ["f.bin.part"]
+
+
+async def test_a_resumed_body_longer_than_its_range_is_cut_at_the_range(
+    raw_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No Content-Length (the body ends at the close): the Content-Range says how much."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f.bin.part").write_bytes(b"01234")
+    head = b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 5-9/10\r\n\r\n"
+    server = await raw_server([head + b"56789" + b"EXTRA" * 100])
+    result = await in_thread("-c", "-o", "f.bin", f"{server.url}/f.bin")
+    assert result.code == ExitCode.MALFORMED, result.err
+    assert "runs past the 5 bytes announced" in result.err
+    assert (tmp_path / "f.bin.part").read_bytes() == b"0123456789"
+    assert not (tmp_path / "f.bin").exists()
 
 
 def test_continue_needs_an_output_file() -> None:
