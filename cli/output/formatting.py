@@ -106,12 +106,15 @@ def lexer_for(content_type: str) -> str | None:
 
 
 def format_body(text: str, content_type: str) -> tuple[str, str | None]:
-    """Indent JSON (keys in the server's order); returns the text and its lexer."""
+    """Indent JSON (keys in the server's order); returns the text and its lexer.
+
+    JSON nested too deeply to parse or write back (``[[[[…`` 200,000 deep) is shown as it
+    came: the parser and the encoder recurse, and a server chooses the depth.
+    """
     lexer = lexer_for(content_type)
     if lexer != "json" and not text.lstrip().startswith(("{", "[")):
         return text, lexer
     try:
-        value = json.loads(text)
-    except ValueError:
+        return json.dumps(json.loads(text), indent=4, ensure_ascii=False), "json"
+    except (ValueError, RecursionError):
         return text, lexer
-    return json.dumps(value, indent=4, ensure_ascii=False), "json"

@@ -222,5 +222,5 @@ def _pretty(text: str) -> str:
         return text
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # too deep to indent: shown as it came
         return text

@@ -32,3 +32,11 @@ def test_format_json_keeps_key_order() -> None:
     assert format_body('{"not json', "application/json") == ('{"not json', "json")
     assert format_body("<p>", "text/html") == ("<p>", "html")
     assert format_body("[1, 2]", "text/plain") == ("[\n    1,\n    2\n]", "json")
+
+
+def test_json_too_deep_to_indent_is_shown_as_it_came() -> None:
+    """The parser and the encoder recurse; a server picks the depth (200,000 here)."""
+    unclosed = "[" * 200_000
+    assert format_body(unclosed, "application/json") == (unclosed, "json")
+    closed = "[" * 100_000 + "]" * 100_000
+    assert format_body(closed, "text/plain") == (closed, None)
