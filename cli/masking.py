@@ -6,8 +6,9 @@ Rules:
 - A header whose name says it carries a secret (token, secret, api-key, password,
   session, ...) is masked whole.
 - A URL keeps its user name and loses its password (``http://me:****@host/``).
-- A line of text (an error, a usage error) gets both: every URL in it, and every
-  ``Authorization: …``/``Cookie: …`` it quotes.
+- A line of text (an error, a usage error) gets both: every URL in it (also a
+  ``user:password@host`` written without a scheme), and every ``Authorization: …``/
+  ``Cookie: …`` it quotes.
 - ``--show-secrets`` turns all of it off: callers pass ``show`` and get the text unchanged.
 
 The channels: stdout's header blocks (``cli/output/formatting.header_pairs``), stderr's
@@ -31,6 +32,9 @@ _COOKIE_HEADERS = frozenset({"cookie", "set-cookie"})
 _SECRET_WORDS = ("token", "secret", "api-key", "apikey", "password", "session")
 # A URL inside a line of text, up to a blank or a quote.
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+# ``user:password@host`` without a scheme (``--proxy u:pw@host:3128``), at the start of a
+# word or a quote; the password runs to the last '@' before the host.
+_USERINFO_IN_TEXT = re.compile(r"(?<![^\s'\"(=])([^\s'\"<>/@:]+):([^\s'\"<>/]*)@(?=[\w\[])")
 # A quoted credential header inside a line of text: its value runs to the quote or the end.
 _HEADER_IN_TEXT = re.compile(
     r"(?i)\b(proxy-authorization|authorization|set-cookie|cookie)(\s*[:;=]\s*)([^'\"\n]*)"
@@ -86,6 +90,8 @@ def mask_text(text: str, *, show: bool = False) -> str:
         return text
     if "://" in text:
         text = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+    if "@" in text:
+        text = _USERINFO_IN_TEXT.sub(lambda m: f"{m.group(1)}:{MASK}@", text)
     return _HEADER_IN_TEXT.sub(
         lambda m: m.group(1) + m.group(2) + mask_header(m.group(1), m.group(3)), text
     )

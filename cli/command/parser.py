@@ -70,13 +70,11 @@ def _short_equals(params: list[click.Parameter], args: list[str]) -> list[str]:
 
 
 def _error(env: object, line: str) -> None:
-    """One line on the injected environment's stderr, or the process's."""
+    """One line on the injected environment's stderr, or the process's: either way through
+    ``Environment.error`` (secrets masked: click's messages quote the values given)."""
     from cli.env import Environment
 
-    if isinstance(env, Environment):
-        env.error(line)
-    else:
-        click.echo(f"{PROG}: {line}", err=True)
+    (env if isinstance(env, Environment) else Environment.from_system()).error(line)
 
 
 def _complete_request(

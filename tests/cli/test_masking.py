@@ -12,7 +12,7 @@ import pytest
 
 from cli.exitcodes import ExitCode
 from cli.masking import mask_record, mask_text, mask_url
-from tests.cli.conftest import Result, zurl
+from tests.cli.conftest import Result, run_process, zurl
 from tests.servers.raw import RawConnection, RawServerFactory
 
 pytestmark = pytest.mark.timeout(60)
@@ -136,3 +136,28 @@ def test_error_lines_and_usage_errors_mask_url_passwords(closed_port: int, tmp_p
     assert cookie.code == ExitCode.USAGE and SENT_COOKIE not in cookie.err
     shown = zurl("--show-secrets", f"http://me:{PASSWORD}@127.0.0.1:99999/")
     assert PASSWORD in shown.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--proxy", f"me:{PASSWORD}@127.0.0.1:99999", "127.0.0.1:9/x"),  # no scheme
+        (f"me:{PASSWORD}@127.0.0.1:99999",),
+        ("--pretty", f"http://me:{PASSWORD}@h/", "127.0.0.1:9/x"),  # click's own message
+    ],
+)
+def test_usage_errors_of_the_real_process_mask_passwords(args: tuple[str, ...]) -> None:
+    """click quotes the value it refused; the process's stderr goes through the same mask."""
+    done = run_process(args)
+    assert done.returncode == ExitCode.USAGE, done.stderr
+    err = done.stderr.decode()
+    assert err.count("\n") == 1 and PASSWORD not in err and "me:****@" in err, err
+
+
+def test_mask_text_masks_user_password_without_a_scheme() -> None:
+    assert mask_text("--proxy 'u:pw@host:99999': invalid port") == (
+        "--proxy 'u:****@host:99999': invalid port"
+    )
+    assert mask_text("'u:p:w@[::1'") == "'u:****@[::1'"
+    assert mask_text("http://u:****@h/") == "http://u:****@h/"  # masked once, left alone
+    assert mask_text("user: me@example.org") == "user: me@example.org"
