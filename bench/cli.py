@@ -23,7 +23,7 @@ like the one pip writes. Children may write bytecode, as on a user's machine.
 
 Rounds repeat the whole set (rotating the order) so drift hits every command alike. The
 table gives the median wall time over all runs of all rounds and zurl's time as a multiple
-of each command's; the targets (zurl <= 0.5x httpie, <= 2.5x `python -c "import asyncio,
+of each command's; the targets (zurl <= 0.4x httpie, <= 1.8x `python -c "import asyncio,
 ssl"`) also show the median of the per-round ratios. Afterwards the top offenders of
 `python -X importtime` for `zurl URL` go to stderr.
 """
@@ -42,7 +42,7 @@ from pathlib import Path
 from _nginx import SMALL_BODY, nginx_server
 from _tree import CLEAN_ENV, CLEAN_PY, ENV, describe, ensure_clean_env, snapshot
 
-TARGETS = (("httpie", 0.5), ("python asyncio+ssl", 2.5))
+TARGETS = (("httpie", 0.4), ("python asyncio+ssl", 1.8))
 
 
 def commands(tree: Path, url: str) -> tuple[dict[str, str], dict[str, str]]:

@@ -1,13 +1,10 @@
 """The process's surroundings (streams, terminals), injectable so tests run in-process."""
 
-from __future__ import annotations
-
-import dataclasses
 import io
 import os
 import stat
 import sys
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 
 def _is_data(stream: object) -> bool:
@@ -64,8 +61,7 @@ def _columns() -> int:
     return columns if columns > 0 else 80
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Environment:
+class Environment(NamedTuple):
     """Binary streams plus what they are connected to."""
 
     stdin: BinaryIO
@@ -81,7 +77,7 @@ class Environment:
     show_secrets: bool = False
 
     @classmethod
-    def from_system(cls) -> Environment:
+    def from_system(cls) -> "Environment":
         return cls(
             stdin=_binary(sys.stdin),
             stdout=_binary(sys.stdout),

@@ -4,10 +4,8 @@ the values that carry them (a usage error, a failure with its code and one-line 
 A leaf: every layer raises or returns these, and it imports nothing of zurl's.
 """
 
-from __future__ import annotations
-
-import dataclasses
 import enum
+from typing import NamedTuple
 
 
 class ExitCode(enum.IntEnum):
@@ -73,8 +71,7 @@ class ExitError(Exception):
         self.code = code
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Failure:
+class Failure(NamedTuple):
     """How a request failed: the exit code and the one line that says so."""
 
     code: ExitCode

@@ -5,16 +5,13 @@ response arrives whole (``body``) or streamed: a ``ResponseMessage`` with ``stre
 set, its ``BodyChunk`` events, then a ``ResponseEnd``. A leaf: imports nothing of zurl's.
 """
 
-from __future__ import annotations
-
-import dataclasses
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 Headers = tuple[tuple[str, str], ...]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class TLSDetails:
+class TLSDetails(NamedTuple):
     """What one TLS handshake settled, as plain values (from ``resp.tls_info``)."""
 
     version: str | None
@@ -25,8 +22,7 @@ class TLSDetails:
     peer_certificate: bytes | None = None  # DER, as received
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class RequestMessage:
+class RequestMessage(NamedTuple):
     """A request as sent (or, with ``--offline``, as it would be sent)."""
 
     method: str
@@ -39,8 +35,7 @@ class RequestMessage:
     redirect_hop: bool = False
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ResponseMessage:
+class ResponseMessage(NamedTuple):
     """A response with its whole (decoded) body."""
 
     url: str
@@ -63,15 +58,13 @@ class ResponseMessage:
     tls: TLSDetails | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class BodyChunk:
+class BodyChunk(NamedTuple):
     """A piece of a streamed response body, as it arrived (decoded)."""
 
     data: bytes
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ResponseEnd:
+class ResponseEnd(NamedTuple):
     """The end of a streamed body: the whole exchange's time and the body's size."""
 
     elapsed: float

@@ -13,8 +13,6 @@ Rules:
 
 from __future__ import annotations
 
-import dataclasses
-import ipaddress
 import socket
 
 from cli.command.options import Options
@@ -44,7 +42,7 @@ def connect_plan(opts: Options) -> ConnectPlan | None:
         return None
     check(result)
     if result.local_addr is not None:
-        result = dataclasses.replace(result, local_addr=_local_address(result.local_addr))
+        result = result._replace(local_addr=_local_address(result.local_addr))
     return result
 
 
@@ -112,6 +110,8 @@ def _local_address(text: str) -> str:
     """``ADDR`` (an IP of this machine; brackets allowed for IPv6) as a bind address."""
     bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
     try:
+        import ipaddress
+
         return str(ipaddress.ip_address(bare))
     except ValueError:
         raise UsageError(f"--local-addr {text!r}: not an IP address") from None

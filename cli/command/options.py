@@ -4,13 +4,10 @@ A new flag is one ``click.option`` in cli/command/flags.py plus one field here (
 checks they match); cli/command/plan.py turns it into the plans the run needs.
 """
 
-from __future__ import annotations
-
-import dataclasses
+from typing import NamedTuple
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Options:
+class Options(NamedTuple):
     """Every flag as click parsed it; field names are the click parameter names."""
 
     request: tuple[str, ...] = ()

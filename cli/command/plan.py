@@ -13,12 +13,11 @@ Rules:
 
 from __future__ import annotations
 
-import dataclasses
+from typing import TYPE_CHECKING
 
 from cli.command.options import Options
 from cli.env import Environment
 from cli.exitcodes import UsageError
-from cli.output.download import DownloadPlan
 from cli.output.parts import OutputSpec, choose_output
 from cli.output.sinks import BodyPlan
 from cli.request.spec import Inputs, RequestSpec, build_spec
@@ -26,10 +25,13 @@ from cli.request.targets import expand, targets
 from cli.run.app import guarded, run
 from cli.run.plans import RunPlan, SessionPlan, ShowPlan, TracePlan, WebSocketPlan
 
+if TYPE_CHECKING:
+    from cli.output.download import DownloadPlan
+
 
 def execute(env: Environment, opts: Options) -> int:
     """Plan the run and carry it out; the exit code (usage errors included)."""
-    env = dataclasses.replace(env, show_secrets=opts.show_secrets)
+    env = env._replace(show_secrets=opts.show_secrets)
     return guarded(env, lambda: run(env, plan_run(env, opts)), traceback=opts.traceback)
 
 
@@ -147,16 +149,21 @@ def _show(env: Environment, opts: Options, out: OutputSpec) -> ShowPlan:
 def _body(spec: RequestSpec, opts: Options) -> tuple[RequestSpec, BodyPlan]:
     """--compress, --chunked and a download's headers applied to ``spec``; where the
     response body goes: a file (checked now), stdout line by line, or retyped."""
-    from cli.output.retype import check_response_type
+    if opts.response_mime is not None or opts.response_charset is not None:
+        from cli.output.retype import check_response_type
+
+        check_response_type(opts.response_mime, opts.response_charset)
+    download: DownloadPlan | None = None
+    wants_download = opts.download or opts.output is not None or opts.continue_ or opts.overwrite
+    if not (opts.boundary is not None or opts.compress or opts.chunked or wants_download):
+        return spec, BodyPlan(None, opts.stream, opts.response_mime, opts.response_charset)
     from cli.request import body_options
 
-    check_response_type(opts.response_mime, opts.response_charset)
     body_options.check_boundary(opts.boundary)
     spec = body_options.compress(spec, opts.compress)
     if opts.chunked:
         spec = body_options.chunked(spec)
-    download: DownloadPlan | None = None
-    if opts.download or opts.output is not None or opts.continue_ or opts.overwrite:
+    if wants_download:
         from cli.output.download import make_plan, preflight
 
         download = make_plan(
@@ -177,14 +184,13 @@ def _session(spec: RequestSpec, opts: Options, download: bool) -> tuple[RequestS
     from cli.command.connect import connect_plan
     from cli.command.proxy import proxy_plan
     from cli.command.tls import tls_plan
-    from cli.request.cookies import with_cookies
 
-    spec = dataclasses.replace(
-        spec,
-        headers=with_cookies(spec.headers, opts.cookie),
-        follow=opts.follow,
-        max_redirects=opts.max_redirects,
-    )
+    headers = spec.headers
+    if opts.cookie:
+        from cli.request.cookies import with_cookies
+
+        headers = with_cookies(headers, opts.cookie)
+    spec = spec._replace(headers=headers, follow=opts.follow, max_redirects=opts.max_redirects)
     jar = None
     if opts.cookie_jar:
         from cli.run.jar import check_jar_path
@@ -224,7 +230,7 @@ def _websocket(env: Environment, opts: Options) -> WebSocketPlan:
     return WebSocketPlan(
         send=opts.ws_send,
         binary=opts.binary,
-        count=opts.ws_count,
+        stop_after=opts.ws_count,
         timeout=opts.ws_timeout,
         read_stdin=reads and (env.stdin_isatty or env.stdin_has_data),
     )

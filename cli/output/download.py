@@ -23,11 +23,10 @@ Rules:
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import stat
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from cli.env import Environment
 from cli.exitcodes import ExitCode, ExitError, UsageError, status_exit_code
@@ -46,8 +45,7 @@ class DownloadError(ExitError):
     """A download that cannot go on; ``code`` is the exit code."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class DownloadPlan:
+class DownloadPlan(NamedTuple):
     output: str | None  # None: name it from the response; "-": standard output
     resume: bool = False
     overwrite: bool = False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from cli.masking import mask_headers
 from cli.messages import Headers, RequestMessage, ResponseMessage
 
 BINARY_NOTE = (
@@ -45,6 +44,8 @@ def header_pairs(
         pairs = tuple(sorted(msg.headers, key=lambda kv: kv[0].lower()))
     else:
         pairs = msg.headers
+    from cli.masking import mask_headers
+
     return mask_headers(pairs, show=show_secrets)
 
 

@@ -8,10 +8,7 @@ Rules:
   blocks of a message the spec asks for, in display order.
 """
 
-from __future__ import annotations
-
-import dataclasses
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from cli.exitcodes import UsageError
 from cli.messages import Message, RequestMessage, header
@@ -24,8 +21,7 @@ class OutputError(UsageError):
     """A bad output option (a usage error)."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class OutputSpec:
+class OutputSpec(NamedTuple):
     """Which parts to print and how: httpie's ``--print`` letters plus styling."""
 
     parts: str

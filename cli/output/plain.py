@@ -8,7 +8,6 @@ Rules:
 
 from __future__ import annotations
 
-import dataclasses
 from typing import BinaryIO, Protocol
 
 from cli.messages import BodyChunk, Event, Message, ResponseEnd, ResponseMessage
@@ -70,7 +69,7 @@ class PlainRenderer:
 
     def end(self, end: ResponseEnd) -> None:
         if self._streaming is not None and "m" in self._out.parts:
-            done = dataclasses.replace(self._streaming, elapsed=end.elapsed)
+            done = self._streaming._replace(elapsed=end.elapsed)
             self._separate()
             self._emit(meta_text(done).encode())
         self._streaming = None

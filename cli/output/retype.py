@@ -7,7 +7,6 @@ the Content-Type the renderer it wraps sees.
 from __future__ import annotations
 
 import codecs
-import dataclasses
 
 from cli.exitcodes import UsageError
 from cli.messages import Message, ResponseEnd, ResponseMessage
@@ -55,7 +54,7 @@ class Retyped:
                     continue
                 headers.append((name, value))
             headers.append(("Content-Type", retype(old, self._mime, self._charset)))
-            msg = dataclasses.replace(msg, headers=tuple(headers))
+            msg = msg._replace(headers=tuple(headers))
         self._inner.message(msg)
 
     def chunk(self, data: bytes) -> None:

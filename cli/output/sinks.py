@@ -6,10 +6,7 @@ Chosen once per run from a ``BodyPlan``: a download saves it (``cli.output.downl
 display (``cli.output.retype``).
 """
 
-from __future__ import annotations
-
-import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cli.env import Environment
 from cli.output.parts import OutputSpec
@@ -20,11 +17,10 @@ if TYPE_CHECKING:
     from cli.output.download import DownloadPlan
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class BodyPlan:
+class BodyPlan(NamedTuple):
     """Where the response body is written and how it is shown."""
 
-    download: DownloadPlan | None = None  # --download/--output: to a file (or '-')
+    download: "DownloadPlan | None" = None  # --download/--output: to a file (or '-')
     stream: bool = False  # --stream: line by line as it arrives
     response_mime: str | None = None
     response_charset: str | None = None
@@ -37,7 +33,7 @@ def renderer_for(env: Environment, out: OutputSpec, plan: BodyPlan) -> Renderer:
 
         # The body goes to the file; stdout keeps the heads (none when it is the file).
         parts = "" if plan.download.output == "-" else out.parts.replace("b", "")
-        heads = make_renderer(env.stdout, dataclasses.replace(out, parts=parts), env.columns)
+        heads = make_renderer(env.stdout, out._replace(parts=parts), env.columns)
         return DownloadSink(env, plan.download, heads)
     renderer: Renderer = LineRenderer(
         make_renderer(env.stdout, out, env.columns), env.stdout, out, always=plan.stream

@@ -6,7 +6,6 @@ body has a lexer. Never imports ``client``: it renders ``cli.messages`` values.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from typing import BinaryIO
 
@@ -159,8 +158,8 @@ class RichRenderer:
     def end(self, end: ResponseEnd) -> None:
         if self._streaming is None:
             return
-        whole = dataclasses.replace(
-            self._streaming, body=b"".join(self._chunks), elapsed=end.elapsed, streamed=False
+        whole = self._streaming._replace(
+            body=b"".join(self._chunks), elapsed=end.elapsed, streamed=False
         )
         self._streaming, self._chunks = None, []
         for block in blocks_for(whole, self._out.parts.replace("h", "")):

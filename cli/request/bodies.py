@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 JSON_TYPE = "application/json"
@@ -88,8 +88,7 @@ def encode_form(fields: list[tuple[str, str]]) -> bytes:
     return urlencode(fields).encode("ascii")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Part:
+class Part(NamedTuple):
     """One part of a multipart body: a field (``filename`` None) or a file."""
 
     name: str

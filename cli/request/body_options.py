@@ -12,7 +12,6 @@ ranges count the file's own bytes, and ``Range: bytes=N-`` when it resumes at by
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import zlib
 
@@ -30,7 +29,7 @@ def compress(spec: RequestSpec, level: int) -> RequestSpec:
     if len(deflated) >= len(spec.body) and level < 2:
         return spec  # it would not shrink: send it as it is (-xx forces it)
     headers = (*spec.headers, ("Content-Encoding", "deflate"))
-    return dataclasses.replace(spec, body=deflated, headers=headers)
+    return spec._replace(body=deflated, headers=headers)
 
 
 # RFC 2046 §5.1.1: 1-70 characters from this set, not ending in a space.
@@ -46,7 +45,7 @@ def check_boundary(boundary: str | None) -> None:
 
 def chunked(spec: RequestSpec) -> RequestSpec:
     """``--chunked``: the body goes with ``Transfer-Encoding: chunked``."""
-    return dataclasses.replace(spec, chunked=True)
+    return spec._replace(chunked=True)
 
 
 def for_download(spec: RequestSpec, resume_from: int = 0) -> RequestSpec:
@@ -59,4 +58,4 @@ def for_download(spec: RequestSpec, resume_from: int = 0) -> RequestSpec:
         if "range" in names:
             raise UsageError("--continue sets the Range header itself; drop the Range item")
         headers.append(("Range", f"bytes={resume_from}-"))
-    return dataclasses.replace(spec, headers=tuple(headers))
+    return spec._replace(headers=tuple(headers))

@@ -19,12 +19,11 @@ Rules (httpie's, except where the README's "differences from httpie" says otherw
 
 from __future__ import annotations
 
-import dataclasses
 import mimetypes
 import os
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from cli.exitcodes import UsageError
 from cli.request.bodies import (
@@ -45,8 +44,7 @@ _BOUNDARY_PARAM = re.compile(r';\s*boundary=("?)([^";]*)\1', re.IGNORECASE)
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Content:
+class Content(NamedTuple):
     """A request's body (None: no body), its Content-Type ('' for none) and whether the
     request is a JSON one (the JSON Accept)."""
 
@@ -57,8 +55,7 @@ class Content:
     completes_user_type: bool = False  # content_type is the user's, with a boundary added
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Mode:
+class Mode(NamedTuple):
     """The body flags and sources of the command line."""
 
     form: bool = False
@@ -110,7 +107,7 @@ def content(items: list[Item], mode: Mode, method: str | None) -> Content:
         if uploads and mode.json:
             raise UsageError(f"{data[0].word!r}: file uploads need --form or --multipart")
         if uploads or mode.multipart:
-            return dataclasses.replace(_multipart(data, mode), stdin_unread=piped)
+            return _multipart(data, mode)._replace(stdin_unread=piped)
         if mode.form:
             return Content(encode_form(_form_fields(data)), FORM_TYPE, stdin_unread=piped)
         return Content(_json_body(data), JSON_TYPE, json=True, stdin_unread=piped)

@@ -11,10 +11,8 @@ Rules:
 - This module only parses words: reading files and building bodies belong to ``spec``.
 """
 
-from __future__ import annotations
-
-import dataclasses
 import enum
+from typing import NamedTuple
 
 
 class ItemError(ValueError):
@@ -66,8 +64,7 @@ _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHI
 Char = tuple[str, bool]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
     """One parsed request item (``key`` still holds the backslashes nested JSON reads)."""
 
     kind: Kind

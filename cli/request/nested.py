@@ -16,9 +16,8 @@ Rules (httpie 3's grammar):
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from cli.request.items import ItemError
 
@@ -29,8 +28,7 @@ _ESCAPABLE = frozenset("[]\\")
 _NUMBER = re.compile(r"-?[0-9]+")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):
     kind: str  # "[", "]", "text" or "number"
     value: str | int
     start: int  # where it starts and ends in the key, for error messages

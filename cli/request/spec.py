@@ -14,10 +14,8 @@ Rules:
   for bytes, or read the next request as this one's body).
 """
 
-from __future__ import annotations
-
-import dataclasses
 from collections.abc import Callable
+from typing import NamedTuple
 
 from cli import __version__
 from cli.exitcodes import UsageError
@@ -34,8 +32,7 @@ STDIN_NOTE = (
 _BAD_VALUE = frozenset("\r\n\x00")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class RequestSpec:
+class RequestSpec(NamedTuple):
     """What to send: one request. How to connect is the run's session plan
     (cli/run/plans.py); what to show and where to write are other plans."""
 
@@ -57,8 +54,7 @@ class RequestSpec:
     auth_from_url: bool = False
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Inputs:
+class Inputs(NamedTuple):
     """The request's part of the command line, as the command layer collected it."""
 
     args: tuple[str, ...]

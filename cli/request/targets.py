@@ -10,24 +10,22 @@ Rules:
   URL's alone.
 """
 
-from __future__ import annotations
-
-import dataclasses
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
 from cli.exitcodes import UsageError
 from cli.request.items import ItemError, Kind, looks_like_item, parse_items
 from cli.request.spec import RequestSpec, read_file, url_credentials
 from cli.request.urls import KNOWN_METHODS, SCHEME, normalize_url, split_args, with_query
 
-_BARE_URL = re.compile(
+# A bare host (and port, and path): compiled on first use by ``re``'s own cache.
+_BARE_URL = (
     r"^(\[[0-9a-fA-F:.]+\]|localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\.?)(:\d+)?([/?#]\S*)?$"
 )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Targets:
+class Targets(NamedTuple):
     """The command line split for ``build_spec`` (one URL) plus the other URLs."""
 
     args: tuple[str, ...]  # [METHOD] URL ITEM...
@@ -43,7 +41,7 @@ def _looks_like_url(word: str) -> bool:
         return True
     # A host with a dot (or localhost, or [v6]) and nothing else an item could be: a typo
     # such as ``Bad Header:x`` stays an item and fails as one.
-    return bool(_BARE_URL.match(word)) and not looks_like_item(word)
+    return bool(re.match(_BARE_URL, word)) and not looks_like_item(word)
 
 
 def _has_method(words: list[str], more_urls: bool) -> bool:
@@ -115,10 +113,8 @@ def _for_url(spec: RequestSpec, word: str, params: list[tuple[str, str]]) -> Req
     """``spec`` sent to another URL (its query items added, as to the first one)."""
     url, own = url_credentials(with_query(normalize_url(word), params))
     if spec.auth is not None and not spec.auth_from_url:  # -a: every URL
-        return dataclasses.replace(spec, url=url)
-    return dataclasses.replace(
-        spec, url=url, auth=own, auth_type="basic", auth_from_url=own is not None
-    )
+        return spec._replace(url=url)
+    return spec._replace(url=url, auth=own, auth_type="basic", auth_from_url=own is not None)
 
 
 def expand(spec: RequestSpec, found: Targets, repeat: int = 1) -> list[RequestSpec]:

@@ -13,7 +13,6 @@ Rules:
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import nullcontext
@@ -94,14 +93,23 @@ def hop_messages(
     """A followed redirect's request and response, marked as hops (shown with --all)."""
     from cli.run.tracing import hop_seconds
 
-    request = dataclasses.replace(request_message(hop, None), redirect_hop=True)
+    request = request_message(hop, None)._replace(redirect_hop=True)
     response = response_message(hop, body, hop_seconds(hop))
-    return request, dataclasses.replace(response, redirect_hop=True)
+    return request, response._replace(redirect_hop=True)
 
 
 def failed_chain(exc: BaseException) -> list[tuple[RequestMessage, ResponseMessage]]:
     """The hops of a chain that ended in ``TooManyRedirects`` (for --history)."""
     return [hop_messages(hop, b"") for hop in getattr(exc, "history", ()) or ()]
+
+
+def _saving(session: client.ClientSession, path: str | None) -> Any:
+    """--cookie-jar: a context that saves the session's jar when it ends (else nothing)."""
+    if path is None:
+        return nullcontext()
+    from cli.run.jar import saving_jar
+
+    return saving_jar(session, path)
 
 
 def certificate_summary(der: bytes) -> dict[str, Any] | None:
@@ -135,14 +143,12 @@ async def run(
     held in memory (``zurl URL > big.iso``). ``session`` is a shared one (left open);
     otherwise one for ``plan`` with ``trace_configs`` is opened and closed here.
     """
-    from cli.run.jar import saving_jar
-
     plan = plan or SessionPlan()
     if session is None:
         owned: Any = open_session(plan, trace_configs, hop_clock=spec.follow)
     else:
         owned = nullcontext(session)
-    async with owned as session, saving_jar(session, plan.cookie_jar):
+    async with owned as session, _saving(session, plan.cookie_jar):
         started = time.perf_counter()
         options = {**request_options(spec, plan), "trace_request_ctx": trace_request_ctx}
         async with session.request(spec.method, engine_url(spec.url), **options) as resp:

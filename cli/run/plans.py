@@ -13,19 +13,14 @@ only the plan it needs:
 Values only: nothing here imports the engine, click or rich.
 """
 
-from __future__ import annotations
+from typing import Any, NamedTuple
 
-import dataclasses
-from typing import Any
-
-from cli.masking import mask_url
 from cli.output.parts import OutputSpec
 from cli.output.sinks import BodyPlan
 from cli.request.spec import RequestSpec
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ConnectPlan:
+class ConnectPlan(NamedTuple):
     """How to open connections; ``None`` fields keep the engine's defaults."""
 
     limit: int | None = None
@@ -41,8 +36,7 @@ class ConnectPlan:
     http2_prior_knowledge: bool = False  # --http2-prior-knowledge: h2c on http:// too
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class TLSPlan:
+class TLSPlan(NamedTuple):
     """How to verify the target: the engine's ``ssl=`` value."""
 
     # True (default verification), False (none), a context built from the flags, or a
@@ -50,8 +44,7 @@ class TLSPlan:
     ssl: Any = True
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ProxyPlan:
+class ProxyPlan(NamedTuple):
     """The proxy for this run (None: direct), as the engine needs it and as users see it."""
 
     url: str | None = None  # credentials stripped
@@ -73,6 +66,8 @@ class ProxyPlan:
             return None
         if self.auth is None:
             return self.url
+        from cli.masking import mask_url
+
         scheme, _, rest = self.url.partition("://")
         return mask_url(f"{scheme}://{self.auth[0]}:{self.auth[1]}@{rest}", show=secrets)
 
@@ -92,8 +87,7 @@ class ProxyPlan:
         }
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class SessionPlan:
+class SessionPlan(NamedTuple):
     """How to connect: what every request of the run shares (one ``ClientSession``)."""
 
     timeout: float | None = None  # --timeout: the whole exchange
@@ -112,8 +106,7 @@ class SessionPlan:
     netrc: bool = False
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class TracePlan:
+class TracePlan(NamedTuple):
     """What the engine's trace signals are for: ``--trace``, ``-v``'s event log."""
 
     waterfall: bool = False  # --trace
@@ -123,8 +116,7 @@ class TracePlan:
     h2c: bool = False  # --http2-prior-knowledge: the log shows http:// requests as HTTP/2
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ShowPlan:
+class ShowPlan(NamedTuple):
     """What to show: the response blocks (``out``) and what the flags add on stderr."""
 
     out: OutputSpec
@@ -139,25 +131,23 @@ class ShowPlan:
     traceback: bool = False  # --traceback: a failure's traceback on stderr
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class WebSocketPlan:
+class WebSocketPlan(NamedTuple):
     """A ws:// conversation: what to send, and when to stop."""
 
     send: tuple[str, ...] = ()  # --ws-send, in order
     binary: bool = False  # lines of stdin as binary messages
-    count: int | None = None  # --ws-count: close after this many messages
+    stop_after: int | None = None  # --ws-count: close after this many messages
     timeout: float | None = None  # --ws-timeout: longest wait for the next message
     read_stdin: bool = False  # lines of standard input are messages
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class RunPlan:
+class RunPlan(NamedTuple):
     """One run of zurl, decided: the only thing ``cli.run.app.run`` receives."""
 
     requests: tuple[RequestSpec, ...]
     session: SessionPlan
     show: ShowPlan
-    body: BodyPlan = dataclasses.field(default_factory=BodyPlan)
+    body: BodyPlan = BodyPlan()
     report: str | None = None  # --report FILE ('-': stdout)
     check_status: bool = False
     offline: bool = False  # print the requests, send nothing

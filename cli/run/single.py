@@ -10,7 +10,6 @@ Rules:
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from cli.env import Environment
@@ -61,7 +60,7 @@ async def run(env: Environment, plan: RunPlan, report: Report | None) -> int:
                 hops.append((pending, msg))
             elif isinstance(msg, ResponseEnd) and hops:
                 request, response = hops[-1]
-                hops[-1] = (request, dataclasses.replace(response, elapsed=msg.elapsed))
+                hops[-1] = (request, response._replace(elapsed=msg.elapsed))
                 body_size = msg.size
     finally:
         await messages.aclose()
@@ -106,7 +105,7 @@ def with_limits(failure: Failure, session: SessionPlan) -> Failure:
     ]
     if not limits:
         return failure
-    return dataclasses.replace(failure, message=f"{failure.message} ({', '.join(limits)})")
+    return failure._replace(message=f"{failure.message} ({', '.join(limits)})")
 
 
 def _report_failure(

@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from cli.env import Environment
 from cli.run.plans import TracePlan
-from cli.timings import RequestTrace, record, report_timings
 
 if TYPE_CHECKING:
     import client
+    from cli.timings import RequestTrace
 
 # One per received chunk and nothing to time: left unsubscribed, so a traced download of
 # a large body costs no handler call per chunk.
 UNUSED_SIGNALS = frozenset({"on_response_chunk_received"})
 
-Listener = Callable[[RequestTrace, str, Any], None]
+Listener = Callable[["RequestTrace", str, Any], None]
 
 
 class Recorder:
@@ -37,6 +37,8 @@ class Recorder:
         self.listeners: list[Listener] = []
 
     def _context(self, trace_request_ctx: Any = None) -> RequestTrace:
+        from cli.timings import RequestTrace
+
         ctx = RequestTrace(label=trace_request_ctx)
         self.requests.append(ctx)
         return ctx
@@ -57,6 +59,8 @@ class Recorder:
         return config
 
     def _handler(self, name: str) -> Callable[[Any, RequestTrace, Any], Any]:
+        from cli.timings import record
+
         listeners = self.listeners
 
         async def handler(session: Any, ctx: RequestTrace, params: Any) -> None:
@@ -96,6 +100,8 @@ class Tracing:
         return self.recorder.find(label)
 
     def timings(self, label: Any = None) -> list[dict[str, Any]]:
+        from cli.timings import report_timings
+
         return report_timings(self.trace(label))
 
     def show(self, labels: Sequence[Any] | None = None) -> None:

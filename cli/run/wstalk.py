@@ -138,12 +138,12 @@ class Conversation:
     def _idle_limit(self, input_done: bool) -> float | None:
         if self._plan.timeout is not None:
             return self._plan.timeout
-        if input_done and self._sent and self._plan.count is None:
+        if input_done and self._sent and self._plan.stop_after is None:
             return REPLY_WAIT
         return None
 
     def _timed_out(self) -> int:
-        count = self._plan.count
+        count = self._plan.stop_after
         if count is not None and self._received < count:
             self._env.error(
                 f"{self._where}: timed out waiting for message {self._received + 1} of {count}"
@@ -158,7 +158,7 @@ class Conversation:
         if kind in (client.WSMsgType.TEXT, client.WSMsgType.BINARY):
             self._show(msg.data)
             self._received += 1
-            if self._plan.count is not None and self._received >= self._plan.count:
+            if self._plan.stop_after is not None and self._received >= self._plan.stop_after:
                 return ExitCode.OK
             return None
         if kind is client.WSMsgType.PING:
@@ -172,7 +172,7 @@ class Conversation:
         if kind is client.WSMsgType.CLOSE:
             reason = f" {msg.extra}" if msg.extra else ""
             self._note(f"< close {msg.data}{reason}")
-            count = self._plan.count
+            count = self._plan.stop_after
             if msg.data not in (1000, 1005):  # 1005: a Close frame without a code
                 self._env.error(f"{self._where}: the server closed with code {msg.data}{reason}")
                 return ExitCode.WS_CLOSED

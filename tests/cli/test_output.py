@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import sys
 
@@ -117,7 +116,7 @@ def test_raw_headers_as_received() -> None:
 
 
 def test_streamed_body_is_written_as_it_arrives() -> None:
-    head = dataclasses.replace(RESPONSE, body=b"", streamed=True)
+    head = RESPONSE._replace(body=b"", streamed=True)
     stream = io.BytesIO()
     renderer = PlainRenderer(stream, choose(print_letters="hbm"))
     assert renderer.streams
@@ -138,7 +137,7 @@ def test_streamed_body_is_written_as_it_arrives() -> None:
 def test_streamed_body_alone_is_byte_exact() -> None:
     stream = io.BytesIO()
     renderer = PlainRenderer(stream, choose())
-    renderer.message(dataclasses.replace(RESPONSE, body=b"", streamed=True))
+    renderer.message(RESPONSE._replace(body=b"", streamed=True))
     for piece in (b"\x00\x01", b"", b"\xff"):
         renderer.chunk(piece)
     renderer.end(ResponseEnd(elapsed=0.1, size=3))

@@ -121,6 +121,25 @@ def test_plain_http_run_skips_rich_and_tls_setup(httpbin: Any) -> None:
     assert proc.stderr.decode().strip() == "[]"
 
 
+def test_plain_http_run_loads_only_what_it_uses(httpbin: Any) -> None:
+    """Start-up: modules for flags that were not given stay unloaded (bench/cli.py)."""
+    unused = (
+        "cli.output.download", "cli.output.retype", "cli.output.report", "cli.output.history",
+        "cli.request.body_options", "cli.request.cookies", "cli.run.jar", "cli.timings",
+        "cli.masking",
+    )  # fmt: skip
+    code = (
+        "import sys\n"
+        "from cli.main import command\n"
+        f"command.main([{httpbin.url + '/json'!r}], standalone_mode=False)\n"
+        f"print(sorted(m for m in {unused!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=30, cwd=ROOT, check=False
+    )
+    assert proc.stderr.decode().strip() == "[]"
+
+
 def test_offline_never_imports_the_engine() -> None:
     code = (
         "import sys\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 
 import pytest
@@ -87,7 +86,7 @@ def test_json_body_indented_and_highlighted() -> None:
 
 def test_style_picks_the_theme() -> None:
     ansi = printed(body(JSON, STYLED))[1]
-    monokai = printed(body(JSON, dataclasses.replace(STYLED, style="monokai")))[1]
+    monokai = printed(body(JSON, STYLED._replace(style="monokai")))[1]
     assert ansi != monokai
     assert "38;2;" in monokai  # monokai's true colours; ansi_dark uses the terminal's own
 
@@ -148,7 +147,7 @@ def test_whole_exchange_blocks_are_separated() -> None:
 def test_streamed_response_is_gathered_then_highlighted() -> None:
     con = console()
     renderer = RichRenderer(con, STYLED)
-    renderer.message(dataclasses.replace(JSON, body=b"", streamed=True))
+    renderer.message(JSON._replace(body=b"", streamed=True))
     renderer.chunk(JSON.body[:5])
     renderer.chunk(JSON.body[5:])
     renderer.end(ResponseEnd(elapsed=2.0, size=len(JSON.body)))
