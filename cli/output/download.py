@@ -118,7 +118,7 @@ def preflight(plan: DownloadPlan) -> DownloadPlan:
         raise DownloadError(
             ExitCode.FILE, f"{plan.output!r} exists ({hint}--overwrite replaces it)"
         )
-    return dataclasses.replace(plan, offset=size if plan.resume else 0)
+    return plan._replace(offset=size if plan.resume else 0)
 
 
 def content_range(value: str | None) -> tuple[int | None, int | None, int | None] | None:
