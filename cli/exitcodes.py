@@ -40,7 +40,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.HTTP_3XX: "with --check-status: the response was a 3xx (not followed)",
     ExitCode.HTTP_4XX: "with --check-status: the response was a 4xx",
     ExitCode.HTTP_5XX: "with --check-status: the response was a 5xx",
-    ExitCode.TOO_MANY_REDIRECTS: "too many redirects",
+    ExitCode.TOO_MANY_REDIRECTS: "too many redirects, or a redirect to a URL zurl cannot follow",
     ExitCode.DNS: "the host name did not resolve",
     ExitCode.CONNECT: "connection refused or host unreachable",
     ExitCode.TIMEOUT: "a timeout expired (--timeout, --connect-timeout)",

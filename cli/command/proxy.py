@@ -98,7 +98,7 @@ def proxy_plan(opts: Options, url: str) -> ProxyPlan | None:
         return None
     from yarl import URL
 
-    from client.environ import proxies_from_env, should_bypass_proxy
+    from client.environ import env_no_proxy, env_proxy, no_proxy_match
 
     target = URL(url)
     if opts.proxy is not None:
@@ -106,21 +106,20 @@ def proxy_plan(opts: Options, url: str) -> ProxyPlan | None:
         auth = auth or url_auth
         source = "--proxy"
     else:
-        info = proxies_from_env().get(target.scheme)
-        if info is None:  # proxies for other schemes only
+        found = env_proxy(target.scheme)
+        if found is None:  # proxies for other schemes only
             return None
+        info, source = found  # the variable as spelled: http_proxy is not HTTP_PROXY
         proxy = str(info.proxy)
         if auth is None and info.proxy_auth is not None:
             auth = (info.proxy_auth.login, info.proxy_auth.password)
-        source = f"{target.scheme.upper()}_PROXY"
+    listed, entry = "", None
     if opts.no_proxy is not None:
-        listed, bypassed = "--no-proxy", should_bypass_proxy(target, opts.no_proxy)
-    elif use_env:
-        listed, bypassed = "NO_PROXY", should_bypass_proxy(target)
-    else:
-        listed, bypassed = "", False
-    if bypassed:
-        bypass = f"{listed} lists {target.host}"
+        listed, entry = "--no-proxy", no_proxy_match(target, opts.no_proxy)
+    elif use_env and (named := env_no_proxy()) is not None:
+        listed, entry = named[0], no_proxy_match(target, named[1])
+    if entry is not None:
+        bypass = f"{listed} is '*'" if entry == "*" else f"{listed} lists {entry}"
         return ProxyPlan(headers=headers, source=source, bypass=bypass, ssl=tls)
     # The environment alone decided: let the engine decide again on each redirect hop.
     engine_env = source != "--proxy" and opts.no_proxy is None and not opts.proxy_auth

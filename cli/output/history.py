@@ -99,7 +99,8 @@ def dropped_between(
 
 
 def hop_rows(hops: Sequence[Hop]) -> list[HopRow]:
-    """One row per request of the chain, the final one last (its time net of the hops')."""
+    """One row per request of the chain, the final one last (its time net of the hops'; a
+    chain cut short, by --max-redirects for one, ends in a hop timed on its own)."""
     rows = []
     spent = 0.0
     for index, (request, response) in enumerate(hops):
@@ -108,7 +109,7 @@ def hop_rows(hops: Sequence[Hop]) -> list[HopRow]:
         if index + 1 < len(hops):
             dropped = dropped_between(request, response, hops[index + 1][0])
             spent += elapsed
-        elif index:
+        elif index and not response.redirect_hop:
             elapsed = max(0.0, elapsed - spent)
         rows.append(
             HopRow(index + 1, response.status, request.method, request.url, elapsed, dropped)

@@ -82,9 +82,17 @@ def response_message(
         remote_address=format_address(getattr(resp, "peername", None)),
         reused_connection=reused if isinstance(reused, bool) else None,
         streamed=streamed,
-        dropped=tuple((d.name, d.reason) for d in getattr(resp, "redirect_dropped", ())),
+        dropped=tuple((d.name, _reason(d.reason)) for d in getattr(resp, "redirect_dropped", ())),
         tls=_tls_details(getattr(resp, "tls_info", None)),
     )
+
+
+def _reason(text: str) -> str:
+    """The engine's reason for a dropped header, in the command line's words: its
+    ``auth=`` is what -a (or the URL's user:password@) became."""
+    if text.startswith("auth= "):
+        return "credentials (-a) " + text.removeprefix("auth= ").replace("re-applied", "re-sent")
+    return text
 
 
 def hop_messages(

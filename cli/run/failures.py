@@ -83,8 +83,9 @@ def _engine_failure(client: object, exc: BaseException, where: str) -> Failure |
             ExitCode.PROXY,
             f"proxy {proxy}: TLS handshake failed: {cause} (on the way to {where})",
         ),
+        (("ClientHttpProxyError",), ExitCode.PROXY, _connect_refused(exc, where)),
         (
-            ("ClientProxyConnectionError", "ClientHttpProxyError"),
+            ("ClientProxyConnectionError",),
             ExitCode.PROXY,
             f"proxy failure on the way to {where}: {cause}",
         ),
@@ -96,6 +97,12 @@ def _engine_failure(client: object, exc: BaseException, where: str) -> Failure |
         ),
         (("ClientSSLError",), ExitCode.TLS, f"{where}: TLS handshake failed: {cause}"),
         (("TooManyRedirects",), ExitCode.TOO_MANY_REDIRECTS, f"{where}: too many redirects"),
+        (
+            ("RedirectClientError",),  # before InvalidURL: the user's URL was fine
+            ExitCode.TOO_MANY_REDIRECTS,
+            f"{where}: cannot follow the redirect to {getattr(exc, 'url', '?')}: "
+            + _redirect_refusal(exc),
+        ),
         (
             ("MalformedResponseError", "ClientPayloadError"),
             ExitCode.MALFORMED,
@@ -116,6 +123,30 @@ def _engine_failure(client: object, exc: BaseException, where: str) -> Failure |
         if classes and isinstance(exc, classes):
             return Failure(code, message)
     return None
+
+
+def _connect_refused(exc: BaseException, where: str) -> str:
+    """A proxy's non-2xx answer to CONNECT, in words (its repr is aiohttp's tuple)."""
+    info = getattr(exc, "request_info", None)
+    proxy_url = getattr(info, "real_url", None)
+    proxy = "the proxy"
+    if proxy_url is not None and getattr(proxy_url, "host", None):
+        host = str(proxy_url.host)
+        proxy = (
+            f"proxy [{host}]:{proxy_url.port}" if ":" in host else f"proxy {host}:{proxy_url.port}"
+        )
+    status = getattr(exc, "status", 0)
+    reason = str(getattr(exc, "message", "") or "")
+    line = f"{proxy} refused the tunnel to {where}: HTTP {status} {reason}".rstrip()
+    if status == 407:
+        line += " (--proxy-auth USER:PASS gives it credentials)"
+    return line
+
+
+def _redirect_refusal(exc: BaseException) -> str:
+    if type(exc).__name__.startswith("NonHttp"):
+        return "not an http:// or https:// URL"
+    return str(getattr(exc, "description", "") or "not a valid URL")
 
 
 def _proxy_where(exc: BaseException) -> str:

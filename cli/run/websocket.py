@@ -105,7 +105,7 @@ class _Session:
                     self.url, headers=headers, autoping=not verbose, **extra
                 )
             except client.WSServerHandshakeError as exc:
-                reason = f"HTTP {exc.status}" + (f" {exc.message}" if exc.message else "")
+                reason = _refusal(exc.status, exc.message)
                 tracing.show()
                 return self._fail(
                     ExitCode.WS_HANDSHAKE, f"{self.where}: handshake refused: {reason}"
@@ -150,3 +150,17 @@ class _Session:
         record["websocket"] = self.summary
         record.update(report_extras(self.plan.session.proxy))
         self.report.write(record)
+
+
+def _refusal(status: int, message: str) -> str:
+    """Why the handshake failed, in words: the status the server answered instead of 101,
+    or what was wrong with its 101 (the engine's message)."""
+    if status != 101:
+        from http import HTTPStatus
+
+        try:
+            phrase = f" {HTTPStatus(status).phrase}"
+        except ValueError:
+            phrase = ""
+        return f"the server answered HTTP {status}{phrase}, not 101 Switching Protocols"
+    return f"HTTP 101 with {message[:1].lower()}{message[1:]}" if message else "HTTP 101"

@@ -144,6 +144,24 @@ async def test_unreachable_proxy_is_the_proxy_exit_code(
     assert target.received == []
 
 
+@pytest.mark.parametrize(
+    ("status", "hint"),
+    [("403 Forbidden", ""), ("407 Proxy Authentication Required", " (--proxy-auth USER:PASS")],
+)
+async def test_a_refused_connect_is_one_line_in_words(
+    raw_server: RawServerFactory, status: str, hint: str
+) -> None:
+    proxy = await raw_server([f"HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n".encode()])
+    result = await run("--proxy", proxy.url, "https://target.zurl.test/x")
+    assert result.code == ExitCode.PROXY
+    assert result.err.startswith(
+        f"zurl: proxy 127.0.0.1:{proxy.port} refused the tunnel to target.zurl.test:443: "
+        f"HTTP {status}{hint}"
+    ), result.err
+    assert result.err.count("\n") == 1
+    assert "message=" not in result.err
+
+
 # --- an https:// proxy's own TLS ----------------------------------------------------------------
 
 PROXIED = "http://target.zurl.test:8080/p"
@@ -291,7 +309,8 @@ async def test_env_proxy_carries_the_request(
     result = await run("-v", f"{target.url}/from-env")
     assert result.code == 0, result.err
     assert await logged(proxy_server, "/from-env")
-    assert f"zurl: proxy: {proxy_server.url} (from HTTP_PROXY)" in result.err
+    # The variable as it is spelled in the environment.
+    assert f"zurl: proxy: {proxy_server.url} (from http_proxy)" in result.err
 
 
 async def test_env_proxy_credentials_from_netrc(
@@ -323,6 +342,13 @@ async def test_no_proxy_bypasses_a_listed_host(
     env_bypass = await run("-v", f"{target.url}/")
     assert env_bypass.code == 0, env_bypass.err
     assert "zurl: proxy: not used: NO_PROXY lists 127.0.0.1" in env_bypass.err
+    # The entry that matched, as written; '*' says so rather than naming the host.
+    monkeypatch.setenv("NO_PROXY", ".example.org, 127.0.0.0/8")
+    cidr = await run("-v", f"{target.url}/")
+    assert "zurl: proxy: not used: NO_PROXY lists 127.0.0.0/8" in cidr.err
+    monkeypatch.setenv("NO_PROXY", "*")
+    everything = await run("-v", f"{target.url}/")
+    assert "zurl: proxy: not used: NO_PROXY is '*'" in everything.err
     # --no-proxy replaces NO_PROXY, and applies to --proxy too (curl's --noproxy).
     monkeypatch.delenv("NO_PROXY")
     flag = await run("--proxy", dead, "--no-proxy", "127.0.0.1", f"{target.url}/")

@@ -142,7 +142,9 @@ async def test_handshake_refusal(ws_url: str) -> None:
     result = await in_thread(f"{ws_url}/forbidden")
     assert result.code == ExitCode.WS_HANDSHAKE
     assert result.err.count("\n") == 1
-    assert "handshake refused: HTTP 403" in result.err
+    assert result.err.endswith(
+        "handshake refused: the server answered HTTP 403 Forbidden, not 101 Switching Protocols\n"
+    )
 
 
 async def test_count_not_reached_in_time_is_a_timeout(ws_url: str) -> None:
