@@ -110,6 +110,6 @@ def show(
     columns: int = 80,
 ) -> None:
     """Print ``renderable`` on ``stream`` (stderr): colours only on a terminal."""
-    # Piped, nothing may fold a fingerprint: room for the longest row.
-    with console_for(stream, color=isatty, width=columns if isatty else 200) as console:
+    # Piped, nothing may fold a fingerprint or a URL: as wide as the longest row.
+    with console_for(stream, color=isatty, width=columns, fit=not isatty) as console:
         console.print(renderable, soft_wrap=True)  # long pin lines are never cut

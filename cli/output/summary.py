@@ -41,7 +41,8 @@ class HostStats:
     opened: int
     reused: int
     http2_streams: int  # hops carried as HTTP/2 streams (on the opened and reused connections)
-    latency: dict[str, float]  # "p50", "p90", "p99", "max" in milliseconds
+    # "p50", "p90", "p99", "max" in milliseconds; None when no request got a response
+    latency: dict[str, float | None]
     bytes: int
 
 
@@ -54,9 +55,15 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[rank - 1]
 
 
-def _latencies(values: Sequence[float]) -> dict[str, float]:
-    stats = {f"p{p}": round(percentile(values, p) * 1000, 3) for p in PERCENTILES}
-    stats["max"] = round(max(values, default=0.0) * 1000, 3)
+def _latencies(values: Sequence[float]) -> dict[str, float | None]:
+    """Percentiles and max in milliseconds; None each when there is nothing to measure
+    (every request failed): no number is better than a made-up 0.0."""
+    if not values:
+        return {**{f"p{p}": None for p in PERCENTILES}, "max": None}
+    stats: dict[str, float | None] = {
+        f"p{p}": round(percentile(values, p) * 1000, 3) for p in PERCENTILES
+    }
+    stats["max"] = round(max(values) * 1000, 3)
     return stats
 
 
@@ -156,7 +163,7 @@ def table(rows: Sequence[HostStats]) -> Any:
             _statuses(row.statuses),
             str(row.opened),
             str(row.reused),
-            *(f"{value:.1f}" for value in row.latency.values()),
+            *("-" if value is None else f"{value:.1f}" for value in row.latency.values()),
             str(row.bytes),
             style="bold" if row.host == "all" else None,
         )
@@ -171,8 +178,11 @@ def _connections(count: int) -> str:
     return f"{count} connection" if count == 1 else f"{count} connections"
 
 
-def show(stream: BinaryIO, rows: Sequence[HostStats], *, color: bool, width: int) -> None:
+def show(
+    stream: BinaryIO, rows: Sequence[HostStats], *, color: bool, width: int, fit: bool = False
+) -> None:
+    """The table on ``stream``; ``fit`` (not a terminal): every column whole."""
     from cli.output.console import console_for
 
-    with console_for(stream, color=color, width=width) as console:
+    with console_for(stream, color=color, width=width, fit=fit) as console:
         console.print(table(rows))

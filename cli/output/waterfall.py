@@ -164,11 +164,13 @@ def show(
     color: bool,
     width: int,
     table: bool = False,
+    fit: bool = False,
 ) -> None:
-    """Print the waterfall of each trace, or with ``table`` one per-request table."""
-    with console_for(stream, color=color, width=width) as console:
+    """Print the waterfall of each trace, or with ``table`` one per-request table;
+    ``fit`` (not a terminal): nothing shortened to a width."""
+    with console_for(stream, color=color, width=width, fit=fit) as console:
         if table:
-            console.print(request_table(traces, width or 80))
+            console.print(request_table(traces, console.width if fit else width or 80))
             return
         for trace in traces:
             console.print(waterfall(trace))

@@ -114,7 +114,14 @@ class Tracing:
         found = [t for t in traces if t is not None]
         if found:
             env = self.env
-            show(env.stderr, found, color=self.plan.colors, width=env.columns, table=bool(labels))
+            show(
+                env.stderr,
+                found,
+                color=self.plan.colors,
+                width=env.columns,
+                table=bool(labels),
+                fit=not env.stderr_isatty,
+            )
 
 
 # Seconds of each followed redirect, by id() of its response, until the exchange reads it

@@ -38,8 +38,10 @@ def zurl(
     stdin_has_data: bool = False,
     stdin_isatty: bool = False,
     colors: str = "auto",
+    columns: int = 100,
 ) -> Result:
-    """``zurl ARGS`` in this process; ``tty`` makes stdout and stderr look like terminals."""
+    """``zurl ARGS`` in this process; ``tty`` makes stdout and stderr look like terminals
+    (``columns`` wide: also what $COLUMNS or the 80-column default gives a pipe)."""
     env = Environment(
         stdin=io.BytesIO(stdin),
         stdout=io.BytesIO(),
@@ -48,7 +50,7 @@ def zurl(
         stdin_has_data=stdin_has_data,
         stdout_isatty=tty,
         stderr_isatty=tty,
-        columns=100,
+        columns=columns,
         colors=colors,
     )
     code = command.main(list(args), obj=env, standalone_mode=False)

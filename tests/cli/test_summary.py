@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 
 import pytest
 from rich.console import Console
 
+from cli.exitcodes import ExitCode
 from cli.output.summary import Outcome, percentile, report_object, summarize, table
 from tests.cli.conftest import zurl
+from tests.servers.keepalive import KeepAliveServerFactory
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
 
@@ -95,3 +99,46 @@ def test_summary_on_a_terminal_is_coloured(closed_port: int) -> None:
     piped = zurl("--summary", f"http://127.0.0.1:{closed_port}/")
     assert "\x1b[" not in piped.stdout.decode()
     assert f"127.0.0.1:{closed_port}" in piped.stdout.decode()
+
+
+# --- CI logs: never cut to a width nobody sees ------------------------------------------------
+
+
+async def test_piped_summary_keeps_every_column_whole(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    """A CI log is not a terminal: at 80 columns (and 40) every header, host and number is
+    printed whole, one row a line; a terminal of the same width gets a table that fits."""
+    server = await keepalive_server()
+    host = server.url.removeprefix("http://")
+    url = f"{server.url}/bytes/46800"
+    for columns in (80, 40):
+        result = await asyncio.to_thread(zurl, "--summary", "--repeat", "3", url, columns=columns)
+        assert result.code == 0, result.err
+        lines = result.stdout.decode().splitlines()
+        header = next(line for line in lines if "requests" in line).split()
+        assert header == [
+            "host", "requests", "statuses", "opened", "reused",
+            "p50", "ms", "p90", "ms", "p99", "ms", "max", "ms", "bytes",
+        ]  # fmt: skip
+        (row,) = [line.split() for line in lines if line.startswith(host)]
+        assert row[:3] == [host, "3", "200×3"]
+        assert row[-1] == str(3 * 46800)
+        assert all(line == line.rstrip() for line in lines)
+    on_terminal = await asyncio.to_thread(
+        zurl, "--summary", "--repeat", "3", url, columns=80, tty=True, colors="none"
+    )
+    assert all(len(line) <= 80 for line in on_terminal.stdout.decode().splitlines())
+
+
+async def test_all_refused_opens_nothing_and_measures_nothing(closed_port: int) -> None:
+    result = await asyncio.to_thread(
+        zurl, "--summary", "--repeat", "5", "--report", "-", f"http://127.0.0.1:{closed_port}/"
+    )
+    assert result.code == ExitCode.CONNECT
+    summary = json.loads(result.stdout.splitlines()[-1])["summary"]["hosts"][0]
+    assert (summary["connections_opened"], summary["connections_reused"]) == (0, 0)
+    assert summary["latency_ms"] == {"p50": None, "p90": None, "p99": None, "max": None}
+    table = await asyncio.to_thread(zurl, "--summary", f"http://127.0.0.1:{closed_port}/")
+    (row,) = [line.split() for line in table.stdout.decode().splitlines() if "error" in line]
+    assert row[1:] == ["1", "error×1", "0", "0", "-", "-", "-", "-", "0"]

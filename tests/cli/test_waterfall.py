@@ -146,3 +146,31 @@ def test_request_table_keeps_numbers_on_narrow_terminals() -> None:
     assert "…" in text
     assert all(len(line) <= 90 for line in text.splitlines())
     assert "500.0" in text and "250.0" in text
+
+
+async def test_piped_trace_tables_keep_every_column_whole(
+    keepalive_server: KeepAliveServerFactory,
+) -> None:
+    """Piped (a CI log), at 80 columns and below: no "req…", no "ope…", the whole path of
+    each request and every phase column; one request's waterfall keeps its long URL too."""
+    server = await keepalive_server()
+    long_path = "/echo/" + "segment-" * 12
+    other = server.url.replace("127.0.0.1", "localhost")
+    for columns in (80, 40):
+        result = await run(
+            "--trace", "-q", f"{server.url}{long_path}", f"{other}/echo", columns=columns
+        )
+        assert result.code == 0, result.err
+        lines = result.err.splitlines()
+        header = next(line for line in lines if line.lstrip().startswith("#")).split()
+        assert header == [
+            "#", "request", "status", "conn", "queue", "dns", "tcp", "tls", "send", "wait",
+            "xfer", "total",
+        ]  # fmt: skip
+        rows = [line.split() for line in lines if line[:1].isdigit()]
+        assert rows[0][:4] == ["1", "GET", f"{server.url}{long_path}", "200"]
+        assert rows[1][:4] == ["2", "GET", f"{other}/echo", "200"]
+        assert all(len(row) == 13 for row in rows)  # the request is "GET URL"
+        assert "…" not in result.err
+    single = await run("--trace", "-q", f"{server.url}{long_path}", columns=40)
+    assert f"{server.url}{long_path}" in single.err
