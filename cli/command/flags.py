@@ -128,10 +128,8 @@ OPTIONS: list[Decorator] = [
     click.option(
         "--max-redirects",
         type=click.IntRange(min=0),
-        default=30,
-        show_default=True,
         metavar="N",
-        help="With --follow: give up (exit 6) after N redirects.",
+        help="With --follow: give up (exit 6) after N redirects (default 30).",
     ),
     click.option("--all", "all_", is_flag=True, help="With --follow: print every hop."),
     click.option(

@@ -34,7 +34,7 @@ class Options(NamedTuple):
     traceback: bool = False
     # redirects and cookies
     follow: bool = False
-    max_redirects: int = 30
+    max_redirects: int | None = None  # None: 30 (and not given, for the warning)
     all_: bool = False
     history: bool = False
     cookie_jar: str | None = None

@@ -44,6 +44,9 @@ def plan_run(env: Environment, opts: Options) -> RunPlan:
 
         args, websocket = as_http(opts.request)
     found = targets(args, opts.urls_from, env.stdin.read)
+    for hint in found.hints:
+        env.error(hint)
+    _idle_redirect_flags(env, opts)
     spec = build_spec(
         Inputs(
             args=found.args,
@@ -78,6 +81,26 @@ def plan_run(env: Environment, opts: Options) -> RunPlan:
         multi=len(specs) > 1 or opts.summary,
         websocket=_websocket(env, opts) if websocket else None,
     )
+
+
+def _idle_redirect_flags(env: Environment, opts: Options) -> None:
+    """--history, --all and --max-redirects are about followed redirects: without
+    --follow they would do nothing, and saying nothing would hide it."""
+    if opts.follow:
+        return
+    given = [
+        flag
+        for flag, on in (
+            ("--history", opts.history),
+            ("--all", opts.all_),
+            ("--max-redirects", opts.max_redirects is not None),
+        )
+        if on
+    ]
+    if given:
+        flags = " and ".join(given) if len(given) < 3 else "--history, --all and --max-redirects"
+        verb = "does" if len(given) == 1 else "do"
+        env.error(f"warning: {flags} {verb} nothing without --follow/-F")
 
 
 def parse_auth(
@@ -190,7 +213,8 @@ def _session(spec: RequestSpec, opts: Options, download: bool) -> tuple[RequestS
         from cli.request.cookies import with_cookies
 
         headers = with_cookies(headers, opts.cookie)
-    spec = spec._replace(headers=headers, follow=opts.follow, max_redirects=opts.max_redirects)
+    redirects = 30 if opts.max_redirects is None else opts.max_redirects
+    spec = spec._replace(headers=headers, follow=opts.follow, max_redirects=redirects)
     jar = None
     if opts.cookie_jar:
         from cli.run.jar import check_jar_path

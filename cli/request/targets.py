@@ -8,6 +8,8 @@ Rules:
 - The method and the items apply to every URL; ``--urls-from`` URLs come after them.
   ``-a`` applies to every URL too; credentials in a URL (``http://u:p@host/``) are that
   URL's alone.
+- An item that reads like ``host:port[/path]`` (``127.0.0.1:8080/x``) is a header by the
+  grammar; ``hints`` says so in one line, so a second URL is not lost without a word.
 """
 
 import re
@@ -20,6 +22,9 @@ from cli.request.spec import RequestSpec, read_file, url_credentials
 from cli.request.urls import KNOWN_METHODS, SCHEME, normalize_url, split_args, with_query
 
 # A bare host (and port, and path): compiled on first use by ``re``'s own cache.
+_HOST_PORT = (
+    r"^(\[[0-9a-fA-F:.]+\]|localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+):(\d{1,5})([/?#]\S*)?$"
+)
 _BARE_URL = (
     r"^(\[[0-9a-fA-F:.]+\]|localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\.?)(:\d+)?([/?#]\S*)?$"
 )
@@ -32,6 +37,7 @@ class Targets(NamedTuple):
     more: tuple[str, ...] = ()
     items: tuple[str, ...] = ()
     stdin_used: bool = False  # --urls-from - read standard input
+    hints: tuple[str, ...] = ()  # items that look like a URL (see the rules)
 
 
 def _looks_like_url(word: str) -> bool:
@@ -91,7 +97,15 @@ def targets(
     urls += listed
     if not urls:
         return Targets(tuple(words))  # build_spec names the missing URL
-    return Targets((*method, urls[0], *rest), tuple(urls[1:]), tuple(rest), urls_from == "-")
+    hints = tuple(
+        f"note: {word!r} is read as a header ({word.split(':', 1)[0]}); "
+        f"write http://{word} for another URL"
+        for word in rest
+        if re.match(_HOST_PORT, word)
+    )
+    return Targets(
+        (*method, urls[0], *rest), tuple(urls[1:]), tuple(rest), urls_from == "-", hints
+    )
 
 
 def _query(words: tuple[str, ...]) -> list[tuple[str, str]]:

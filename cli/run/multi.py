@@ -6,8 +6,9 @@ Rules:
   ``--limit-per-host``) decide how many run together, the rest wait in its queue.
 - Output keeps the command line's order: each response is rendered when it and all the
   ones before it are done. With ``--summary`` only the table is printed (on stdout).
-- Failures print one stderr line per distinct message (with a count). The exit code is the
-  first failed request's, else ``--check-status``'s for the first response that fails it.
+- Every failed request is reported: one stderr line per distinct message, in the order
+  they first happened (with a count); with ``--check-status`` a 3xx/4xx/5xx response is a
+  failure too. The exit code is the first failed request's, in command-line order.
 """
 
 from __future__ import annotations
@@ -131,11 +132,18 @@ def _finish(
         if plan.show.summary:
             report.write(summary.report_object(rows))
     if plan.show.summary and (report is None or report.stream is not env.stdout):
-        summary.show(env.stdout, rows, color=plan.show.out.colors, width=env.columns)
-    failures = Counter(r.failure.message for r in results if r.failure is not None)
-    for message, count in failures.items():
+        summary.show(
+            env.stdout,
+            rows,
+            color=plan.show.out.colors,
+            width=env.columns,
+            fit=not env.stdout_isatty,
+        )
+    failed = [(r, _failure(r, plan.check_status)) for r in results]
+    lines = Counter(failure.message for _result, failure in failed if failure is not None)
+    for message, count in lines.items():  # a Counter keeps the order of first sight
         env.error(message if count == 1 else f"{message} ({count} requests)")
-    return _exit_code(env, plan.check_status, results)
+    return next((f.code for _result, f in failed if f is not None), ExitCode.OK)
 
 
 def _outcome(result: Result, tracing: Tracing) -> Outcome:
@@ -144,7 +152,8 @@ def _outcome(result: Result, tracing: Tracing) -> Outcome:
     trace = tracing.trace(result.index)
     hops = trace.hops if trace is not None else []
     latency = sum(h.phases()["total"] - h.phases()["queue"] for h in hops)
-    reused = tuple(bool(h.reused) for h in hops if h.reused is not None)
+    # A hop counts a connection once it had one: a refused connect opened nothing.
+    reused = tuple(bool(h.reused) for h in hops if h.reused is not None and h.ready is not None)
     pairs = result.hops()
     if result.failure is not None or not pairs:
         error = result.failure.message if result.failure is not None else "no response"
@@ -177,22 +186,18 @@ def _write_report(report: Report, results: list[Result], tracing: Tracing) -> No
         report.write(record)
 
 
-def _exit_code(env: Environment, check_status: bool, results: list[Result]) -> int:
-    for result in results:
-        if result.failure is not None:
-            return result.failure.code
-    if not check_status:
-        return ExitCode.OK
-    for result in results:
-        pairs = result.hops()
-        if not pairs:
-            continue
-        final = pairs[-1][1]
-        code = status_exit_code(final.status)
-        if code != ExitCode.OK:
-            env.error(f"warning: HTTP {final.status} {final.reason} from {final.url}")
-            return code
-    return ExitCode.OK
+def _failure(result: Result, check_status: bool) -> Failure | None:
+    """How ``result`` failed: no response, or with ``--check-status`` its status."""
+    if result.failure is not None or not check_status:
+        return result.failure
+    pairs = result.hops()
+    if not pairs:
+        return None
+    final = pairs[-1][1]
+    code = status_exit_code(final.status)
+    if code == ExitCode.OK:
+        return None
+    return Failure(code, f"warning: HTTP {final.status} {final.reason} from {final.url}".rstrip())
 
 
 def _progress(env: Environment, show: ShowPlan, total: int) -> RequestsProgress | None:

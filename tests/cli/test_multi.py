@@ -138,6 +138,18 @@ def test_a_word_with_a_port_after_the_first_url_is_an_item() -> None:
     result = zurl("--offline", "example.org", "api:8080")
     assert result.stdout.decode().count("GET / HTTP/1.1") == 1
     assert "api: 8080" in result.stdout.decode()
+    assert result.err == ""  # api is no host name: a header, and nothing to say
+
+
+@pytest.mark.parametrize("word", ["127.0.0.1:1/x", "example.org:8080", "localhost:81/y?q=1"])
+def test_a_host_and_port_read_as_an_item_gets_a_one_line_hint(word: str) -> None:
+    result = zurl("--offline", ":8000/a", word)
+    assert result.code == 0
+    assert result.stdout.decode().count("GET /a HTTP/1.1") == 1  # still one request
+    host = word.split(":", 1)[0]
+    assert result.err == (
+        f"zurl: note: {word!r} is read as a header ({host}); write http://{word} for another URL\n"
+    )
 
 
 async def test_failures_are_grouped_and_give_the_exit_code(closed_port: int) -> None:
@@ -157,7 +169,31 @@ async def test_check_status_takes_the_first_failing_response(
         f"{server.url}/status/404",
     )  # fmt: skip
     assert result.code == ExitCode.HTTP_5XX
-    assert "503" in result.err
+    assert result.err.splitlines() == [
+        f"zurl: warning: HTTP 503 Service Unavailable from {server.url}/status/503",
+        f"zurl: warning: HTTP 404 Not Found from {server.url}/status/404",
+    ]
+
+
+async def test_the_exit_code_is_the_first_failed_requests_in_command_line_order(
+    keepalive_server: KeepAliveServerFactory, closed_port: int
+) -> None:
+    """A 404 listed before a refused connection gives 4, not 11, and both are reported."""
+    server = await keepalive_server()
+    refused = f"http://127.0.0.1:{closed_port}/"
+    result = await run("--check-status", "-q", f"{server.url}/status/404", refused, refused)
+    assert result.code == ExitCode.HTTP_4XX
+    assert result.err.splitlines() == [
+        f"zurl: warning: HTTP 404 Not Found from {server.url}/status/404",
+        f"zurl: cannot connect to 127.0.0.1:{closed_port}: Connection refused (2 requests)",
+    ]
+    reverse = await run("--check-status", "-q", refused, f"{server.url}/status/404")
+    assert reverse.code == ExitCode.CONNECT
+    assert len(reverse.err.splitlines()) == 2
+    # Without --check-status a status is no failure: the refused request decides.
+    plain = await run("-q", f"{server.url}/status/404", refused)
+    assert plain.code == ExitCode.CONNECT
+    assert len(plain.err.splitlines()) == 1
 
 
 async def test_summary_counts_failures_and_statuses_per_host(

@@ -55,6 +55,26 @@ def test_follow_prints_only_the_final_response(httpbin: Any) -> None:
     assert result.stdout.startswith(b"HTTP/1.1 200 OK\n")
 
 
+@pytest.mark.parametrize(
+    ("flags", "warning"),
+    [
+        (("--history",), "--history does"),
+        (("--all", "--max-redirects", "3"), "--all and --max-redirects do"),
+        (
+            ("--history", "--all", "--max-redirects", "0"),
+            "--history, --all and --max-redirects do",
+        ),
+    ],
+)
+def test_redirect_flags_without_follow_say_they_do_nothing(
+    flags: tuple[str, ...], warning: str
+) -> None:
+    result = zurl("--offline", *flags, ":8000/x")
+    assert result.code == 0
+    assert result.err == f"zurl: warning: {warning} nothing without --follow/-F\n"
+    assert zurl("--offline", "-F", *flags, ":8000/x").err == ""
+
+
 def test_all_prints_every_hop(httpbin: Any) -> None:
     result = zurl("-F", "--all", "-h", f"{httpbin.url}/redirect/2")
     statuses = [
@@ -82,6 +102,34 @@ async def test_a_redirect_loop_exits_6_and_the_history_shows_it(
     assert "redirect history" in result.err
     assert result.err.count("/loop") >= 5  # one row per hop
     assert "stopped: " in result.err
+
+
+async def test_a_hop_cut_off_by_max_redirects_has_its_time(
+    raw_server: RawServerFactory,
+) -> None:
+    async def slow_redirect(conn: RawConnection) -> None:
+        await conn.read_request()
+        await conn.sleep(0.05)
+        conn.write(redirect("/next")[0])
+
+    server = await raw_server(slow_redirect)
+    result = await run("-F", "--report", "-", "--max-redirects", "1", f"{server.url}/a")
+    assert result.code == ExitCode.TOO_MANY_REDIRECTS
+    hops = json.loads(result.stdout)["redirects"]
+    assert len(hops) == 2
+    assert all(hop["elapsed"] >= 0.05 for hop in hops), hops
+
+
+async def test_a_redirect_to_another_scheme_is_exit_6_in_words(
+    raw_server: RawServerFactory,
+) -> None:
+    server = await raw_server(redirect("ftp://files.zurl.test/x"))
+    result = await run("-F", f"{server.url}/a")
+    assert result.code == ExitCode.TOO_MANY_REDIRECTS  # not 2: the command line was fine
+    assert result.err == (
+        f"zurl: 127.0.0.1:{server.port}: cannot follow the redirect to "
+        "ftp://files.zurl.test/x: not an http:// or https:// URL\n"
+    )
 
 
 async def test_a_redirect_loop_in_the_report(raw_server: RawServerFactory) -> None:
@@ -114,6 +162,9 @@ async def test_history_shows_authorization_dropped_on_a_cross_origin_hop(
     assert f"localhost:{first.port}/here" in err
     assert f"127.0.0.1:{other.port}/there" in err
     assert "Authorization" in err and f"127.0.0.1:{other.port}" in err
+    # In the command line's words, not the engine's (auth=).
+    assert "credentials (-a) not re-sent across origins" in " ".join(err.split())
+    assert "auth=" not in err
     assert "secret" not in err and "dXNlcjpzZWNyZXQ=" not in err
 
 
