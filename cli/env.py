@@ -61,6 +61,23 @@ def _columns() -> int:
     return columns if columns > 0 else 80
 
 
+def config_dir() -> str:
+    """zurl's config folder (config.json, sessions/): $ZURL_CONFIG_DIR, else the platform's:
+    $XDG_CONFIG_HOME/zurl or ~/.config/zurl (Linux and other Unixes), ~/Library/Application
+    Support/zurl (macOS), %APPDATA%\\zurl (Windows)."""
+    explicit = os.environ.get("ZURL_CONFIG_DIR")
+    if explicit:
+        return os.path.expanduser(explicit)
+    if sys.platform == "win32":
+        base = os.environ.get("APPDATA") or os.path.expanduser("~\\AppData\\Roaming")
+    elif sys.platform == "darwin":
+        base = os.path.expanduser("~/Library/Application Support")
+    else:
+        xdg = os.environ.get("XDG_CONFIG_HOME", "")
+        base = xdg if os.path.isabs(xdg) else os.path.expanduser("~/.config")
+    return os.path.join(base, "zurl")
+
+
 class Environment(NamedTuple):
     """Binary streams plus what they are connected to."""
 

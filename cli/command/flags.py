@@ -70,6 +70,17 @@ OPTIONS: list[Decorator] = [
         "challenge) or a Bearer token.",
     ),
     click.option(
+        "--session",
+        metavar="NAME_OR_PATH",
+        help="Keep headers, credentials and cookies for the host in this session "
+        "(httpie's session files; a path with '/').",
+    ),
+    click.option(
+        "--session-read-only",
+        metavar="NAME_OR_PATH",
+        help="Use a session without saving what this run changes.",
+    ),
+    click.option(
         "--ignore-netrc",
         is_flag=True,
         help="Do not take the server's credentials from ~/.netrc (or $NETRC).",
@@ -123,6 +134,11 @@ OPTIONS: list[Decorator] = [
     click.option("--raw-headers", is_flag=True, help="Response headers exactly as received."),
     click.option("--ignore-stdin", is_flag=True, help="Never read standard input."),
     click.option("--traceback", is_flag=True, help="Show a traceback on failure."),
+    click.option(
+        "--no-config",
+        is_flag=True,
+        help="Ignore the config file's default_options for this run.",
+    ),
     # Redirects and cookies.
     click.option("--follow", "-F", is_flag=True, help="Follow redirects (off by default)."),
     click.option(

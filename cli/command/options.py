@@ -17,6 +17,8 @@ class Options(NamedTuple):
     auth: str | None = None
     auth_type: str = "basic"
     ignore_netrc: bool = False
+    session: str | None = None
+    session_read_only: str | None = None
     timeout: float | None = None
     connect_timeout: float | None = None
     check_status: bool = False
@@ -32,6 +34,7 @@ class Options(NamedTuple):
     raw_headers: bool = False
     ignore_stdin: bool = False
     traceback: bool = False
+    no_config: bool = False  # read by cli/command/config.py before click parses
     # redirects and cookies
     follow: bool = False
     max_redirects: int | None = None  # None: 30 (and not given, for the warning)

@@ -21,11 +21,23 @@ class ZurlCommand(click.Command):
     """A click command whose usage errors are one line and whose exit codes are ours.
 
     ``-A=digest`` means ``-A digest``, as with httpie (argparse) and long options; click
-    alone would read the value as ``=digest``.
+    alone would read the value as ``=digest``. The config file's default options go first
+    (cli/command/config.py).
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, _short_equals(self.params, args))
+        source = ""
+        if not ctx.resilient_parsing:  # completion and --help's probing read no config
+            from cli.command.config import with_defaults
+
+            args, source = with_defaults(args, self.params)
+        try:
+            return super().parse_args(ctx, _short_equals(self.params, args))
+        except click.UsageError as exc:
+            if not source:
+                raise
+            note = f"with the default_options of {source} (--no-config ignores them)"
+            raise click.UsageError(f"{exc.format_message()}; {note}", exc.ctx) from None
 
     def main(
         self,

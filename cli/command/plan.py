@@ -27,6 +27,7 @@ from cli.run.plans import RunPlan, SessionPlan, ShowPlan, TracePlan, WebSocketPl
 
 if TYPE_CHECKING:
     from cli.output.download import DownloadPlan
+    from cli.request.sessions import Session
 
 
 def execute(env: Environment, opts: Options) -> int:
@@ -47,6 +48,7 @@ def plan_run(env: Environment, opts: Options) -> RunPlan:
     for hint in found.hints:
         env.error(hint)
     _idle_redirect_flags(env, opts)
+    stored = _stored_session(env, opts, found.args)
     spec = build_spec(
         Inputs(
             args=found.args,
@@ -60,14 +62,19 @@ def plan_run(env: Environment, opts: Options) -> RunPlan:
             read_stdin=env.stdin.read,
             raw=opts.raw,
             boundary=opts.boundary,
+            base_headers=stored.headers if stored is not None else (),
         )
     )
+    if stored is not None:  # its credentials, and what the run will write back
+        from cli.request.sessions import apply
+
+        spec, stored = apply(spec, stored)
     if spec.stdin_unread and not websocket and env.stdin_waiting():
         from cli.request.spec import STDIN_NOTE
 
         env.error(STDIN_NOTE)
     spec, body = _body(spec, opts)
-    spec, session = _session(spec, opts, body.download is not None)
+    spec, session = _session(spec, opts, body.download is not None, stored)
     specs = tuple(expand(spec, found, opts.repeat or 1))
     _check_single(len(specs), opts)
     return RunPlan(
@@ -81,6 +88,23 @@ def plan_run(env: Environment, opts: Options) -> RunPlan:
         multi=len(specs) > 1 or opts.summary,
         websocket=_websocket(env, opts) if websocket else None,
     )
+
+
+def _stored_session(env: Environment, opts: Options, args: tuple[str, ...]) -> Session | None:
+    """--session / --session-read-only: the session for the (first) URL, read now."""
+    name = opts.session if opts.session is not None else opts.session_read_only
+    if name is None:
+        return None
+    if opts.session is not None and opts.session_read_only is not None:
+        raise UsageError("--session and --session-read-only: give one of them")
+    from cli.request.sessions import load
+    from cli.request.urls import normalize_url, split_args
+
+    url = normalize_url(split_args(args)[1])
+    stored = load(name, url, read_only=opts.session_read_only is not None or opts.offline)
+    if stored.note:
+        env.error(stored.note)
+    return stored
 
 
 def _idle_redirect_flags(env: Environment, opts: Options) -> None:
@@ -202,7 +226,9 @@ def _body(spec: RequestSpec, opts: Options) -> tuple[RequestSpec, BodyPlan]:
     return spec, BodyPlan(download, opts.stream, opts.response_mime, opts.response_charset)
 
 
-def _session(spec: RequestSpec, opts: Options, download: bool) -> tuple[RequestSpec, SessionPlan]:
+def _session(
+    spec: RequestSpec, opts: Options, download: bool, stored: Session | None = None
+) -> tuple[RequestSpec, SessionPlan]:
     """Cookies, redirects, then how to connect: TLS, proxies, connections (each checked)."""
     from cli.command.connect import connect_plan
     from cli.command.proxy import proxy_plan
@@ -232,6 +258,7 @@ def _session(spec: RequestSpec, opts: Options, download: bool) -> tuple[RequestS
         digest=spec.auth if spec.auth_type == "digest" else None,
         unbounded_bodies=download,
         netrc=not opts.ignore_netrc and spec.auth is None,
+        session_file=stored,
     )
     return spec, session
 

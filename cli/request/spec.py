@@ -68,6 +68,8 @@ class Inputs(NamedTuple):
     read_stdin: Callable[[], bytes] = lambda: b""
     raw: str | None = None  # --raw TEXT: the body verbatim
     boundary: str | None = None  # --boundary: the multipart boundary
+    # A --session's headers: defaults that the items override (httpie's base headers).
+    base_headers: tuple[tuple[str, str], ...] = ()
 
 
 def build_spec(inputs: Inputs) -> RequestSpec:
@@ -95,7 +97,8 @@ def build_spec(inputs: Inputs) -> RequestSpec:
     if method is None:
         method = "POST" if body.body is not None else "GET"
     auth = inputs.auth if inputs.auth is not None else url_auth
-    headers, skip = _headers(items, _defaults(body), drop_authorization=auth is not None)
+    defaults = _defaults(body, inputs.base_headers)
+    headers, skip = _headers(items, defaults, drop_authorization=auth is not None)
     if body.completes_user_type:  # the user's multipart type, with the body's boundary
         headers = tuple(
             (k, body.content_type if k.lower() == "content-type" else v) for k, v in headers
@@ -123,8 +126,12 @@ def url_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
         raise UsageError("the URL's user:password@ is not UTF-8 once percent-decoded") from None
 
 
-def _defaults(body: Content) -> list[tuple[str, str]]:
+def _defaults(body: Content, base: tuple[tuple[str, str], ...] = ()) -> list[tuple[str, str]]:
     defaults = [("User-Agent", USER_AGENT), ("Accept", JSON_ACCEPT if body.json else "*/*")]
+    if base:  # a session's headers replace the defaults they name, in place
+        named = {name.lower(): value for name, value in base}
+        defaults = [(k, named.pop(k.lower(), v)) for k, v in defaults]
+        defaults += [(k, v) for k, v in base if k.lower() in named]
     if body.content_type:
         defaults.append(("Content-Type", body.content_type))
     return defaults

@@ -111,13 +111,13 @@ def failed_chain(exc: BaseException) -> list[tuple[RequestMessage, ResponseMessa
     return [hop_messages(hop, b"") for hop in getattr(exc, "history", ()) or ()]
 
 
-def _saving(session: client.ClientSession, path: str | None) -> Any:
-    """--cookie-jar: a context that saves the session's jar when it ends (else nothing)."""
-    if path is None:
+def _saving(session: client.ClientSession, plan: SessionPlan) -> Any:
+    """--cookie-jar and --session: a context that saves them when it ends (else nothing)."""
+    if plan.cookie_jar is None and plan.session_file is None:
         return nullcontext()
     from cli.run.jar import saving_jar
 
-    return saving_jar(session, path)
+    return saving_jar(session, plan)
 
 
 def certificate_summary(der: bytes) -> dict[str, Any] | None:
@@ -156,7 +156,7 @@ async def run(
         owned: Any = open_session(plan, trace_configs, hop_clock=spec.follow)
     else:
         owned = nullcontext(session)
-    async with owned as session, _saving(session, plan.cookie_jar):
+    async with owned as session, _saving(session, plan):
         started = time.perf_counter()
         options = {**request_options(spec, plan), "trace_request_ctx": trace_request_ctx}
         async with session.request(spec.method, engine_url(spec.url), **options) as resp:

@@ -13,11 +13,14 @@ only the plan it needs:
 Values only: nothing here imports the engine, click or rich.
 """
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cli.output.parts import OutputSpec
 from cli.output.sinks import BodyPlan
 from cli.request.spec import RequestSpec
+
+if TYPE_CHECKING:
+    from cli.request.sessions import Session
 
 
 class ConnectPlan(NamedTuple):
@@ -104,6 +107,8 @@ class SessionPlan(NamedTuple):
     # The server's credentials from ~/.netrc ($NETRC), looked up per hop for that hop's
     # host by the engine: on unless --ignore-netrc or the command line gave credentials.
     netrc: bool = False
+    # --session / --session-read-only: its cookies join the jar; written back at the end.
+    session_file: "Session | None" = None
 
 
 class TracePlan(NamedTuple):

@@ -45,10 +45,11 @@ def _session_options(plan: SessionPlan) -> dict[str, Any]:
         options["connector"] = connector(plan.connect)
     if plan.unbounded_bodies:
         options["max_decompressed_size"] = None
-    if plan.cookie_jar is not None:  # --cookie-jar: loaded here, saved when the run ends
-        from cli.run.jar import load_jar
+    if plan.cookie_jar is not None or plan.session_file is not None:
+        # --cookie-jar and a --session's cookies: loaded here, saved when the run ends
+        from cli.run.jar import run_jar
 
-        options["cookie_jar"] = load_jar(plan.cookie_jar)
+        options["cookie_jar"] = run_jar(plan)
     if plan.proxy is not None and plan.proxy.trust_env:  # the environment picks, per hop
         options["trust_env"] = True
     # netrc is its own switch: trust_env alone would tie it to the proxy variables.
