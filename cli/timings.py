@@ -122,6 +122,7 @@ class RequestTrace:
     label: Any = None  # the request's trace_request_ctx (multi mode: its index)
     hops: list[Hop] = dataclasses.field(default_factory=list)
     error: BaseException | None = None
+    attempt: int = 1  # --retry: 2 for the request's second sending, and so on
 
     @property
     def hop(self) -> Hop:

@@ -98,6 +98,30 @@ OPTIONS: list[Decorator] = [
         help="Limit for opening the connection.",
     ),
     click.option(
+        "--retry",
+        type=click.IntRange(min=0),
+        metavar="N",
+        help="Send again up to N times after a timeout, a refused or reset connection, "
+        "or a 408/429/500/502/503/504.",
+    ),
+    click.option(
+        "--retry-delay",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="SECONDS",
+        help="With --retry: the first wait (default 1), doubled each time; Retry-After wins.",
+    ),
+    click.option(
+        "--retry-max-time",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="SECONDS",
+        help="With --retry: start no attempt that would end later than this.",
+    ),
+    click.option(
+        "--retry-all-errors",
+        is_flag=True,
+        help="With --retry: retry every failure and status >= 400, POST too.",
+    ),
+    click.option(
         "--check-status", "--fail", is_flag=True, help="Exit 3/4/5 on a 3xx/4xx/5xx response."
     ),
     click.option(

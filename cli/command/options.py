@@ -21,6 +21,10 @@ class Options(NamedTuple):
     session_read_only: str | None = None
     timeout: float | None = None
     connect_timeout: float | None = None
+    retry: int | None = None
+    retry_delay: float | None = None
+    retry_max_time: float | None = None
+    retry_all_errors: bool = False
     check_status: bool = False
     offline: bool = False
     report: str | None = None

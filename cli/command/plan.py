@@ -28,6 +28,7 @@ from cli.run.plans import RunPlan, SessionPlan, ShowPlan, TracePlan, WebSocketPl
 if TYPE_CHECKING:
     from cli.output.download import DownloadPlan
     from cli.request.sessions import Session
+    from cli.run.retry import RetryPlan
 
 
 def execute(env: Environment, opts: Options) -> int:
@@ -86,6 +87,7 @@ def plan_run(env: Environment, opts: Options) -> RunPlan:
         check_status=opts.check_status,
         offline=opts.offline,
         multi=len(specs) > 1 or opts.summary,
+        retry=_retry(opts),
         websocket=_websocket(env, opts) if websocket else None,
     )
 
@@ -105,6 +107,25 @@ def _stored_session(env: Environment, opts: Options, args: tuple[str, ...]) -> S
     if stored.note:
         env.error(stored.note)
     return stored
+
+
+def _retry(opts: Options) -> RetryPlan | None:
+    """--retry N and its companions (which need it)."""
+    if opts.retry is None:
+        for flag, given in (
+            ("--retry-delay", opts.retry_delay is not None),
+            ("--retry-max-time", opts.retry_max_time is not None),
+            ("--retry-all-errors", opts.retry_all_errors),
+        ):
+            if given:
+                raise UsageError(f"{flag} needs --retry N")
+        return None
+    if opts.retry == 0:
+        return None
+    from cli.run.retry import RetryPlan
+
+    delay = 1.0 if opts.retry_delay is None else opts.retry_delay
+    return RetryPlan(opts.retry, delay, opts.retry_max_time, opts.retry_all_errors)
 
 
 def _idle_redirect_flags(env: Environment, opts: Options) -> None:

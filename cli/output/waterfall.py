@@ -9,7 +9,7 @@ mode) get one table with a row per request instead. Imports rich, never ``client
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from rich.console import Group
 from rich.table import Table
@@ -96,9 +96,12 @@ def hop_table(hop: Hop) -> Table:
     return table
 
 
-def waterfall(trace: RequestTrace) -> Group:
-    """Every hop of one request: a heading and its phase rows."""
+def waterfall(trace: RequestTrace, attempts: int = 1) -> Group:
+    """Every hop of one request: a heading and its phase rows (``attempts`` > 1: the
+    attempt it was, with --retry)."""
     parts: list[Text | Table] = []
+    if attempts > 1:
+        parts.append(Text(f"attempt {trace.attempt} of {attempts}", "bold"))
     for index, hop in enumerate(trace.hops):
         if index:
             parts.append(Text(""))
@@ -123,6 +126,9 @@ def request_table(traces: Sequence[RequestTrace], width: int = 100) -> Table:
     from rich import box
 
     rows = [t for t in traces if t.hops]
+    retried: dict[Any, int] = {}
+    for trace in rows:
+        retried[trace.label] = max(retried.get(trace.label, 1), trace.attempt)
     origins = {_origin(t.hops[0].url) for t in rows}
     shared = origins.pop() if len(origins) == 1 else ""
     table = Table(
@@ -136,6 +142,7 @@ def request_table(traces: Sequence[RequestTrace], width: int = 100) -> Table:
     headers = [SHORT.get(name, name) for name in (*PHASES, "total")]
     numbers = sum(max(len(h), 5) + 2 for h in headers)
     label_width = len(str(max((t.label for t in rows if isinstance(t.label, int)), default=1)))
+    label_width += max((len(str(t.attempt)) + 1 for t in rows if retried[t.label] > 1), default=0)
     room = max(12, width - numbers - label_width - 2 - 2 * (7 + 2))
     table.add_column("#", no_wrap=True, min_width=label_width)
     table.add_column("request", no_wrap=True, overflow="ellipsis", max_width=room)
@@ -147,8 +154,11 @@ def request_table(traces: Sequence[RequestTrace], width: int = 100) -> Table:
         sums = {name: sum(hop.phases()[name] for hop in trace.hops) for name in (*PHASES, "total")}
         statuses = "→".join(str(hop.status) for hop in trace.hops if hop.status is not None)
         first = trace.hops[0]
+        label = str(trace.label if trace.label is not None else "")
+        if retried.get(trace.label, 1) > 1:
+            label += f".{trace.attempt}"  # --retry: 3.1, 3.2 are request 3's attempts
         table.add_row(
-            str(trace.label if trace.label is not None else ""),
+            label,
             f"{first.method} {first.url.removeprefix(shared) or '/'}",
             "error" if trace.error is not None else statuses or "-",
             "reused" if first.reused else "new",
@@ -173,4 +183,4 @@ def show(
             console.print(request_table(traces, console.width if fit else width or 80))
             return
         for trace in traces:
-            console.print(waterfall(trace))
+            console.print(waterfall(trace, len(traces)))

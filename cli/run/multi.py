@@ -22,7 +22,7 @@ from cli.env import Environment
 from cli.exitcodes import ExitCode, Failure, status_exit_code
 from cli.messages import Event, RequestMessage, ResponseEnd, ResponseMessage, where
 from cli.request.spec import RequestSpec
-from cli.run.plans import RunPlan, SessionPlan, ShowPlan
+from cli.run.plans import RunPlan, ShowPlan
 from cli.run.tracing import Tracing
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ class Result:
     spec: RequestSpec
     events: list[Event]
     failure: Failure | None = None
+    attempts: list[Any] = dataclasses.field(default_factory=list)  # --retry: cli.run.retry
 
     def hops(self) -> list[tuple[RequestMessage, ResponseMessage]]:
         pairs: list[tuple[RequestMessage, ResponseMessage]] = []
@@ -59,15 +60,35 @@ class Result:
 
 
 async def _one(
-    session: Any, plan: SessionPlan, index: int, spec: RequestSpec, gate: asyncio.Semaphore
+    env: Environment,
+    session: Any,
+    plan: RunPlan,
+    index: int,
+    spec: RequestSpec,
+    gate: asyncio.Semaphore,
 ) -> Result:
     from cli.run import exchange
     from cli.run.failures import describe
 
     result = Result(index, spec, [])
+
+    def start() -> Any:
+        return exchange.run(spec, plan.session, session=session, trace_request_ctx=index)
+
     async with gate:
         try:
-            events = exchange.run(spec, plan, session=session, trace_request_ctx=index)
+            if plan.retry is None:
+                events = start()
+            else:
+                from cli.run.retry import Policy, retrying
+
+                events = retrying(
+                    start,
+                    Policy(plan.retry, spec.method),
+                    lambda exc: describe(exc, where(spec.url)),
+                    lambda line: env.error(f"[{index}] {line}"),
+                    result.attempts,
+                )
             async for event in events:
                 result.events.append(event)
         except Exception as exc:  # every engine failure becomes that request's failure
@@ -88,7 +109,7 @@ async def run_all(env: Environment, plan: RunPlan, report: Report | None) -> int
     hop_clock = specs[0].follow
     async with open_session(plan.session, tracing.configs, hop_clock=hop_clock) as session:
         tasks = [
-            asyncio.ensure_future(_one(session, plan.session, index, spec, gate))
+            asyncio.ensure_future(_one(env, session, plan, index, spec, gate))
             for index, spec in enumerate(specs, 1)
         ]
         progress = _progress(env, show, len(tasks))
@@ -128,7 +149,7 @@ def _finish(
     outcomes = [_outcome(r, tracing) for r in results]
     rows = summary.summarize(outcomes)
     if report is not None:
-        _write_report(report, results, tracing)
+        _write_report(report, results, tracing, plan.retry is not None)
         if plan.show.summary:
             report.write(summary.report_object(rows))
     if plan.show.summary and (report is None or report.stream is not env.stdout):
@@ -167,23 +188,33 @@ def _outcome(result: Result, tracing: Tracing) -> Outcome:
     )
 
 
-def _write_report(report: Report, results: list[Result], tracing: Tracing) -> None:
+def _write_report(
+    report: Report, results: list[Result], tracing: Tracing, retrying: bool = False
+) -> None:
     from cli.output import report as reporting
     from cli.run.exchange import certificate_of
 
     for result in results:
         pairs = result.hops()
+        retries: dict[str, Any] = {}
+        if retrying:
+            timings = tracing.attempt_timings(result.index)
+            retries["retries"] = [
+                {**a.record(), "timings": timings[i] if i < len(timings) else []}
+                for i, a in enumerate(result.attempts)
+            ]
         if result.failure is not None or not pairs:
             failure = result.failure
             if failure is None:
                 continue
-            report.write(reporting.failure_record(result.spec.method, result.spec.url, failure))
+            record = reporting.failure_record(result.spec.method, result.spec.url, failure)
+            report.write({**record, **retries})
             continue
         request, response = pairs[-1]
         certificate = certificate_of(response)
         record = reporting.record(request, response, pairs[:-1], result.body_size(), certificate)
         record["timings"] = tracing.timings(result.index)
-        report.write(record)
+        report.write({**record, **retries})
 
 
 def _failure(result: Result, check_status: bool) -> Failure | None:

@@ -21,6 +21,7 @@ from cli.request.spec import RequestSpec
 
 if TYPE_CHECKING:
     from cli.request.sessions import Session
+    from cli.run.retry import RetryPlan
 
 
 class ConnectPlan(NamedTuple):
@@ -157,4 +158,5 @@ class RunPlan(NamedTuple):
     check_status: bool = False
     offline: bool = False  # print the requests, send nothing
     multi: bool = False  # several requests (or --summary): run_all
+    retry: RetryPlan | None = None  # --retry N and its companions
     websocket: WebSocketPlan | None = None

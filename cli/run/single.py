@@ -6,15 +6,18 @@ Rules:
   (a closed pipe) propagates to ``cli.run.app.guarded``.
 - A request that failed before anything was seen on the wire is still shown (``-v``) as
   it was planned.
+- With ``--retry`` the attempts share one session; only the last one is shown on stdout
+  (cli/run/retry.py), and the report lists the others under ``"retries"``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any
 
 from cli.env import Environment
 from cli.exitcodes import ExitCode, Failure, status_exit_code
-from cli.messages import RequestMessage, ResponseEnd, ResponseMessage, where
+from cli.messages import Event, RequestMessage, ResponseEnd, ResponseMessage, where
 from cli.output.plain import feed
 from cli.output.sinks import renderer_for
 from cli.run import diagnostics, exchange
@@ -23,6 +26,7 @@ from cli.run.tracing import Tracing
 
 if TYPE_CHECKING:
     from cli.output.report import Report
+    from cli.run.retry import Attempt
 
 
 async def run(env: Environment, plan: RunPlan, report: Report | None) -> int:
@@ -34,9 +38,8 @@ async def run(env: Environment, plan: RunPlan, report: Report | None) -> int:
     body_size: int | None = None
     tracing = Tracing(env, show.trace, reporting=report is not None)
     diagnostics.before(env, show, plan.session.proxy)
-    messages = exchange.run(
-        spec, plan.session, stream=renderer.streams, trace_configs=tracing.configs
-    )
+    attempts: list[Attempt] = []
+    messages = _events(env, plan, renderer.streams, tracing, attempts)
     try:
         while True:
             try:
@@ -49,7 +52,7 @@ async def run(env: Environment, plan: RunPlan, report: Report | None) -> int:
 
                     renderer.message(planned_request(spec))
                 failure = _failed(env, plan, exc)
-                _report_failure(report, plan, failure, exc)
+                _report_failure(report, plan, failure, exc, _retries(plan, tracing, attempts))
                 await diagnostics.after_failure(env, show, spec.url, exc, failure, hops)
                 return failure.code
             if show.all_hops or not getattr(msg, "redirect_hop", False):  # hops with --all
@@ -75,8 +78,56 @@ async def run(env: Environment, plan: RunPlan, report: Report | None) -> int:
         record = reporting.record(request, response, hops[:-1], body_size, certificate)
         record["timings"] = tracing.timings()
         record.update(diagnostics.report_extras(plan.session.proxy))
+        record.update(_retries(plan, tracing, attempts))
         report.write(record)
     return _status_code(env, plan.check_status, hops[-1][1] if hops else None)
+
+
+def _events(
+    env: Environment, plan: RunPlan, stream: bool, tracing: Tracing, attempts: list[Attempt]
+) -> AsyncGenerator[Event, None]:
+    """The exchange's events: once, or with --retry as often as its policy says."""
+    spec = plan.requests[0]
+    if plan.retry is None:
+        return exchange.run(spec, plan.session, stream=stream, trace_configs=tracing.configs)
+    return _retried(env, plan, stream, tracing, attempts)
+
+
+async def _retried(
+    env: Environment, plan: RunPlan, stream: bool, tracing: Tracing, attempts: list[Attempt]
+) -> AsyncGenerator[Event, None]:
+    from cli.run.failures import describe
+    from cli.run.retry import Policy, retrying
+    from cli.run.session import open_session
+
+    spec, retry = plan.requests[0], plan.retry
+    assert retry is not None
+    async with open_session(plan.session, tracing.configs, hop_clock=spec.follow) as session:
+        events = retrying(
+            lambda: exchange.run(spec, plan.session, stream=stream, session=session),
+            Policy(retry, spec.method),
+            lambda exc: describe(exc, where(spec.url)),
+            env.error,
+            attempts,
+        )
+        try:
+            async for event in events:
+                yield event
+        finally:
+            await events.aclose()
+
+
+def _retries(plan: RunPlan, tracing: Tracing, attempts: list[Attempt]) -> dict[str, Any]:
+    """The report's ``"retries"``: each attempt before the last, with its timings."""
+    if plan.retry is None:
+        return {}
+    timings = tracing.attempt_timings()
+    out = []
+    for index, attempt in enumerate(attempts):
+        entry = attempt.record()
+        entry["timings"] = timings[index] if index < len(timings) else []
+        out.append(entry)
+    return {"retries": out}
 
 
 def _failed(env: Environment, plan: RunPlan, exc: Exception) -> Failure:
@@ -109,7 +160,11 @@ def with_limits(failure: Failure, session: SessionPlan) -> Failure:
 
 
 def _report_failure(
-    report: Report | None, plan: RunPlan, failure: Failure, exc: BaseException | None = None
+    report: Report | None,
+    plan: RunPlan,
+    failure: Failure,
+    exc: BaseException | None = None,
+    retries: dict[str, Any] | None = None,
 ) -> None:
     if report is None:
         return
@@ -117,7 +172,8 @@ def _report_failure(
 
     spec = plan.requests[0]
     record = reporting.failure_record(spec.method, spec.url, failure)
-    report.write({**record, **diagnostics.report_extras(plan.session.proxy, exc)})
+    extras = diagnostics.report_extras(plan.session.proxy, exc)
+    report.write({**record, **extras, **(retries or {})})
 
 
 def _status_code(env: Environment, check_status: bool, final: ResponseMessage | None) -> int:

@@ -39,13 +39,21 @@ class Recorder:
     def _context(self, trace_request_ctx: Any = None) -> RequestTrace:
         from cli.timings import RequestTrace
 
-        ctx = RequestTrace(label=trace_request_ctx)
+        attempt = 1 + sum(1 for r in self.requests if r.label == trace_request_ctx)
+        ctx = RequestTrace(label=trace_request_ctx, attempt=attempt)
         self.requests.append(ctx)
         return ctx
 
+    def attempts(self, label: Any) -> list[RequestTrace]:
+        """Every trace of the request started with ``trace_request_ctx=label`` (several
+        with --retry), in order."""
+        return [r for r in self.requests if r.label == label]
+
     def find(self, label: Any) -> RequestTrace | None:
-        """The trace of the request started with ``trace_request_ctx=label``."""
-        return next((r for r in self.requests if r.label == label), None)
+        """The trace of the request started with ``trace_request_ctx=label`` (its last
+        attempt)."""
+        found = self.attempts(label)
+        return found[-1] if found else None
 
     def config(self) -> Any:
         """A ``client.TraceConfig`` feeding this recorder (imports the engine)."""
@@ -93,10 +101,9 @@ class Tracing:
             self.recorder.listeners.append(log)
 
     def trace(self, label: Any = None) -> RequestTrace | None:
+        """The trace of request ``label`` (None: the run's one request), its last attempt."""
         if self.recorder is None:
             return None
-        if label is None:
-            return self.recorder.requests[0] if self.recorder.requests else None
         return self.recorder.find(label)
 
     def timings(self, label: Any = None) -> list[dict[str, Any]]:
@@ -104,14 +111,22 @@ class Tracing:
 
         return report_timings(self.trace(label))
 
+    def attempt_timings(self, label: Any = None) -> list[list[dict[str, Any]]]:
+        """--retry: the report timings of each attempt before the last."""
+        if self.recorder is None:
+            return []
+        from cli.timings import report_timings
+
+        return [report_timings(t) for t in self.recorder.attempts(label)[:-1]]
+
     def show(self, labels: Sequence[Any] | None = None) -> None:
         """``--trace``: the waterfall (or, for ``labels``, the per-request table) on stderr."""
         if not self.plan.waterfall or self.recorder is None:
             return
         from cli.output.waterfall import show
 
-        traces = [self.trace(label) for label in labels] if labels is not None else [self.trace()]
-        found = [t for t in traces if t is not None]
+        wanted = labels if labels is not None else [None]
+        found = [t for label in wanted for t in self.recorder.attempts(label)]
         if found:
             env = self.env
             show(
