@@ -25,10 +25,9 @@ Rules (httpie's, unless said):
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from cli import __version__
@@ -44,8 +43,7 @@ _PER_REQUEST_PREFIXES = ("content-", "if-")
 _PER_REQUEST = frozenset({"transfer-encoding", "cookie", "host"})
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Session:
+class Session(NamedTuple):
     """A session as read, and what the run will write back."""
 
     path: str
@@ -196,10 +194,9 @@ def apply(spec: RequestSpec, session: Session) -> tuple[RequestSpec, Session]:
     if spec.auth is not None:
         auth, auth_type = spec.auth, spec.auth_type
     elif auth is not None and not any(n.lower() == "authorization" for n, _ in spec.headers):
-        spec = dataclasses.replace(spec, auth=auth, auth_type=auth_type)
+        spec = spec._replace(auth=auth, auth_type=auth_type)
     defaults = (("User-Agent", USER_AGENT), ("Accept", "*/*"), ("Accept", JSON_ACCEPT))
-    saved = dataclasses.replace(
-        session,
+    saved = session._replace(
         headers=kept_headers(session, spec.headers, defaults),
         auth=auth,
         auth_type=auth_type,

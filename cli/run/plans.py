@@ -158,5 +158,5 @@ class RunPlan(NamedTuple):
     check_status: bool = False
     offline: bool = False  # print the requests, send nothing
     multi: bool = False  # several requests (or --summary): run_all
-    retry: RetryPlan | None = None  # --retry N and its companions
+    retry: "RetryPlan | None" = None  # --retry N and its companions
     websocket: WebSocketPlan | None = None
