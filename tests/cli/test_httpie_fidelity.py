@@ -16,7 +16,8 @@ Rules:
 - ``--offline`` prints exactly the bytes zurl puts on the wire, for every command line.
 - httpie runs through ``httpie.core.main(args, env)``; two costs it pays on every run that
   change nothing on the wire of an http:// request are paid once (plugin discovery, the
-  default TLS context). Its update check is off (config), netrc and proxies are unset.
+  default TLS context). Its update check is off (config); netrc, proxies and zurl's config
+  file are out of the way.
 """
 
 from __future__ import annotations
@@ -390,6 +391,7 @@ def test_same_request_as_httpie(
 ) -> None:
     monkeypatch.chdir(files)
     monkeypatch.setenv("NETRC", str(files / "no-netrc"))
+    monkeypatch.setenv("ZURL_CONFIG_DIR", str(files / "no-zurl-config"))  # no default options
     port = capture.port
 
     def httpie(args: tuple[str, ...]) -> tuple[Outcome, str]:
